@@ -1,0 +1,8 @@
+// The one wasm module: every kernel shares one linear memory, laid out by src/wasm.ts above __heap_base.
+export { crc32c, maskedCrc32c } from "./crc32c";
+export { sconeEvent, M_SLOTS } from "./scone";
+
+/** First byte past the kernels' static data; the JS side owns memory from here up. */
+export function heapBase(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,116 @@
+// The one WebAssembly boundary: the module is compiled once per process and instantiated once per
+// thread; everything else asks this file for kernels and memory views.
+//
+// Memory layout: the kernels' static data (CRC tables) sits below __heap_base; above it this file
+// hands out regions with a bump allocator. Growing memory detaches every JS view, so views are
+// never cached outside: callers ask `bytes()` / `f64()` again after anything that may grow.
+import { readFileSync } from "node:fs";
+
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  crc32c(crc: number, ptr: number, len: number): number;
+  maskedCrc32c(ptr: number, len: number): number;
+  sconeEvent(src: number, nw: number, nt: number, flux: number, err: number, f64out: number,
+             metrics: number, scratch: number): void;
+  heapBase(): number;
+  M_SLOTS: WebAssembly.Global;
+}
+
+const WASM_PAGE = 65536;
+const ALIGN = 64;
+
+let compiled: WebAssembly.Module | undefined;
+
+function wasmPath(debug: boolean): URL {
+  // dist/src/wasm.js and src/wasm.ts both sit two levels below the package root's build/.
+  const here = new URL(".", import.meta.url);
+  const up = here.pathname.includes("/dist/") ? "../../" : "../";
+  return new URL(`${up}build/arrowsmith${debug ? ".debug" : ""}.wasm`, here);
+}
+
+/** The compiled module, shared by every instance in this process (set ARROWSMITH_WASM_DEBUG=1 for assertions). */
+export function wasmModule(): WebAssembly.Module {
+  if (!compiled) {
+    const debug = process.env.ARROWSMITH_WASM_DEBUG === "1";
+    compiled = new WebAssembly.Module(readFileSync(wasmPath(debug)));
+  }
+  return compiled;
+}
+
+/** One wasm instance with its own memory and a bump allocator over it. */
+export class Kernels {
+  readonly exports: KernelExports;
+  private readonly base: number;
+  private top: number;
+  private view8: Uint8Array;
+
+  constructor() {
+    const instance = new WebAssembly.Instance(wasmModule(), { env: { abort: wasmAbort } });
+    this.exports = instance.exports as unknown as KernelExports;
+    this.base = alignUp(this.exports.heapBase(), ALIGN);
+    this.top = this.base;
+    this.view8 = new Uint8Array(this.exports.memory.buffer);
+  }
+
+  get memory(): WebAssembly.Memory {
+    return this.exports.memory;
+  }
+
+  /** Current byte view of the whole memory (re-made after a grow). */
+  bytes(): Uint8Array {
+    if (this.view8.buffer !== this.exports.memory.buffer) this.view8 = new Uint8Array(this.exports.memory.buffer);
+    return this.view8;
+  }
+
+  /** Reserves `size` bytes (64-byte aligned) and returns the pointer; grows memory when needed. */
+  alloc(size: number): number {
+    const ptr = this.top;
+    const end = alignUp(ptr + size, ALIGN);
+    const have = this.exports.memory.buffer.byteLength;
+    if (end > have) this.exports.memory.grow(Math.ceil((end - have) / WASM_PAGE));
+    this.top = end;
+    return ptr;
+  }
+
+  /** A mark to later `release` back to: regions allocated after it are freed together. */
+  mark(): number {
+    return this.top;
+  }
+
+  release(mark: number): void {
+    if (mark < this.base || mark > this.top) throw new RangeError(`wasm release mark ${mark} outside [${this.base}, ${this.top}]`);
+    this.top = mark;
+  }
+
+  /** CRC32C of `len` bytes at `ptr` (continuing from `crc`). */
+  crc32c(ptr: number, len: number, crc = 0): number {
+    return this.exports.crc32c(crc, ptr, len) >>> 0;
+  }
+
+  /** TFRecord's masked CRC32C of `len` bytes at `ptr`. */
+  maskedCrc32c(ptr: number, len: number): number {
+    return this.exports.maskedCrc32c(ptr, len) >>> 0;
+  }
+
+  /** Copies `data` into a fresh region and returns its pointer (for tests and small inputs). */
+  put(data: Uint8Array): number {
+    const ptr = this.alloc(data.byteLength);
+    this.bytes().set(data, ptr);
+    return ptr;
+  }
+}
+
+function alignUp(n: number, a: number): number {
+  return Math.ceil(n / a) * a;
+}
+
+function wasmAbort(msg: number, file: number, line: number, col: number): never {
+  throw new Error(`wasm kernel assertion failed at ${line}:${col}`);
+}
+
+let threadKernels: Kernels | undefined;
+
+/** This thread's kernels (one instance per thread, made on first use). */
+export function kernels(): Kernels {
+  return (threadKernels ??= new Kernels());
+}
