@@ -14,6 +14,14 @@ export interface KernelExports {
              metrics: number, scratch: number): void;
   heapBase(): number;
   M_SLOTS: WebAssembly.Global;
+  npyToF32(src: number, n: number, code: number, dst: number): number;
+  npyToF64(src: number, n: number, code: number, dst: number): number;
+  npyItemSize(code: number): number;
+  byteSwap(src: number, n: number, itemSize: number, dst: number): number;
+  fortranToC(src: number, dst: number, shape: number, ndim: number, itemSize: number): number;
+  clusterImages(src: number, n: number, h: number, w: number, dst: number,
+                sum: number, maxv: number, nonzero: number, extent: number): void;
+  sumF32(src: number, n: number): number;
 }
 
 const WASM_PAGE = 65536;

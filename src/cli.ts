@@ -1,0 +1,258 @@
+#!/usr/bin/env node
+// The command line: parse, validate, call the library, render (text or --json), map to an exit
+// code. Progress and logs go to stderr; --json prints one object on stdout.
+import { mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Argument, Command, InvalidArgumentError, Option } from "commander";
+import { SCONE_DEFAULTS, type SconeOptions } from "./datasets/scone.js";
+import { ArrowsmithError, isArrowsmithError } from "./errors.js";
+import { generateScone } from "./generate.js";
+import { inspectTFRecord, verifyTFRecord, type VerifyResult } from "./inspect.js";
+import { convert, type ConvertSummary } from "./pipeline/convert.js";
+import { FILE_DEFAULTS, type Kind } from "./pipeline/convert-file.js";
+import { expandInputs } from "./pipeline/inputs.js";
+import type { OutputFormat } from "./sinks/sink.js";
+import { sconeStats, type SconeStats } from "./stats.js";
+import { VERSION } from "./version.js";
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, skipped: 3 } as const;
+
+/** Exit code of a finished conversion. */
+export function exitCode(s: { problems: unknown[] }): number {
+  return s.problems.length ? EXIT.skipped : EXIT.ok;
+}
+
+function positiveInt(name: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+    return n;
+  };
+}
+
+function range(v: string): [number, number] {
+  const parts = v.split(",").map((x) => Number(x.trim()));
+  if (parts.length !== 2 || parts.some((x) => !Number.isFinite(x)) || parts[0] >= parts[1]) {
+    throw new InvalidArgumentError("expected two increasing numbers, e.g. -30,150");
+  }
+  return [parts[0], parts[1]];
+}
+
+function bins(v: string): [number, number] {
+  const parts = v.split(/[,x]/).map((x) => Number(x.trim()));
+  if (parts.length !== 2 || parts.some((x) => !Number.isInteger(x) || x < 1)) throw new InvalidArgumentError("expected two positive integers, e.g. 32,180");
+  return [parts[0], parts[1]];
+}
+
+const log = (quiet: boolean) => (msg: string) => { if (!quiet) process.stderr.write(msg + "\n"); };
+
+function fmtRate(bytes: number, events: number, seconds: number): string {
+  return `${(events / seconds).toFixed(0)} events/s, ${(bytes / seconds / 1e6).toFixed(0)} MB/s`;
+}
+
+function sconeOptions(o: { precision: "f32" | "f64"; timeRange?: [number, number]; bins?: [number, number] }): SconeOptions {
+  return { ...SCONE_DEFAULTS, precision: o.precision, timeRange: o.timeRange ?? SCONE_DEFAULTS.timeRange, bins: o.bins ?? SCONE_DEFAULTS.bins };
+}
+
+function renderSummary(s: ConvertSummary): string {
+  const lines = [
+    `converted ${s.files.length} file(s): ${s.events} events in ${s.seconds.toFixed(2)} s (${fmtRate(s.inputBytes, s.events, s.seconds)})`,
+    `wrote ${(s.outputBytes / 1e6).toFixed(1)} MB to ${s.files[0] ? s.files[0].output.path.replace(/\/[^/]*$/, "") : ""}`,
+  ];
+  if (s.problems.length) lines.push(`skipped ${s.problems.length} problem(s): see _errors.jsonl`);
+  return lines.join("\n");
+}
+
+function jsonSummary(s: ConvertSummary): Record<string, unknown> {
+  return {
+    ok: true, files: s.files.length, events: s.events, input_bytes: s.inputBytes, output_bytes: s.outputBytes, seconds: s.seconds,
+    events_per_second: s.events / s.seconds, mb_per_second: s.inputBytes / s.seconds / 1e6, problems: s.problems,
+    outputs: s.files.map((f) => ({ input: f.input, output: f.output.path, rows: f.output.rows, bytes: f.output.bytes, kind: f.kind, skipped: f.skipped })),
+  };
+}
+
+function renderStats(s: SconeStats): string {
+  const f = (x: number | null, d = 3) => (x === null ? "—" : x.toFixed(d));
+  const sum = (name: string, v: SconeStats["coverage_fraction"]) =>
+    `  ${name.padEnd(18)} min ${f(v.min)}  q1 ${f(v.q1)}  median ${f(v.median)}  q3 ${f(v.q3)}  max ${f(v.max)}  mean ${f(v.mean)}`;
+  const labels = Object.entries(s.labels).sort().map(([l, n]) => `${l}: ${n} (${((100 * n) / Math.max(1, s.events)).toFixed(1)}%)`).join(", ");
+  return [
+    `SCONE dataset: ${s.files} file(s), ${s.events} events, ${(s.bytes / 1024 / 1024).toFixed(1)} MB`,
+    `  labels             ${labels || "—"}`,
+    sum("redshift", s.redshift) + (s.redshift.missing ? `  (missing in ${s.redshift.missing})` : ""),
+    sum("coverage_fraction", s.coverage_fraction),
+    sum("temporal_coverage", s.temporal_coverage),
+    sum("spectral_coverage", s.spectral_coverage),
+    sum("mean_snr", s.mean_snr) + (s.mean_snr.missing ? `  (none in ${s.mean_snr.missing})` : ""),
+    `  events with NaN/inf ${s.nonfinite_events}`,
+    ...(s.problems.length ? [`  problems: ${s.problems.length}`, ...s.problems.slice(0, 5).map((p) => `    ${p.message}`)] : []),
+  ].join("\n");
+}
+
+function print(json: boolean, obj: unknown, text: () => string): void {
+  process.stdout.write(json ? JSON.stringify(obj, (_k, v) => (typeof v === "bigint" ? v.toString() : v)) + "\n" : text() + "\n");
+}
+
+export function buildProgram(): Command {
+  const program = new Command("arrowsmith")
+    .description("Bulk-convert SCONE heatmap TFRecords and DUNE cluster NPZ batches to Apache Arrow, with per-event quality metrics")
+    .version(VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+
+  program.command("convert")
+    .description("convert inputs (files, folders, globs) into one output file per input")
+    .argument("<inputs...>", "files, folders (searched for *.tfrecord*, *.npz) or globs")
+    .requiredOption("-o, --output <dir>", "output folder")
+    .addOption(new Option("--format <format>", "output format").choices(["arrow", "arrow-stream", "parquet", "csv"]).default("arrow"))
+    .addOption(new Option("--kind <kind>", "dataset kind").choices(["auto", "scone", "clusters", "generic"]).default("auto"))
+    .addOption(new Option("--precision <p>", "tensor precision (f64 keeps the source bits)").choices(["f32", "f64"]).default("f32"))
+    .option("--threads <n>", "worker threads (default: all cores)", positiveInt("--threads"))
+    .addOption(new Option("--compression <c>", "Parquet compression").choices(["zstd", "snappy", "none"]).default("zstd"))
+    .addOption(new Option("--on-error <mode>", "on a corrupt record: fail, or skip it and report it").choices(["fail", "skip"]).default("fail"))
+    .option("--resume", "skip inputs already converted with the same options", false)
+    .option("--no-verify", "do not check CRCs")
+    .option("--time-range <t0,t1>", "SCONE time axis in days from peak", range)
+    .option("--bins <w,t>", "SCONE bins (wavelength, time)", bins)
+    .addOption(new Option("--metadata-layout <layout>", "cluster metadata layout").choices(["auto", "12", "11", "15", "12alt"]).default("auto"))
+    .option("--json", "print a JSON summary on stdout", false)
+    .option("--quiet", "no progress on stderr", false)
+    .action(async (inputs: string[], o) => {
+      const say = log(o.quiet || o.json);
+      const s = await convert(inputs, {
+        ...FILE_DEFAULTS,
+        output: o.output, format: o.format as OutputFormat, kind: o.kind as Kind, verify: o.verify !== false,
+        onError: o.onError, scone: sconeOptions(o),
+        onFile: (r, done, total) => say(`[${done}/${total}] ${r.input} → ${r.output.path.split("/").pop()} (${r.rows} rows${r.skipped ? `, ${r.skipped} skipped` : ""}, ${fmtRate(r.inputBytes, r.rows, r.seconds)})`),
+      });
+      print(o.json, jsonSummary(s), () => renderSummary(s));
+      process.exitCode = exitCode(s);
+    });
+
+  program.command("inspect")
+    .description("schema, record count, first records and their metrics")
+    .argument("<file>")
+    .option("--records <n>", "records to show", positiveInt("--records"), 3)
+    .option("--time-range <t0,t1>", "SCONE time axis in days from peak", range)
+    .option("--json", "print JSON", false)
+    .action(async (file: string, o) => {
+      const r = await inspectTFRecord(file, o.records, sconeOptions({ precision: "f32", timeRange: o.timeRange }));
+      print(o.json, r, () => [
+        `${r.file}: TFRecord (${r.compression}), ${r.size} bytes, ${r.records} records, kind ${r.kind}`,
+        "schema:",
+        ...r.schema.map((f) => `  ${f.name}: ${f.type}${f.nullable ? " (nullable)" : ""}${f.metadata?.["ARROW:extension:metadata"] ? ` tensor ${f.metadata["ARROW:extension:metadata"]}` : ""}`),
+        ...(r.schemaMetadata["arrowsmith:axes"] ? [`axes: ${r.schemaMetadata["arrowsmith:axes"]}`] : []),
+        `first ${r.first.length} record(s):`,
+        ...r.first.map((x) => "  " + JSON.stringify(x)),
+        ...(r.problems.length ? [`problems (${r.problems.length}):`, ...r.problems.map((p) => `  byte ${p.offset}, record ${p.record}: ${p.message}`)] : []),
+      ].join("\n"));
+      process.exitCode = r.problems.length ? EXIT.failure : EXIT.ok;
+    });
+
+  program.command("verify")
+    .description("check the structure and CRCs of every record; writes nothing")
+    .argument("<inputs...>")
+    .option("--json", "print JSON", false)
+    .action(async (inputs: string[], o) => {
+      const results: VerifyResult[] = [];
+      for (const f of expandInputs(inputs)) results.push(await verifyTFRecord(f));
+      const ok = results.every((r) => r.ok);
+      print(o.json, { ok, files: results }, () => results.map((r) => r.ok
+        ? `ok    ${r.file}: ${r.records} records`
+        : `FAIL  ${r.file}: ${r.records} records read\n${r.problems.map((p) => `      byte ${p.offset}, record ${p.record}: ${p.message}`).join("\n")}`).join("\n"));
+      process.exitCode = ok ? EXIT.ok : EXIT.failure;
+    });
+
+  program.command("stats")
+    .description("dataset statistics of a folder or files")
+    .argument("<inputs...>")
+    .option("--json", "print JSON", false)
+    .action(async (inputs: string[], o) => {
+      const s = await sconeStats(expandInputs(inputs));
+      print(o.json, s, () => renderStats(s));
+    });
+
+  program.command("generate")
+    .description("write a synthetic dataset (realistic SCONE heatmaps)")
+    .addArgument(new Argument("<kind>", "scone or clusters").choices(["scone", "clusters"]))
+    .requiredOption("-o, --output <dir>", "output folder")
+    .option("--files <n>", "files", positiveInt("--files"), 2)
+    .option("--events <n>", "events per file", positiveInt("--events"), 100)
+    .option("--seed <s>", "random seed", positiveInt("--seed"), 1)
+    .addOption(new Option("--compression <c>", "whole-file compression").choices(["gzip", "zlib"]))
+    .action(async (kind: string, o) => {
+      if (kind !== "scone") throw new ArrowsmithError("usage", `generate ${kind} is not available yet`);
+      const paths = await generateScone(o.output, { files: o.files, events: o.events, seed: o.seed, compression: o.compression ?? "none" });
+      for (const p of paths) process.stdout.write(p + "\n");
+    });
+
+  program.command("bench")
+    .description("synthetic end-to-end throughput: generate a shard, convert it, report")
+    .option("--events <n>", "events", positiveInt("--events"), 2000)
+    .option("--threads <n>", "threads", positiveInt("--threads"))
+    .option("--json", "print JSON", false)
+    .action(async (o) => {
+      const dir = mkdtempSync(join(tmpdir(), "arrowsmith-bench-"));
+      try {
+        const say = log(o.json);
+        say(`generating ${o.events} SCONE events…`);
+        await generateScone(join(dir, "in"), { files: 1, events: o.events, seed: 7 });
+        const s = await convert([join(dir, "in")], { ...FILE_DEFAULTS, output: join(dir, "out") });
+        print(o.json, jsonSummary(s), () => `SCONE → Arrow, 1 thread: ${s.events} events, ${(s.inputBytes / 1e6).toFixed(0)} MB in ${s.seconds.toFixed(2)} s: ${fmtRate(s.inputBytes, s.events, s.seconds)}`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+  program.command("demo", { hidden: true })
+    .description("generate a small dataset, convert it, print statistics and throughput (npm start)")
+    .option("-o, --output <dir>", "where to keep the demo files (default: a temporary folder)")
+    .action(async (o) => {
+      const dir = o.output ?? mkdtempSync(join(tmpdir(), "arrowsmith-demo-"));
+      const input = join(dir, "scone");
+      const out = join(dir, "arrow");
+      process.stdout.write(`arrowsmith ${VERSION} demo in ${dir}\n\n1. generating SCONE heatmap shards (2 files × 300 events)…\n`);
+      await generateScone(input, { files: 2, events: 300, seed: 42 });
+      process.stdout.write(`2. converting to Arrow (CRC checked, float32 tensors, metrics)…\n`);
+      const s = await convert([input], { ...FILE_DEFAULTS, output: out });
+      for (const f of s.files) process.stdout.write(`   ${f.input.split("/").pop()} → ${f.output.path} (${f.rows} rows, ${(f.output.bytes / 1e6).toFixed(1)} MB)\n`);
+      process.stdout.write(`   ${renderSummary(s).split("\n")[0]}\n\n3. statistics:\n`);
+      process.stdout.write(renderStats(await sconeStats(expandInputs([input]))) + "\n");
+      process.stdout.write(`\nLoad it with pyarrow: pyarrow.dataset.dataset("${out}", format="arrow").to_table()\n`);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
+  } catch (e) {
+    const err = e as { code?: string; exitCode?: number };
+    if (typeof err.code === "string" && err.code.startsWith("commander.")) {
+      return err.code === "commander.helpDisplayed" || err.code === "commander.version" ? EXIT.ok : EXIT.usage;
+    }
+    if (isArrowsmithError(e)) {
+      process.stderr.write(`arrowsmith: ${e.message}\n`);
+      return e.code === "usage" ? EXIT.usage : EXIT.failure;
+    }
+    process.stderr.write(`arrowsmith: internal error: ${(e as Error)?.stack ?? e}\nPlease report this with the command line that caused it.\n`);
+    return EXIT.failure;
+  }
+}
+
+function isEntryPoint(): boolean {
+  try {
+    return !!process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv).then((code) => { process.exitCode = code; });
+}

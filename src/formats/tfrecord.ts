@@ -1,0 +1,133 @@
+// TFRecord framing: `u64 length (LE) | u32 masked_crc32c(length bytes) | data | u32 masked_crc32c(data)`.
+// Pure: works on a byte window of the file; the caller supplies the checksum (a wasm kernel over
+// the same memory in practice, a plain function in tests) and the window's place in the file.
+import { ArrowsmithError } from "../errors.js";
+
+export const HEADER_BYTES = 12;
+export const FOOTER_BYTES = 4;
+export const FRAME_OVERHEAD = HEADER_BYTES + FOOTER_BYTES;
+
+/** TFRecord's mask of a CRC32C: rotate right by 15 bits and add 0xA282EAD8 (mod 2^32). */
+export function maskCrc(crc: number): number {
+  return (((crc >>> 15) | (crc << 17)) + 0xa282ead8) >>> 0;
+}
+
+export interface Frame {
+  /** Index of the record in the file (0-based). */
+  index: number;
+  /** File (decompressed-stream) offset of the record's length field. */
+  offset: number;
+  /** Position of the data in the window. */
+  start: number;
+  /** Data length in bytes. */
+  length: number;
+  /** Set when the data CRC does not match (the framing itself is intact, so reading can go on). */
+  error?: ArrowsmithError;
+}
+
+export interface FrameContext {
+  /** Name used in errors. */
+  file: string;
+  /** Stream offset of window[0]. */
+  base: number;
+  /** Index the next record gets. */
+  index: number;
+  /** Check both CRCs. */
+  verify: boolean;
+  /** Masked CRC32C of window[pos, pos+len). */
+  maskedCrc(pos: number, len: number): number;
+  /** Total stream size when known (uncompressed files), to refuse lengths that run past it. */
+  size?: number;
+  /** Largest record accepted (bytes); a bigger declared length is treated as corruption. */
+  maxRecord: number;
+}
+
+/**
+ * Frames every complete record in window[start, end) and pushes it to `out`. Returns the position
+ * of the first byte not consumed (a partial record left for the next window). With `eof`, a partial
+ * record is an error. `ctx.index` advances with each record. Throws on broken framing (a bad length
+ * CRC, a length past the end of the stream); a data CRC mismatch is reported on the frame.
+ */
+export function frameRecords(window: Uint8Array, start: number, end: number, eof: boolean,
+                             ctx: FrameContext, out: Frame[]): number {
+  let pos = start;
+  while (pos < end) {
+    const offset = ctx.base + pos;
+    if (end - pos < HEADER_BYTES) {
+      if (eof) throw truncated(ctx, offset, `record header needs ${HEADER_BYTES} bytes but the file ends after ${end - pos}`);
+      break;
+    }
+    const lo = u32(window, pos);
+    const hi = u32(window, pos + 4);
+    if (ctx.verify) {
+      const want = u32(window, pos + 8);
+      const got = ctx.maskedCrc(pos, 8);
+      if (want !== got) {
+        throw new ArrowsmithError("length_crc", `record length CRC mismatch (stored 0x${hex(want)}, computed 0x${hex(got)}): the framing is lost`, {
+          file: ctx.file, offset, record: ctx.index,
+          hint: "the file is corrupt from here on; re-copy it, or use --on-error skip to keep the records before this point",
+        });
+      }
+    }
+    const length = hi * 0x1_0000_0000 + lo;
+    if (hi >= 0x200000 || length > ctx.maxRecord) {
+      throw new ArrowsmithError("truncated", `record declares ${length} bytes of data, more than the ${ctx.maxRecord} accepted`, {
+        file: ctx.file, offset, record: ctx.index, hint: "the length field is corrupt, or this is not a TFRecord file",
+      });
+    }
+    if (ctx.size !== undefined && offset + FRAME_OVERHEAD + length > ctx.size) {
+      throw truncated(ctx, offset, `record of ${length} data bytes runs past the end of the file (${ctx.size} bytes)`);
+    }
+    const total = FRAME_OVERHEAD + length;
+    if (end - pos < total) {
+      if (eof) throw truncated(ctx, offset, `record of ${length} data bytes is cut off after ${end - pos - HEADER_BYTES}`);
+      break;
+    }
+    const frame: Frame = { index: ctx.index, offset, start: pos + HEADER_BYTES, length };
+    if (ctx.verify) {
+      const want = u32(window, pos + HEADER_BYTES + length);
+      const got = ctx.maskedCrc(pos + HEADER_BYTES, length);
+      if (want !== got) {
+        frame.error = new ArrowsmithError("data_crc", `record data CRC mismatch (stored 0x${hex(want)}, computed 0x${hex(got)})`, {
+          file: ctx.file, offset, record: ctx.index,
+          hint: "the record is corrupt; re-copy the file, or use --on-error skip to drop just this record",
+        });
+      }
+    }
+    out.push(frame);
+    ctx.index++;
+    pos += total;
+  }
+  return pos;
+}
+
+/** Bytes a window must hold to frame the record at `pos`, or 0 when its header is not complete. */
+export function recordSpan(window: Uint8Array, pos: number, end: number): number {
+  if (end - pos < HEADER_BYTES) return 0;
+  return FRAME_OVERHEAD + u32(window, pos + 4) * 0x1_0000_0000 + u32(window, pos);
+}
+
+function truncated(ctx: FrameContext, offset: number, detail: string): ArrowsmithError {
+  return new ArrowsmithError("truncated", detail, {
+    file: ctx.file, offset, record: ctx.index,
+    hint: "the file was cut short (an interrupted copy?); re-copy it, or use --on-error skip to keep the records before this point",
+  });
+}
+
+function u32(b: Uint8Array, p: number): number {
+  return (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
+}
+
+function hex(n: number): string {
+  return n.toString(16).padStart(8, "0");
+}
+
+/** Encodes one record's framing around `data` (for the generator and tests): header and footer. */
+export function frameHeader(length: number, maskedCrcOfHeader: (h: Uint8Array) => number): Uint8Array {
+  const h = new Uint8Array(HEADER_BYTES);
+  const dv = new DataView(h.buffer);
+  dv.setUint32(0, length >>> 0, true);
+  dv.setUint32(4, Math.floor(length / 0x1_0000_0000), true);
+  dv.setUint32(8, maskedCrcOfHeader(h.subarray(0, 8)), true);
+  return h;
+}

@@ -1,0 +1,34 @@
+import type { RecordBatch, Schema } from "apache-arrow";
+import { ArrowsmithError } from "../errors.js";
+import { IpcSink } from "./ipc.js";
+
+export type OutputFormat = "arrow" | "arrow-stream" | "parquet" | "csv";
+
+export const EXTENSIONS: Record<OutputFormat, string> = {
+  arrow: ".arrow",
+  "arrow-stream": ".arrows",
+  parquet: ".parquet",
+  csv: ".csv",
+};
+
+export interface SinkResult {
+  path: string;
+  rows: number;
+  bytes: number;
+}
+
+/** Where a converter's batches go: written as they come, committed atomically at the end. */
+export interface Sink {
+  /** Writes a batch synchronously: its buffers may be reused as soon as this returns. */
+  write(batch: RecordBatch): void;
+  finish(): SinkResult;
+  abort(): void;
+}
+
+export function openSink(format: OutputFormat, path: string, schema: Schema): Sink {
+  switch (format) {
+    case "arrow": return new IpcSink(path, schema, false);
+    case "arrow-stream": return new IpcSink(path, schema, true);
+    default: throw new ArrowsmithError("usage", `output format ${format} is not available yet`, { hint: "use --format arrow or arrow-stream" });
+  }
+}

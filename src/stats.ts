@@ -1,0 +1,99 @@
+// Dataset statistics read straight from the inputs (no output written): for SCONE shards the
+// events, labels, redshift distribution and coverage/SNR summaries.
+import type { RecordBatch } from "apache-arrow";
+import { SCONE_DEFAULTS, type SconeOptions, SconeBatcher } from "./datasets/scone.js";
+import { isArrowsmithError } from "./errors.js";
+import { maskedCrcOf, openStream, tfrecordWindows } from "./sources.js";
+import { kernels } from "./wasm.js";
+
+export interface Summary {
+  count: number;
+  min: number | null;
+  q1: number | null;
+  median: number | null;
+  q3: number | null;
+  max: number | null;
+  mean: number | null;
+}
+
+/** Quantiles by linear interpolation (numpy's default), over non-null finite values. */
+export function summarize(values: number[]): Summary {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  const q = (p: number) => {
+    if (!v.length) return null;
+    const h = (v.length - 1) * p;
+    const lo = Math.floor(h);
+    return v[lo] + (h - lo) * ((v[Math.min(lo + 1, v.length - 1)]) - v[lo]);
+  };
+  return {
+    count: v.length, min: v.length ? v[0] : null, q1: q(0.25), median: q(0.5), q3: q(0.75),
+    max: v.length ? v[v.length - 1] : null, mean: v.length ? v.reduce((a, b) => a + b, 0) / v.length : null,
+  };
+}
+
+export interface SconeStats {
+  kind: "scone";
+  files: number;
+  events: number;
+  bytes: number;
+  labels: Record<string, number>;
+  redshift: Summary & { missing: number };
+  coverage_fraction: Summary;
+  temporal_coverage: Summary;
+  spectral_coverage: Summary;
+  mean_snr: Summary & { missing: number };
+  nonfinite_events: number;
+  problems: { file?: string; offset?: number; record?: number; message: string }[];
+}
+
+export async function sconeStats(files: string[], opts: SconeOptions = SCONE_DEFAULTS, verify = true): Promise<SconeStats> {
+  const k = kernels();
+  const labels: Record<string, number> = {};
+  const z: number[] = [], cov: number[] = [], tcov: number[] = [], scov: number[] = [], snr: number[] = [];
+  let zMissing = 0, snrMissing = 0, events = 0, bytes = 0, nonfinite = 0;
+  const problems: SconeStats["problems"] = [];
+  for (const file of files) {
+    const mark = k.mark();
+    try {
+      const input = openStream(file, undefined, (b) => maskedCrcOf(k, b));
+      bytes += input.fileSize;
+      const collect = (b: RecordBatch) => {
+        const col = (name: string) => b.getChild(name)!;
+        const lab = col("label"), zc = col("z"), c = col("coverage_fraction"), t = col("temporal_coverage"), s = col("spectral_coverage"), m = col("mean_snr"), nf = col("nonfinite_values");
+        for (let i = 0; i < b.numRows; i++) {
+          const l = String(lab.get(i));
+          labels[l] = (labels[l] ?? 0) + 1;
+          const zv = zc.get(i);
+          if (zv === null) zMissing++; else z.push(zv);
+          cov.push(c.get(i)); tcov.push(t.get(i)); scov.push(s.get(i));
+          const mv = m.get(i);
+          if (mv === null) snrMissing++; else snr.push(mv);
+          if (nf.get(i) > 0) nonfinite++;
+        }
+        events += b.numRows;
+      };
+      const batcher = new SconeBatcher(k, { ...opts, precision: "f32" }, file, collect);
+      try {
+        for await (const w of tfrecordWindows(k, input, { verify })) {
+          for (const f of w.frames) {
+            if (f.error) { problems.push({ ...f.error.toJSON(), message: f.error.message }); continue; }
+            try { batcher.add(w.bytes, w.ptr, f, file); } catch (e) { if (!isArrowsmithError(e)) throw e; problems.push({ file: e.file, offset: e.offset, record: e.record, message: e.message }); }
+          }
+        }
+      } catch (e) {
+        if (!isArrowsmithError(e)) throw e;
+        problems.push({ file: e.file, offset: e.offset, record: e.record, message: e.message });
+      }
+      batcher.flush();
+    } finally {
+      k.release(mark);
+    }
+  }
+  return {
+    kind: "scone", files: files.length, events, bytes, labels,
+    redshift: { ...summarize(z), missing: zMissing },
+    coverage_fraction: summarize(cov), temporal_coverage: summarize(tcov), spectral_coverage: summarize(scov),
+    mean_snr: { ...summarize(snr), missing: snrMissing },
+    nonfinite_events: nonfinite, problems,
+  };
+}
