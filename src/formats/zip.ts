@@ -315,7 +315,7 @@ function readDirectory(src: ByteSource, file: string): Directory {
   if (eocd < 0) {
     const head = new Uint8Array(Math.min(4, size));
     sourceRead(src, 0, head.length, head, 0, file);
-    if (head.length === 4 && view(head).getUint32(0, true) === SIG_LOCAL) {
+    if (head.every((b, i) => b === [0x50, 0x4b, 0x03, 0x04][i])) {
       fail("truncated", `no end-of-central-directory record in the last ${tailLen} bytes of a file that starts like a ZIP`, file, size,
         "the file was cut short (an interrupted copy or write?)");
     }
@@ -572,11 +572,17 @@ export function inflateRawInto(comp: Uint8Array, into: Uint8Array, at: number, s
   if (!hz) return inflateBuffered(comp, into, at, size);
   const { z, h, state, error } = hz;
   try {
-    h.writeSync(zlib.constants.Z_FINISH, comp, 0, comp.length, into, at, size);
-    let e = error();
-    if (e) throw zlibFailure(`corrupt deflate data: ${e}`);
-    const availOut = state[0], availIn = state[1];
-    if (availOut !== 0) throw zlibFailure(`deflate data ends after ${size - availOut} bytes; the member declares ${size}`);
+    let availIn = comp.length;
+    let e: string | undefined;
+    // zlib calls a zero-length output a stream error, so an empty member goes straight to the probe.
+    if (size > 0) {
+      h.writeSync(zlib.constants.Z_FINISH, comp, 0, comp.length, into, at, size);
+      e = error();
+      if (e) throw zlibFailure(`corrupt deflate data: ${e}`);
+      const availOut = state[0];
+      availIn = state[1];
+      if (availOut !== 0) throw zlibFailure(`deflate data ends after ${size - availOut} bytes; the member declares ${size}`);
+    }
     // Exactly full: the stream must end here, not hold more output.
     const probe = new Uint8Array(1);
     h.writeSync(zlib.constants.Z_FINISH, comp, comp.length - availIn, availIn, probe, 0, 1);
