@@ -145,6 +145,8 @@ export interface TFRecordReadOptions {
   startIndex?: number;
   /** Stop before this stream offset (a record boundary). */
   endOffset?: number;
+  /** Frame at most this many records (for a peek at the first ones). */
+  maxRecords?: number;
 }
 
 const DEFAULT_WINDOW = 16 << 20;
@@ -164,6 +166,8 @@ export async function* tfrecordWindows(k: Kernels, input: OpenedInput, opts: TFR
   let streamPos = 0;
   const startOffset = opts.startOffset ?? 0;
   const limit = opts.endOffset ?? Infinity;
+  const maxRecords = opts.maxRecords ?? Infinity;
+  let framed = 0;
   const ctx: FrameContext = {
     file: input.path,
     base: startOffset,
@@ -191,8 +195,10 @@ export async function* tfrecordWindows(k: Kernels, input: OpenedInput, opts: TFR
       }
       const bytes = k.bytes().subarray(ptr, ptr + filled);
       const frames: Frame[] = [];
-      const used = frameRecords(bytes, 0, filled, eof, ctx, frames);
+      const used = frameRecords(bytes, 0, filled, eof, ctx, frames, maxRecords - framed);
+      framed += frames.length;
       if (frames.length) yield { bytes: k.bytes().subarray(ptr, ptr + filled), ptr, frames };
+      if (framed >= maxRecords) return;
       if (eof && used >= filled) return;
       // keep the partial record: move it to the front, or move to a larger window when it can't fit
       const rest = filled - used;

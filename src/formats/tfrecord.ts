@@ -47,11 +47,12 @@ export interface FrameContext {
  * of the first byte not consumed (a partial record left for the next window). With `eof`, a partial
  * record is an error. `ctx.index` advances with each record. Throws on broken framing (a bad length
  * CRC, a length past the end of the stream); a data CRC mismatch is reported on the frame.
+ * At most `limit` records are framed.
  */
 export function frameRecords(window: Uint8Array, start: number, end: number, eof: boolean,
-                             ctx: FrameContext, out: Frame[]): number {
+                             ctx: FrameContext, out: Frame[], limit = Infinity): number {
   let pos = start;
-  while (pos < end) {
+  while (pos < end && out.length < limit) {
     const offset = ctx.base + pos;
     if (end - pos < HEADER_BYTES) {
       if (eof) throw truncated(ctx, offset, `record header needs ${HEADER_BYTES} bytes but the file ends after ${end - pos}`);

@@ -7,6 +7,7 @@ import { SCONE_DEFAULTS, type SconeOptions, SconeBatcher, isSconeRecord } from "
 import { ExampleSchemaInference, GenericBatcher, featureKinds } from "../datasets/generic-tfrecord.js";
 import { ArrowsmithError, isArrowsmithError } from "../errors.js";
 import type { Frame } from "../formats/tfrecord.js";
+import { WireError } from "../formats/example.js";
 import { openSink, type OutputFormat, type Sink, type SinkResult } from "../sinks/sink.js";
 import { maskedCrcOf, openStream, tfrecordWindows } from "../sources.js";
 import { type Kernels } from "../wasm.js";
@@ -46,15 +47,28 @@ export interface FileResult {
   seconds: number;
 }
 
-/** The features of the first record, or undefined for an empty file. */
+/**
+ * The feature kinds of the first record that decodes among the first few, or undefined (an empty
+ * or unreadable start: the conversion itself then reports what is wrong, at the right record).
+ */
 export async function firstRecordKinds(k: Kernels, path: string): Promise<Map<string, string> | undefined> {
   const mark = k.mark();
   const input = openStream(path, undefined, (b) => maskedCrcOf(k, b));
   try {
-    for await (const w of tfrecordWindows(k, input, { verify: false, windowBytes: 1 << 20 })) {
-      return featureKinds(w.bytes, w.frames[0]);
+    for await (const w of tfrecordWindows(k, input, { verify: true, windowBytes: 1 << 20, maxRecords: 8 })) {
+      for (const f of w.frames) {
+        if (f.error) continue;
+        try {
+          return featureKinds(w.bytes, f);
+        } catch (e) {
+          if (!(e instanceof WireError)) throw e;
+        }
+      }
     }
     return undefined;
+  } catch (e) {
+    if (isArrowsmithError(e)) return undefined;
+    throw e;
   } finally {
     input.stream.close();
     k.release(mark);

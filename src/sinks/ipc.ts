@@ -1,7 +1,7 @@
 // Arrow IPC file (.arrow) and stream (.arrows) output. The writer's byte sink is replaced by one
 // that writes each chunk synchronously to the output file, so a batch's buffers (views of wasm
 // memory for images) are on disk when write() returns and nothing accumulates in memory.
-import { AsyncByteQueue, RecordBatch, RecordBatchFileWriter, RecordBatchStreamWriter, type Schema } from "apache-arrow";
+import { AsyncByteQueue, type RecordBatch, RecordBatchFileWriter, RecordBatchStreamWriter, type Schema } from "apache-arrow";
 import { AtomicFile } from "./atomic.js";
 import type { Sink, SinkResult } from "./sink.js";
 
@@ -20,7 +20,7 @@ export class IpcSink implements Sink {
   private readonly writer: RecordBatchFileWriter | RecordBatchStreamWriter;
   private rows = 0;
 
-  constructor(path: string, private readonly schema: Schema, stream: boolean) {
+  constructor(path: string, schema: Schema, stream: boolean) {
     this.file = new AtomicFile(path);
     this.writer = stream ? new RecordBatchStreamWriter() : new RecordBatchFileWriter();
     this.writer.reset(new FileByteSink(this.file) as never, schema);
@@ -32,7 +32,6 @@ export class IpcSink implements Sink {
   }
 
   finish(): SinkResult {
-    if (this.rows === 0) this.writer.write(new RecordBatch(this.schema));
     this.writer.finish();
     this.file.commit();
     return { path: this.file.finalPath, rows: this.rows, bytes: this.file.bytes };

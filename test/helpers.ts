@@ -1,0 +1,32 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { tableFromIPC, type Table } from "apache-arrow";
+
+export const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
+export const EXTERNAL = new URL("../../shared/external/", import.meta.url).pathname;
+
+export function tmp(prefix = "arrowsmith-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function readArrow(path: string): Table {
+  return tableFromIPC(readFileSync(path));
+}
+
+/** JSON numbers, with the fixture generator's "NaN" / "Infinity" strings turned back into numbers. */
+export function num(v: unknown): number | null {
+  if (v === null) return null;
+  if (v === "NaN") return NaN;
+  if (v === "Infinity") return Infinity;
+  if (v === "-Infinity") return -Infinity;
+  return v as number;
+}
+
+/** Relative closeness for metrics (NaN equals NaN, infinities must match exactly). */
+export function close(a: number | null, b: number | null, rel = 1e-6): boolean {
+  if (a === null || b === null) return a === b;
+  if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b);
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return a === b;
+  return Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b), 1e-300);
+}
