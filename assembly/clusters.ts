@@ -72,66 +72,117 @@ export function clusterImages(src: usize, n: i32, h: i32, w: i32, dst: usize,
                               sum: usize, maxv: usize, nonzero: usize, extent: usize): void {
   const pixels = h * w;
   const imageBytes = <usize>pixels << 2;
-  const zero = f32x4.splat(0);
-  const groups = w >> 2;
+  const stride = <usize>n << 2;
   for (let i = 0; i < n; i++) {
     const img = src + <usize>i * imageBytes;
     const out = dst ? dst + <usize>i * imageBytes : 0;
-    let mx = f32x4.splat(-Infinity);
-    let smx: f32 = -Infinity;
-    let cnt = i32x4.splat(0);
-    let scnt: i32 = 0;
-    let rowFirst: i32 = -1;
-    let rowLast: i32 = -1;
-    let colFirst: i32 = 0x7fffffff;
-    let colLast: i32 = -1;
-    for (let r = 0; r < h; r++) {
-      const row = img + (<usize>(r * w) << 2);
-      const orow = out + (<usize>(r * w) << 2);
-      let lo: i32 = -1;
-      let hi: i32 = -1;
-      for (let g = 0; g < groups; g++) {
-        const off = <usize>g << 4;
-        const v = v128.load(row + off);
-        if (out) v128.store(orow + off, v);
-        mx = f32x4.max(mx, v);
-        const nz = f32x4.ne(v, zero);
-        cnt = i32x4.sub(cnt, nz);
-        const m = i32x4.bitmask(nz);
-        if (m) {
-          if (lo < 0) lo = (g << 2) + ctz<i32>(m);
-          hi = (g << 2) + 31 - clz<i32>(m);
-        }
-      }
-      for (let c = groups << 2; c < w; c++) {
-        const x = load<f32>(row + (<usize>c << 2));
-        if (out) store<f32>(orow + (<usize>c << 2), x);
-        smx = max<f32>(smx, x);
-        if (x != 0) {
-          scnt++;
-          if (lo < 0) lo = c;
-          hi = c;
-        }
-      }
-      if (lo >= 0) {
-        if (rowFirst < 0) rowFirst = r;
-        rowLast = r;
-        colFirst = min<i32>(colFirst, lo);
-        colLast = max<i32>(colLast, hi);
+    const e = extent + (<usize>i << 2);
+    const mx = w <= 64 ? narrowImage(img, h, w, out, nonzero + (<usize>i << 2), e, stride)
+                       : wideImage(img, h, w, out, nonzero + (<usize>i << 2), e, stride);
+    store<f64>(sum + (<usize>i << 3), sumF32(out ? out : img, pixels));
+    store<f32>(maxv + (<usize>i << 2), pixels ? mx : NaN);
+  }
+}
+
+@inline function hmax(v: v128): f32 {
+  return max<f32>(max<f32>(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)),
+                  max<f32>(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+}
+
+// Up to 64 channels (16 and 32 in DUNE productions): each row's non-zero pixels become one u64 of
+// column bits, so counting is a popcnt and the extents come from ctz/clz with no per-pixel branch.
+function narrowImage(img: usize, h: i32, w: i32, out: usize, nonzero: usize, e: usize, stride: usize): f32 {
+  const zero = f32x4.splat(0);
+  const groups = w >> 2;
+  let mx = f32x4.splat(-Infinity);
+  let smx: f32 = -Infinity;
+  let count: i64 = 0;
+  let cols: u64 = 0;
+  let rowFirst: i32 = -1;
+  let rowLast: i32 = -1;
+  for (let r = 0; r < h; r++) {
+    const row = img + (<usize>(r * w) << 2);
+    const orow = out + (<usize>(r * w) << 2);
+    let bits: u64 = 0;
+    for (let g = 0; g < groups; g++) {
+      const off = <usize>g << 4;
+      const v = v128.load(row + off);
+      if (out) v128.store(orow + off, v);
+      mx = f32x4.max(mx, v);
+      bits |= <u64>i32x4.bitmask(f32x4.ne(v, zero)) << (<u64>g << 2);
+    }
+    for (let c = groups << 2; c < w; c++) {
+      const x = load<f32>(row + (<usize>c << 2));
+      if (out) store<f32>(orow + (<usize>c << 2), x);
+      smx = max<f32>(smx, x);
+      bits |= <u64>(x != 0) << <u64>c;
+    }
+    count += popcnt<i64>(bits);
+    cols |= bits;
+    const any = bits != 0;
+    rowFirst = select<i32>(r, rowFirst, any && rowFirst < 0);
+    rowLast = select<i32>(r, rowLast, any);
+  }
+  store<i32>(nonzero, <i32>count);
+  store<i32>(e, rowFirst);
+  store<i32>(e + stride, rowLast);
+  store<i32>(e + 2 * stride, cols ? <i32>ctz<u64>(cols) : -1);
+  store<i32>(e + 3 * stride, cols ? 63 - <i32>clz<u64>(cols) : -1);
+  return max<f32>(hmax(mx), smx);
+}
+
+// Any width: per row, the first and last non-zero column from the groups' masks.
+function wideImage(img: usize, h: i32, w: i32, out: usize, nonzero: usize, e: usize, stride: usize): f32 {
+  const zero = f32x4.splat(0);
+  const groups = w >> 2;
+  let mx = f32x4.splat(-Infinity);
+  let smx: f32 = -Infinity;
+  let cnt = i32x4.splat(0);
+  let scnt: i32 = 0;
+  let rowFirst: i32 = -1;
+  let rowLast: i32 = -1;
+  let colFirst: i32 = 0x7fffffff;
+  let colLast: i32 = -1;
+  for (let r = 0; r < h; r++) {
+    const row = img + (<usize>(r * w) << 2);
+    const orow = out + (<usize>(r * w) << 2);
+    let lo: i32 = -1;
+    let hi: i32 = -1;
+    for (let g = 0; g < groups; g++) {
+      const off = <usize>g << 4;
+      const v = v128.load(row + off);
+      if (out) v128.store(orow + off, v);
+      mx = f32x4.max(mx, v);
+      const nz = f32x4.ne(v, zero);
+      cnt = i32x4.sub(cnt, nz);
+      const m = i32x4.bitmask(nz);
+      if (m) {
+        if (lo < 0) lo = (g << 2) + ctz<i32>(m);
+        hi = (g << 2) + 31 - clz<i32>(m);
       }
     }
-    const m01 = max<f32>(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1));
-    const m23 = max<f32>(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3));
-    const total = i32x4.extract_lane(cnt, 0) + i32x4.extract_lane(cnt, 1) +
-                  i32x4.extract_lane(cnt, 2) + i32x4.extract_lane(cnt, 3) + scnt;
-    store<f64>(sum + (<usize>i << 3), sumF32(out ? out : img, pixels));
-    store<f32>(maxv + (<usize>i << 2), pixels ? max<f32>(max<f32>(m01, m23), smx) : NaN);
-    store<i32>(nonzero + (<usize>i << 2), total);
-    const e = extent + (<usize>i << 2);
-    const stride = <usize>n << 2;
-    store<i32>(e, rowFirst);
-    store<i32>(e + stride, rowLast);
-    store<i32>(e + 2 * stride, rowLast < 0 ? -1 : colFirst);
-    store<i32>(e + 3 * stride, colLast);
+    for (let c = groups << 2; c < w; c++) {
+      const x = load<f32>(row + (<usize>c << 2));
+      if (out) store<f32>(orow + (<usize>c << 2), x);
+      smx = max<f32>(smx, x);
+      if (x != 0) {
+        scnt++;
+        if (lo < 0) lo = c;
+        hi = c;
+      }
+    }
+    if (lo >= 0) {
+      if (rowFirst < 0) rowFirst = r;
+      rowLast = r;
+      colFirst = min<i32>(colFirst, lo);
+      colLast = max<i32>(colLast, hi);
+    }
   }
+  store<i32>(nonzero, i32x4.extract_lane(cnt, 0) + i32x4.extract_lane(cnt, 1) +
+                      i32x4.extract_lane(cnt, 2) + i32x4.extract_lane(cnt, 3) + scnt);
+  store<i32>(e, rowFirst);
+  store<i32>(e + stride, rowLast);
+  store<i32>(e + 2 * stride, rowLast < 0 ? -1 : colFirst);
+  store<i32>(e + 3 * stride, colLast);
+  return max<f32>(hmax(mx), smx);
 }

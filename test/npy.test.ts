@@ -178,6 +178,32 @@ describe("fixtures: every value as numpy reads it", () => {
   });
 });
 
+describe("damage", () => {
+  it("random byte damage to archives gives values or ArrowsmithError, never another exception", () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    for (const name of ["dtypes.npz", "fortran.npz", "versions.npz", "clusters_compressed.npz"]) {
+      const bytes = new Uint8Array(readFileSync(new URL(name, FIX)));
+      for (let k = 0; k < 300; k++) {
+        const copy = bytes.slice();
+        // Aim at headers half the time: the first 256 bytes of each member hold the .npy header.
+        const at = rand() < 0.5 ? Math.floor(rand() * copy.length) : Math.floor(rand() * Math.min(copy.length, 600));
+        copy[at] ^= 1 + Math.floor(rand() * 255);
+        try {
+          // Without the CRC check half the time, so damaged headers reach the parser.
+          const zip = ZipArchive.open(bytesSource(copy), { file: name, verifyCrc: k % 2 === 0 });
+          for (const a of npzArrays(zip)) {
+            const { header, values } = readNpzArray(zip, a.name);
+            if (!Array.isArray(values) && header.dtype.kind !== "b") npyFloat64(header, zip.read(a.entry));
+          }
+        } catch (e) {
+          if (!(e instanceof ArrowsmithError)) throw new Error(`${name} byte ${at}: ${(e as Error).stack}`);
+        }
+      }
+    }
+  });
+});
+
 describe("header parsing", () => {
   const f4 = (n: number) => new Uint8Array(new Float32Array(n).map((_, i) => i + 0.5).buffer);
 
