@@ -13,6 +13,7 @@ import { inspectTFRecord, verifyTFRecord, type VerifyResult } from "./inspect.js
 import { convert, type ConvertSummary } from "./pipeline/convert.js";
 import { FILE_DEFAULTS, type Kind } from "./pipeline/convert-file.js";
 import { expandInputs } from "./pipeline/inputs.js";
+import { ProgressLine } from "./pipeline/progress.js";
 import type { OutputFormat } from "./sinks/sink.js";
 import { sconeStats, type SconeStats } from "./stats.js";
 import { VERSION } from "./version.js";
@@ -56,20 +57,25 @@ function sconeOptions(o: { precision: "f32" | "f64"; timeRange?: [number, number
   return { ...SCONE_DEFAULTS, precision: o.precision, timeRange: o.timeRange ?? SCONE_DEFAULTS.timeRange, bins: o.bins ?? SCONE_DEFAULTS.bins };
 }
 
-function renderSummary(s: ConvertSummary): string {
-  const lines = [
-    `converted ${s.files.length} file(s): ${s.events} events in ${s.seconds.toFixed(2)} s (${fmtRate(s.inputBytes, s.events, s.seconds)})`,
-    `wrote ${(s.outputBytes / 1e6).toFixed(1)} MB to ${s.files[0] ? s.files[0].output.path.replace(/\/[^/]*$/, "") : ""}`,
-  ];
-  if (s.problems.length) lines.push(`skipped ${s.problems.length} problem(s): see _errors.jsonl`);
+function renderSummary(s: ConvertSummary, out: string): string {
+  const lines: string[] = [];
+  if (s.resumed.length && !s.results.length) {
+    lines.push(`nothing to do: all ${s.resumed.length} input(s) are already converted with these options (--resume)`);
+  } else {
+    if (s.resumed.length) lines.push(`--resume: ${s.resumed.length} input(s) already converted, left alone`);
+    lines.push(`converted ${s.results.length} task(s) on ${s.threads} thread(s): ${s.events} events in ${s.seconds.toFixed(2)} s (${fmtRate(s.inputBytes, s.events, s.seconds)})`);
+    lines.push(`wrote ${(s.outputBytes / 1e6).toFixed(1)} MB to ${out}`);
+  }
+  if (s.problems.length) lines.push(`skipped ${s.problems.length} problem(s): see ${out}/_errors.jsonl`);
   return lines.join("\n");
 }
 
 function jsonSummary(s: ConvertSummary): Record<string, unknown> {
   return {
-    ok: true, files: s.files.length, events: s.events, input_bytes: s.inputBytes, output_bytes: s.outputBytes, seconds: s.seconds,
+    ok: true, files: s.manifest.totals.inputs, tasks: s.results.length, threads: s.threads, resumed: s.resumed.length,
+    events: s.events, input_bytes: s.inputBytes, output_bytes: s.outputBytes, seconds: s.seconds,
     events_per_second: s.events / s.seconds, mb_per_second: s.inputBytes / s.seconds / 1e6, problems: s.problems,
-    outputs: s.files.map((f) => ({ input: f.input, output: f.output.path, rows: f.output.rows, bytes: f.output.bytes, kind: f.kind, skipped: f.skipped })),
+    outputs: s.results.map((f) => ({ input: f.input, part: f.part, output: f.output.path, rows: f.output.rows, bytes: f.output.bytes, kind: f.kind, skipped: f.skipped })),
   };
 }
 
@@ -120,14 +126,17 @@ export function buildProgram(): Command {
     .option("--json", "print a JSON summary on stdout", false)
     .option("--quiet", "no progress on stderr", false)
     .action(async (inputs: string[], o) => {
-      const say = log(o.quiet || o.json);
+      const quiet = o.quiet || o.json;
+      const progress = new ProgressLine(process.stderr, !quiet && !!process.stderr.isTTY);
       const s = await convert(inputs, {
         ...FILE_DEFAULTS,
         output: o.output, format: o.format as OutputFormat, kind: o.kind as Kind, verify: o.verify !== false,
-        onError: o.onError, scone: sconeOptions(o),
-        onFile: (r, done, total) => say(`[${done}/${total}] ${r.input} → ${r.output.path.split("/").pop()} (${r.rows} rows${r.skipped ? `, ${r.skipped} skipped` : ""}, ${fmtRate(r.inputBytes, r.rows, r.seconds)})`),
-      });
-      print(o.json, jsonSummary(s), () => renderSummary(s));
+        onError: o.onError, scone: sconeOptions(o), threads: o.threads, resume: o.resume,
+        sink: { compression: o.compression }, metadataLayout: o.metadataLayout, progress: progress.counters,
+        onPlan: (p) => progress.start(p.bytes, p.tasks),
+        onTask: () => progress.taskDone(),
+      }).finally(() => progress.stop());
+      print(o.json, jsonSummary(s), () => renderSummary(s, o.output));
       process.exitCode = exitCode(s);
     });
 
@@ -199,8 +208,8 @@ export function buildProgram(): Command {
         const say = log(o.json);
         say(`generating ${o.events} SCONE events…`);
         await generateScone(join(dir, "in"), { files: 1, events: o.events, seed: 7 });
-        const s = await convert([join(dir, "in")], { ...FILE_DEFAULTS, output: join(dir, "out") });
-        print(o.json, jsonSummary(s), () => `SCONE → Arrow, 1 thread: ${s.events} events, ${(s.inputBytes / 1e6).toFixed(0)} MB in ${s.seconds.toFixed(2)} s: ${fmtRate(s.inputBytes, s.events, s.seconds)}`);
+        const s = await convert([join(dir, "in")], { ...FILE_DEFAULTS, output: join(dir, "out"), threads: o.threads, taskBytes: o.threads > 1 ? 64 << 20 : undefined });
+        print(o.json, jsonSummary(s), () => `SCONE → Arrow, ${s.threads} thread(s): ${s.events} events, ${(s.inputBytes / 1e6).toFixed(0)} MB in ${s.seconds.toFixed(2)} s: ${fmtRate(s.inputBytes, s.events, s.seconds)}`);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -217,8 +226,8 @@ export function buildProgram(): Command {
       await generateScone(input, { files: 2, events: 300, seed: 42 });
       process.stdout.write(`2. converting to Arrow (CRC checked, float32 tensors, metrics)…\n`);
       const s = await convert([input], { ...FILE_DEFAULTS, output: out });
-      for (const f of s.files) process.stdout.write(`   ${f.input.split("/").pop()} → ${f.output.path} (${f.rows} rows, ${(f.output.bytes / 1e6).toFixed(1)} MB)\n`);
-      process.stdout.write(`   ${renderSummary(s).split("\n")[0]}\n\n3. statistics:\n`);
+      for (const f of s.results) process.stdout.write(`   ${f.input.split("/").pop()} → ${f.output.path} (${f.rows} rows, ${(f.output.bytes / 1e6).toFixed(1)} MB)\n`);
+      process.stdout.write(`   ${renderSummary(s, out).split("\n")[0]}\n\n3. statistics:\n`);
       process.stdout.write(renderStats(await sconeStats(expandInputs([input]))) + "\n");
       process.stdout.write(`\nLoad it with pyarrow: pyarrow.dataset.dataset("${out}", format="arrow").to_table()\n`);
     });

@@ -19,6 +19,8 @@ export interface ByteStream {
   seek?(offset: number): void;
   /** Total stream length when known up front (uncompressed files). */
   readonly size?: number;
+  /** Bytes of the input file consumed so far (compressed bytes for compressed files). */
+  consumed(): number;
 }
 
 export interface OpenedInput {
@@ -87,6 +89,7 @@ export function openStream(path: string, compression?: Compression, crcOf?: (b: 
         },
         close() { if (open) { open = false; closeSync(fd); } },
         seek(offset) { pos = offset; },
+        consumed: () => pos,
       },
     };
   }
@@ -123,6 +126,7 @@ function inflateStream(path: string, comp: Compression): ByteStream {
       return n;
     },
     close() { raw.destroy(); inflate.destroy(); },
+    consumed: () => raw.bytesRead,
   };
 }
 

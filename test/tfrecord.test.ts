@@ -171,7 +171,7 @@ describe("compression detection", () => {
     writeFileSync(join(dir, "a.tfrecord"), gzipSync(raw));
     writeFileSync(join(dir, "b.tfrecord"), deflateSync(raw));
     const s = await convert([dir], { ...FILE_DEFAULTS, output: join(dir, "out") });
-    expect(s.files.map((f) => [f.compression, f.rows])).toEqual([["gzip", 4], ["zlib", 4]]);
+    expect(s.results.map((f) => [f.compression, f.rows])).toEqual([["gzip", 4], ["zlib", 4]]);
   });
 
   it("an uncompressed record whose length bytes look like a magic is not taken for one", () => {

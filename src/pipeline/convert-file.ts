@@ -1,17 +1,18 @@
-// Converts one input file into one output file in the calling thread: read into wasm memory,
-// frame and check, decode, run the kernels, write record batches as they fill. This is what a
-// worker runs for each task; nothing here holds more than one window and one batch.
+// Converts one task (a whole input file, or a byte range of records of a large uncompressed one)
+// into one output file in the calling thread: read into wasm memory, frame and check, decode, run
+// the kernels, write record batches as they fill. Workers run exactly this; nothing here holds
+// more than one input window and one batch.
 import { join } from "node:path";
 import type { RecordBatch } from "apache-arrow";
 import { SCONE_DEFAULTS, type SconeOptions, SconeBatcher, isSconeRecord } from "../datasets/scone.js";
 import { ExampleSchemaInference, GenericBatcher, featureKinds } from "../datasets/generic-tfrecord.js";
 import { ArrowsmithError, isArrowsmithError } from "../errors.js";
-import type { Frame } from "../formats/tfrecord.js";
 import { WireError } from "../formats/example.js";
-import { openSink, type OutputFormat, type Sink, type SinkResult } from "../sinks/sink.js";
+import type { Frame } from "../formats/tfrecord.js";
+import { openSink, type OutputFormat, type Sink, type SinkResult, type SinkOptions } from "../sinks/sink.js";
 import { maskedCrcOf, openStream, tfrecordWindows } from "../sources.js";
 import { type Kernels } from "../wasm.js";
-import { ErrorPolicy, type OnError } from "./policy.js";
+import { ErrorPolicy, type OnError, type Problem } from "./policy.js";
 
 export type Kind = "auto" | "scone" | "clusters" | "generic";
 
@@ -21,6 +22,9 @@ export interface FileOptions {
   verify: boolean;
   onError: OnError;
   scone: SconeOptions;
+  sink: SinkOptions;
+  /** Cluster metadata layout (NPZ). */
+  metadataLayout: "auto" | "12" | "11" | "15" | "12alt";
   windowBytes?: number;
 }
 
@@ -30,22 +34,41 @@ export const FILE_DEFAULTS: FileOptions = {
   verify: true,
   onError: "fail",
   scone: SCONE_DEFAULTS,
+  sink: { compression: "zstd" },
+  metadataLayout: "auto",
 };
 
-export interface FileResult {
+/** One unit of work: an input file, or records [range.start, range.end) of it, into one output. */
+export interface Task {
   input: string;
+  outName: string;
+  kind: Exclude<Kind, "auto">;
+  range?: { start: number; end: number; index: number };
+  part?: number;
+}
+
+export interface TaskResult {
+  input: string;
+  part?: number;
   kind: Exclude<Kind, "auto">;
   compression: string;
+  /** Size and mtime of the whole input file. */
   inputBytes: number;
   mtimeMs: number;
-  /** Records read from the input (good ones), rows written, records skipped. */
+  /** Input bytes this task covered (the range, or the whole file). */
+  taskBytes: number;
+  /** Records read (good ones), rows written, records skipped. */
   records: number;
   rows: number;
   skipped: number;
   nonfiniteEvents: number;
   output: SinkResult;
   seconds: number;
+  problems: Problem[];
 }
+
+/** Called as work advances: input bytes consumed and events written since the last call. */
+export type Progress = (bytes: number, events: number) => void;
 
 /**
  * The feature kinds of the first record that decodes among the first few, or undefined (an empty
@@ -75,47 +98,67 @@ export async function firstRecordKinds(k: Kernels, path: string): Promise<Map<st
   }
 }
 
-type Batcher = { add(b: Uint8Array, ptr: number, f: Frame, file: string): void; flush(): void; events: number; nonfiniteEvents?: number };
+/** The kind of a TFRecord file for --kind auto: scone when its records look like SCONE heatmaps. */
+export async function detectTFRecordKind(k: Kernels, path: string): Promise<"scone" | "generic"> {
+  const kinds = await firstRecordKinds(k, path);
+  return !kinds || isSconeRecord(kinds) ? "scone" : "generic";
+}
 
-/** Converts one TFRecord file to `outDir/outName`. */
-export async function convertTFRecordFile(k: Kernels, path: string, outDir: string, outName: string,
-                                          opts: FileOptions, policy: ErrorPolicy): Promise<FileResult> {
+type Batcher = { add(b: Uint8Array, ptr: number, f: Frame, file: string): void; flush(): void; nonfiniteEvents?: number };
+
+function basenameOf(p: string): string {
+  const i = p.lastIndexOf("/");
+  return i < 0 ? p : p.slice(i + 1);
+}
+
+/** Runs one TFRecord task in this thread. In fail mode the first problem throws. */
+export async function runTFRecordTask(k: Kernels, task: Task, outDir: string, opts: FileOptions,
+                                      progress?: Progress): Promise<TaskResult> {
   const t0 = performance.now();
+  const path = task.input;
+  const policy = new ErrorPolicy(opts.onError);
   const crcOf = (b: Uint8Array) => maskedCrcOf(k, b);
-  let kind = opts.kind;
-  if (kind === "auto") {
-    const kinds = await firstRecordKinds(k, path);
-    kind = !kinds || isSconeRecord(kinds) ? "scone" : "generic";
-  }
-  if (kind === "clusters") throw new ArrowsmithError("usage", "--kind clusters reads NPZ batches, not TFRecord files", { file: path });
-
+  const readOpts = {
+    verify: opts.verify, windowBytes: opts.windowBytes,
+    startOffset: task.range?.start, endOffset: task.range?.end, startIndex: task.range?.index,
+  };
   const mark = k.mark();
   let sink: Sink | undefined;
   let skipped = 0;
+  let events = 0;
   try {
     let batcher: Batcher;
-    const emit = (b: RecordBatch) => sink!.write(b);
-    if (kind === "scone") {
-      const b = new SconeBatcher(k, opts.scone, outName ? basenameOf(path) : path, emit);
-      sink = openSink(opts.format, join(outDir, outName), b.schema);
-      batcher = { add: (w, p, f, file) => b.add(w, p, f, file), flush: () => b.flush(), get events() { return b.events; }, get nonfiniteEvents() { return b.nonfiniteEvents; } };
-    } else {
+    const emit = (b: RecordBatch) => { sink!.write(b); events += b.numRows; };
+    if (task.kind === "scone") {
+      const b = new SconeBatcher(k, opts.scone, basenameOf(path), emit);
+      sink = openSink(opts.format, join(outDir, task.outName), b.schema, opts.sink);
+      batcher = b;
+    } else if (task.kind === "generic") {
+      // generic files are never split: the schema comes from all their records
       const inference = new ExampleSchemaInference();
       const pass1 = openStream(path, undefined, crcOf);
-      for await (const w of tfrecordWindows(k, pass1, { verify: opts.verify, windowBytes: opts.windowBytes })) {
-        for (const f of w.frames) if (!f.error) {
-          try { inference.add(w.bytes, f, path); } catch (e) { if (!isArrowsmithError(e)) throw e; /* reported in pass 2 */ }
+      try {
+        for await (const w of tfrecordWindows(k, pass1, readOpts)) {
+          for (const f of w.frames) if (!f.error) {
+            try { inference.add(w.bytes, f, path); } catch (e) { if (!isArrowsmithError(e)) throw e; /* reported in pass 2 */ }
+          }
         }
+      } catch (e) {
+        if (!isArrowsmithError(e)) throw e; /* framing problems are reported in pass 2 */
       }
       const schema = inference.schema(path);
       const g = new GenericBatcher(schema, basenameOf(path), emit);
-      sink = openSink(opts.format, join(outDir, outName), schema);
-      batcher = { add: (w, _p, f, file) => g.add(w, f, file), flush: () => g.flush(), get events() { return g.events; } };
+      sink = openSink(opts.format, join(outDir, task.outName), schema, opts.sink);
+      batcher = { add: (w, _p, f, file) => g.add(w, f, file), flush: () => g.flush() };
+    } else {
+      throw new ArrowsmithError("usage", `--kind ${task.kind} reads NPZ batches, not TFRecord files`, { file: path });
     }
     const input = openStream(path, undefined, crcOf);
     let records = 0;
+    let consumed = task.range?.start ?? 0;
+    let reported = 0;
     try {
-      for await (const w of tfrecordWindows(k, input, { verify: opts.verify, windowBytes: opts.windowBytes })) {
+      for await (const w of tfrecordWindows(k, input, readOpts)) {
         for (const f of w.frames) {
           if (f.error) { policy.record(f.error); skipped++; continue; }
           try {
@@ -127,6 +170,12 @@ export async function convertTFRecordFile(k: Kernels, path: string, outDir: stri
             skipped++;
           }
         }
+        if (progress) {
+          const now = input.stream.consumed();
+          progress(now - consumed, events - reported);
+          consumed = now;
+          reported = events;
+        }
       }
     } catch (e) {
       if (!isArrowsmithError(e) || e.code === "io" || e.code === "internal") throw e;
@@ -134,11 +183,13 @@ export async function convertTFRecordFile(k: Kernels, path: string, outDir: stri
       skipped++;
     }
     batcher.flush();
+    progress?.(0, events - reported);
     const output = sink.finish();
     return {
-      input: path, kind, compression: input.compression, inputBytes: input.fileSize, mtimeMs: input.mtimeMs,
+      input: path, part: task.part, kind: task.kind, compression: input.compression, inputBytes: input.fileSize, mtimeMs: input.mtimeMs,
+      taskBytes: task.range ? task.range.end - task.range.start : input.fileSize,
       records, rows: output.rows, skipped, nonfiniteEvents: batcher.nonfiniteEvents ?? 0, output,
-      seconds: (performance.now() - t0) / 1000,
+      seconds: (performance.now() - t0) / 1000, problems: policy.problems,
     };
   } catch (e) {
     sink?.abort();
@@ -146,9 +197,4 @@ export async function convertTFRecordFile(k: Kernels, path: string, outDir: stri
   } finally {
     k.release(mark);
   }
-}
-
-function basenameOf(p: string): string {
-  const i = p.lastIndexOf("/");
-  return i < 0 ? p : p.slice(i + 1);
 }

@@ -1,36 +1,51 @@
-// A conversion job: inputs → one output per input in the output folder, then _errors.jsonl and
-// _manifest.json. Files are converted one after another in this thread here; the worker pool
-// runs the same per-file function in parallel.
+// A conversion job: inputs → tasks → worker pool → one output per task in the output folder, then
+// _errors.jsonl and _manifest.json. Only summaries reach this thread.
+import { availableParallelism } from "node:os";
 import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ArrowsmithError } from "../errors.js";
 import { EXTENSIONS } from "../sinks/sink.js";
 import { TMP_MARK } from "../sinks/atomic.js";
 import { kernels } from "../wasm.js";
-import { convertTFRecordFile, type FileOptions, type FileResult } from "./convert-file.js";
-import { expandInputs, outputNames } from "./inputs.js";
-import { type Manifest, manifestEntry, writeManifest } from "./manifest.js";
-import { ErrorPolicy, type Problem } from "./policy.js";
+import type { FileOptions, Task, TaskResult } from "./convert-file.js";
+import { expandInputs, outputStem } from "./inputs.js";
+import { finishedEntries, journal, type Manifest, type ManifestEntry, manifestEntry, upToDate, writeManifest } from "./manifest.js";
+import { DEFAULT_TASK_BYTES, planTasks } from "./plan.js";
+import type { Problem } from "./policy.js";
+import { runTasks } from "./pool.js";
 
 export interface ConvertOptions extends FileOptions {
   output: string;
-  /** Called after each file. */
-  onFile?: (r: FileResult, done: number, total: number) => void;
+  /** Worker threads (default: all cores). */
+  threads?: number;
+  /** Skip inputs already converted with the same options. */
+  resume?: boolean;
+  /** Split uncompressed SCONE files into tasks of about this many bytes. */
+  taskBytes?: number;
+  /** Called after each task. */
+  onTask?: (r: TaskResult, done: number, total: number) => void;
+  /** Shared [input bytes, events] progress counters (BigInt64 × 2), read by a progress display. */
+  progress?: SharedArrayBuffer;
+  /** Called once the plan is known. */
+  onPlan?: (p: { tasks: number; inputs: number; skipped: number; bytes: number }) => void;
 }
 
 export interface ConvertSummary {
-  files: FileResult[];
+  results: TaskResult[];
   problems: Problem[];
   manifest: Manifest;
+  /** Inputs left alone by --resume. */
+  resumed: string[];
   events: number;
   inputBytes: number;
   outputBytes: number;
   seconds: number;
+  threads: number;
 }
 
 /** The options that decide an output's contents (for the manifest and --resume). */
-export function optionsKey(o: FileOptions): string {
-  return JSON.stringify({ format: o.format, kind: o.kind, scone: o.scone, verify: o.verify });
+export function optionsKey(o: FileOptions & { taskBytes?: number }): string {
+  return JSON.stringify({ format: o.format, kind: o.kind, scone: o.scone, verify: o.verify, onError: o.onError, sink: o.sink, layout: o.metadataLayout, task: o.taskBytes ?? DEFAULT_TASK_BYTES });
 }
 
 export async function convert(inputArgs: string[], opts: ConvertOptions): Promise<ConvertSummary> {
@@ -38,42 +53,97 @@ export async function convert(inputArgs: string[], opts: ConvertOptions): Promis
   const inputs = expandInputs(inputArgs);
   if (!inputs.length) throw new ArrowsmithError("usage", "no input files found", { hint: "give .tfrecord/.npz files or folders holding them" });
   const outDir = resolve(opts.output);
-  for (const i of inputs) {
-    if (statSync(i).isFile() && resolve(i).startsWith(outDir + "/") && /\.(arrows?|parquet|csv)$/.test(i)) {
-      throw new ArrowsmithError("usage", `input ${i} lies in the output folder`, { hint: "choose another output folder" });
-    }
+  const ext = EXTENSIONS[opts.format];
+  const stems = new Map<string, string>();
+  const byName = new Map<string, string>();
+  for (const input of inputs) {
+    const stem = outputStem(input);
+    const prev = byName.get(stem);
+    if (prev) throw new ArrowsmithError("usage", `inputs ${prev} and ${input} would both write ${stem}${ext}`, { hint: "convert them into different output folders" });
+    byName.set(stem, input);
+    stems.set(input, stem);
+    if (resolve(outDir, stem + ext) === input) throw new ArrowsmithError("usage", `output ${stem}${ext} would overwrite its input`, { file: input, hint: "choose another output folder" });
   }
   mkdirSync(outDir, { recursive: true });
   removeStaleTemporaries(outDir);
-  const names = outputNames(inputs, EXTENSIONS[opts.format]);
-  for (const [input, name] of names) {
-    if (resolve(outDir, name) === input) throw new ArrowsmithError("usage", `output ${name} would overwrite its input`, { file: input });
-  }
-  const policy = new ErrorPolicy(opts.onError);
-  const k = kernels();
-  const files: FileResult[] = [];
-  for (const input of inputs) {
-    const r = await convertTFRecordFile(k, input, outDir, names.get(input)!, opts, policy);
-    files.push(r);
-    opts.onFile?.(r, files.length, inputs.length);
-  }
   const key = optionsKey(opts);
+
+  // --resume: inputs whose entry matches (size, mtime, options) and whose outputs are all there
+  const done = new Map<string, { entry: ManifestEntry; problems: Problem[] }>();
+  if (opts.resume) {
+    for (const [input, j] of finishedEntries(outDir)) if (stems.has(input) && upToDate(outDir, input, j.entry, key)) done.set(input, j);
+  }
+  const todo = inputs.filter((i) => !done.has(i));
+  const k = kernels();
+  const tasks = await planTasks(k, todo, stems, { kind: opts.kind, ext, taskBytes: opts.taskBytes ?? DEFAULT_TASK_BYTES });
+  const threads = Math.max(1, Math.min(opts.threads ?? availableParallelism(), Math.max(1, tasks.length)));
+  opts.onPlan?.({ tasks: tasks.length, inputs: todo.length, skipped: done.size, bytes: todo.reduce((a, i) => a + statSync(i).size, 0) });
+
+  // journal each input as soon as all its tasks are done
+  const pending = new Map<string, number>();
+  for (const t of tasks) pending.set(t.input, (pending.get(t.input) ?? 0) + 1);
+  const finished = new Map<string, TaskResult[]>();
+  let count = 0;
+  const onResult = (r: TaskResult, task: Task) => {
+    const list = finished.get(task.input) ?? [];
+    list.push(r);
+    finished.set(task.input, list);
+    opts.onTask?.(r, ++count, tasks.length);
+    if (list.length === pending.get(task.input)) {
+      list.sort((a, b) => (a.part ?? 0) - (b.part ?? 0));
+      journal(outDir, manifestEntry(list, key), list.flatMap((x) => x.problems));
+    }
+  };
+  const results = await runTasks({ tasks, outDir, opts: fileOptions(opts), threads, progress: opts.progress ?? new SharedArrayBuffer(16), onResult });
+
+  const problems: Problem[] = [];
+  const entries: ManifestEntry[] = [];
+  for (const input of inputs) {
+    const prior = done.get(input);
+    if (prior) { entries.push(prior.entry); problems.push(...prior.problems); continue; }
+    const list = finished.get(input)!;
+    entries.push(manifestEntry(list, key));
+    problems.push(...list.flatMap((x) => x.problems));
+  }
   const seconds = (performance.now() - t0) / 1000;
-  const manifest = writeManifest(outDir, { ...publicOptions(opts) }, files.map((f) => manifestEntry(f, key)), policy.problems, seconds);
+  const manifest = writeManifest(outDir, publicOptions(opts, threads), entries, problems, done.size, seconds);
   return {
-    files, problems: policy.problems, manifest,
-    events: files.reduce((a, f) => a + f.rows, 0),
-    inputBytes: files.reduce((a, f) => a + f.inputBytes, 0),
-    outputBytes: files.reduce((a, f) => a + f.output.bytes, 0),
+    results, problems, manifest, resumed: [...done.keys()], threads,
+    events: results.reduce((a, r) => a + r.rows, 0),
+    inputBytes: results.reduce((a, r) => a + r.taskBytes, 0),
+    outputBytes: results.reduce((a, r) => a + r.output.bytes, 0),
     seconds,
   };
 }
 
-function publicOptions(o: ConvertOptions): Record<string, unknown> {
-  return { format: o.format, kind: o.kind, verify: o.verify, on_error: o.onError, precision: o.scone.precision, time_range: o.scone.timeRange, bins: o.scone.bins };
+/** Only the plain data of the options goes to the workers (callbacks can't cross threads). */
+function fileOptions(o: ConvertOptions): FileOptions {
+  return { format: o.format, kind: o.kind, verify: o.verify, onError: o.onError, scone: o.scone, sink: o.sink, metadataLayout: o.metadataLayout, windowBytes: o.windowBytes };
 }
 
-/** Temporary files of an interrupted run (never a final name) are removed before a new run. */
+function publicOptions(o: ConvertOptions, threads: number): Record<string, unknown> {
+  return {
+    format: o.format, kind: o.kind, verify: o.verify, on_error: o.onError, precision: o.scone.precision,
+    time_range: o.scone.timeRange, bins: o.scone.bins, compression: o.format === "parquet" ? o.sink.compression : undefined,
+    metadata_layout: o.metadataLayout, threads, task_bytes: o.taskBytes ?? DEFAULT_TASK_BYTES,
+  };
+}
+
+/** Temporary files of an interrupted run (never under a final name) are removed before a new run. */
 function removeStaleTemporaries(dir: string): void {
-  for (const name of readdirSync(dir)) if (name.startsWith(".") && name.includes(TMP_MARK)) rmSync(join(dir, name), { force: true });
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(".") || !name.includes(TMP_MARK)) continue;
+    const pid = Number(/\.tmp-(\d+)-/.exec(name)?.[1]);
+    if (pid && pid !== process.pid && alive(pid)) continue; // another live run writes here
+    rmSync(join(dir, name), { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

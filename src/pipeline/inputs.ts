@@ -55,17 +55,3 @@ export function outputStem(input: string): string {
   name = name.replace(/\.(tfrecords?|npz)$/i, "");
   return name;
 }
-
-/** Output file names must be unique: two inputs with the same stem in different folders are refused. */
-export function outputNames(inputs: string[], ext: string): Map<string, string> {
-  const names = new Map<string, string>();
-  const seen = new Map<string, string>();
-  for (const input of inputs) {
-    const name = outputStem(input) + ext;
-    const prev = seen.get(name);
-    if (prev) throw new ArrowsmithError("usage", `inputs ${prev} and ${input} would both write ${name}`, { hint: "convert them into different output folders" });
-    seen.set(name, input);
-    names.set(input, name);
-  }
-  return names;
-}

@@ -25,7 +25,14 @@ export interface Sink {
   abort(): void;
 }
 
-export function openSink(format: OutputFormat, path: string, schema: Schema): Sink {
+export interface SinkOptions {
+  /** Parquet compression. */
+  compression: "zstd" | "snappy" | "none";
+  /** Parquet row group target size in bytes. */
+  rowGroupBytes?: number;
+}
+
+export function openSink(format: OutputFormat, path: string, schema: Schema, _opts: SinkOptions): Sink {
   switch (format) {
     case "arrow": return new IpcSink(path, schema, false);
     case "arrow-stream": return new IpcSink(path, schema, true);

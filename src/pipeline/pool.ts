@@ -1,0 +1,75 @@
+// Fans tasks out over worker threads (piscina), or runs them here for --threads 1. Each task
+// writes its own output; results come back in task order. In fail mode the first error cancels
+// the tasks not yet started; tasks already running finish their (complete, valid) outputs.
+import { Piscina } from "piscina";
+import { ArrowsmithError } from "../errors.js";
+import { kernels } from "../wasm.js";
+import type { FileOptions, Task, TaskResult } from "./convert-file.js";
+import { runTask } from "./tasks.js";
+import type { WorkerReply, WorkerRequest } from "./worker.js";
+
+export interface PoolRun {
+  tasks: Task[];
+  outDir: string;
+  opts: FileOptions;
+  threads: number;
+  /** Shared [input bytes, events] counters (BigInt64 × 2) for progress. */
+  progress: SharedArrayBuffer;
+  /** Called as each task finishes (any order). */
+  onResult?: (r: TaskResult, task: Task) => void;
+}
+
+function workerFile(): { filename: string; execArgv: string[] } {
+  const ts = import.meta.url.endsWith(".ts");
+  // under vitest/tsx the sources are .ts, and workers need the same loader
+  return { filename: new URL(ts ? "./worker.ts" : "./worker.js", import.meta.url).href, execArgv: ts ? ["--import", "tsx"] : [] };
+}
+
+function toError(e: Extract<WorkerReply, { ok: false }>["error"]): ArrowsmithError {
+  return new ArrowsmithError(e.code as never, e.message, { file: e.file, offset: e.offset, record: e.record, hint: e.hint });
+}
+
+export async function runTasks(run: PoolRun): Promise<TaskResult[]> {
+  const { tasks, outDir, opts } = run;
+  const results: TaskResult[] = new Array(tasks.length);
+  const counters = new BigInt64Array(run.progress);
+  if (run.threads <= 1 || tasks.length <= 1) {
+    const k = kernels();
+    for (const [i, task] of tasks.entries()) {
+      results[i] = await runTask(k, task, outDir, opts, (bytes, events) => {
+        counters[0] += BigInt(bytes);
+        counters[1] += BigInt(events);
+      });
+      run.onResult?.(results[i], task);
+    }
+    return results;
+  }
+  const { filename, execArgv } = workerFile();
+  const threads = Math.min(run.threads, tasks.length);
+  const pool = new Piscina<WorkerRequest, WorkerReply>({ filename, execArgv, minThreads: threads, maxThreads: threads, idleTimeout: 1000 });
+  const abort = new AbortController();
+  let first: Error | undefined;
+  try {
+    await Promise.all(tasks.map(async (task, i) => {
+      let reply: WorkerReply;
+      try {
+        reply = await pool.run({ task, outDir, opts, progress: run.progress }, { signal: abort.signal });
+      } catch (e) {
+        if (abort.signal.aborted && (e as Error)?.name === "AbortError") return;
+        const where = task.part === undefined ? task.input : `${task.input} (part ${task.part})`;
+        reply = { ok: false, error: { code: "internal", message: `the worker converting ${where} died: ${(e as Error)?.message ?? e}`, file: task.input } };
+      }
+      if (reply.ok) {
+        results[i] = reply.result;
+        run.onResult?.(reply.result, task);
+        return;
+      }
+      first ??= toError(reply.error);
+      abort.abort();
+    }));
+  } finally {
+    await pool.destroy();
+  }
+  if (first) throw first;
+  return results;
+}
