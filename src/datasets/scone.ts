@@ -4,6 +4,7 @@
 import { Float32, Float64, Int32, Int64, type RecordBatch, Schema, type Vector, type Utf8, type FixedSizeList, Field } from "apache-arrow";
 import { dictionaryData, dictionaryType, dictionaryVector, primitiveData, recordBatch, tensorData, tensorField } from "../arrow.js";
 import { ArrowsmithError } from "../errors.js";
+import type { CsvColumn } from "../sinks/sink.js";
 import { type FeatureRef, forEachBytes, forEachFloat, forEachInt64, keyString, scanExample, WireError } from "../formats/example.js";
 import type { Frame } from "../formats/tfrecord.js";
 import { VERSION } from "../version.js";
@@ -54,6 +55,26 @@ export const METRICS: Metric[] = [
   { name: "peak_wavelength", type: "f64", nullable: false, description: "wavelength (Å) of the first maximum of flux, NaN pixels ignored", value: (m, a, ax) => ax.wave(m[a + M.peakW]) },
   { name: "nonfinite_values", type: "i32", nullable: false, description: "count of NaN or infinite values in flux and flux_err (kept as they are)", value: (m, a) => m[a + M.nonfinite] },
 ];
+
+/**
+ * CSV columns: the names SCONE's export tool (extract_tfrecord_info.py) writes where we compute the
+ * same quantity, then ours. Values are full precision (the tool rounds to 3 decimals).
+ */
+export function sconeCsvColumns(): CsvColumn[] {
+  const col = (header: string, name: string): CsvColumn => ({ header, value: (b, r) => b.getChild(name)!.get(r) });
+  const label = (b: RecordBatch, r: number) => b.getChild("label")!.get(r) as number;
+  return [
+    col("snid", "id"), col("label", "label"),
+    { header: "label_name", value: (b, r) => (label(b, r) === 1 ? "SNIa" : label(b, r) === 0 ? "Non-Ia" : `class ${label(b, r)}`) },
+    col("redshift", "z"), col("redshift_err", "z_err"),
+    col("total_flux", "total_flux"), col("max_flux", "max_flux"),
+    col("peak_flux_wavelength", "peak_wavelength"), col("peak_flux_mjd", "peak_time"),
+    col("snr_mean", "mean_snr"),
+    col("coverage_fraction", "coverage_fraction"), col("temporal_coverage_fraction", "temporal_coverage"),
+    col("spectral_coverage_fraction", "spectral_coverage"),
+    col("nonfinite_values", "nonfinite_values"), col("source", "source"), col("record", "record"),
+  ];
+}
 
 export const SCONE_COLUMNS = ["id", "label", "z", "z_err", "flux", "flux_err", ...METRICS.map((m) => m.name), "source", "record"];
 

@@ -4,7 +4,7 @@
 // more than one input window and one batch.
 import { join } from "node:path";
 import type { RecordBatch } from "apache-arrow";
-import { SCONE_DEFAULTS, type SconeOptions, SconeBatcher, isSconeRecord } from "../datasets/scone.js";
+import { SCONE_DEFAULTS, type SconeOptions, SconeBatcher, isSconeRecord, sconeCsvColumns } from "../datasets/scone.js";
 import { ExampleSchemaInference, GenericBatcher, featureKinds } from "../datasets/generic-tfrecord.js";
 import { ArrowsmithError, isArrowsmithError } from "../errors.js";
 import { WireError } from "../formats/example.js";
@@ -131,7 +131,7 @@ export async function runTFRecordTask(k: Kernels, task: Task, outDir: string, op
     const emit = (b: RecordBatch) => { sink!.write(b); events += b.numRows; };
     if (task.kind === "scone") {
       const b = new SconeBatcher(k, opts.scone, basenameOf(path), emit);
-      sink = openSink(opts.format, join(outDir, task.outName), b.schema, opts.sink);
+      sink = openSink(opts.format, join(outDir, task.outName), b.schema, opts.sink, sconeCsvColumns());
       batcher = b;
     } else if (task.kind === "generic") {
       // generic files are never split: the schema comes from all their records

@@ -1,5 +1,7 @@
 import type { RecordBatch, Schema } from "apache-arrow";
 import { ArrowsmithError } from "../errors.js";
+import { CsvSink, type CsvColumn, scalarColumns } from "./csv.js";
+export type { CsvColumn };
 import { IpcSink } from "./ipc.js";
 
 export type OutputFormat = "arrow" | "arrow-stream" | "parquet" | "csv";
@@ -32,10 +34,12 @@ export interface SinkOptions {
   rowGroupBytes?: number;
 }
 
-export function openSink(format: OutputFormat, path: string, schema: Schema, _opts: SinkOptions): Sink {
+/** Opens the sink for `format`; `csv` gives the CSV columns (default: every scalar column by name). */
+export function openSink(format: OutputFormat, path: string, schema: Schema, _opts: SinkOptions, csv?: CsvColumn[]): Sink {
   switch (format) {
     case "arrow": return new IpcSink(path, schema, false);
     case "arrow-stream": return new IpcSink(path, schema, true);
+    case "csv": return new CsvSink(path, csv ?? scalarColumns(schema));
     default: throw new ArrowsmithError("usage", `output format ${format} is not available yet`, { hint: "use --format arrow or arrow-stream" });
   }
 }
