@@ -208,7 +208,8 @@ export async function* tfrecordWindows(k: Kernels, input: OpenedInput, opts: TFR
       const rest = filled - used;
       const need = rest >= HEADER_BYTES ? spanAt(k.bytes(), ptr + used) : 0;
       if (need > capacity) {
-        const bigger = Math.max(need, capacity * 2);
+        // grow at most 2× per fill: memory follows the bytes actually there, not a length field's claim
+        const bigger = Math.min(need, capacity * 2);
         const next = k.alloc(bigger);
         k.bytes().copyWithin(next, ptr + used, ptr + filled);
         ptr = next;
