@@ -10,7 +10,7 @@ import { SCONE_DEFAULTS, type SconeOptions } from "./datasets/scone.js";
 import { ArrowsmithError, isArrowsmithError } from "./errors.js";
 import { generateScone } from "./generate.js";
 import { inspectTFRecord, verifyTFRecord, type VerifyResult } from "./inspect.js";
-import { convert, type ConvertSummary } from "./pipeline/convert.js";
+import { convert, type ConvertSummary, removeOwnTemporaries } from "./pipeline/convert.js";
 import { FILE_DEFAULTS, type Kind } from "./pipeline/convert-file.js";
 import { expandInputs } from "./pipeline/inputs.js";
 import { ProgressLine } from "./pipeline/progress.js";
@@ -128,6 +128,16 @@ export function buildProgram(): Command {
     .action(async (inputs: string[], o) => {
       const quiet = o.quiet || o.json;
       const progress = new ProgressLine(process.stderr, !quiet && !!process.stderr.isTTY);
+      // Ctrl-C or a kill: drop our temporary files and leave; finished outputs stay, and
+      // `--resume` carries on from them
+      for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+        process.once(sig, () => {
+          progress.stop();
+          removeOwnTemporaries(o.output);
+          process.stderr.write(`arrowsmith: interrupted (${sig}); finished outputs are complete: re-run with --resume to finish the job\n`);
+          process.exit(sig === "SIGINT" ? 130 : 143);
+        });
+      }
       const s = await convert(inputs, {
         ...FILE_DEFAULTS,
         output: o.output, format: o.format as OutputFormat, kind: o.kind as Kind, verify: o.verify !== false,

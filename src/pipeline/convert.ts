@@ -129,6 +129,13 @@ function publicOptions(o: ConvertOptions, threads: number): Record<string, unkno
   };
 }
 
+/** Removes this process's temporary files in `dir` (on Ctrl-C: only complete files keep a final name). */
+export function removeOwnTemporaries(dir: string): void {
+  try {
+    for (const name of readdirSync(dir)) if (name.startsWith(".") && name.includes(`${TMP_MARK}${process.pid}-`)) rmSync(join(dir, name), { force: true });
+  } catch { /* the folder may not exist yet */ }
+}
+
 /** Temporary files of an interrupted run (never under a final name) are removed before a new run. */
 function removeStaleTemporaries(dir: string): void {
   for (const name of readdirSync(dir)) {

@@ -52,6 +52,7 @@ export class ThriftWriter {
     this.last = id;
   }
 
+  i16(id: number, v: number): void { this.header(id, CT.I16); this.zigzag(v); }
   i32(id: number, v: number): void { this.header(id, CT.I32); this.zigzag(v); }
   i64(id: number, v: number): void { this.header(id, CT.I64); this.zigzag(v); }
   bool(id: number, v: boolean): void { this.header(id, v ? CT.TRUE : CT.FALSE); }

@@ -1,0 +1,75 @@
+// Interruptions: a run killed mid-way (SIGKILL) or stopped with Ctrl-C (SIGINT) leaves no file
+// under a final name that is not complete, and `--resume` then produces the same dataset as an
+// uninterrupted run.
+import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { readArrow, tmp } from "./helpers.ts";
+
+const CLI = new URL("../dist/src/cli.js", import.meta.url).pathname;
+const digest = (p: string) => createHash("sha256").update(readFileSync(p)).digest("hex");
+const finals = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((n) => !n.startsWith(".") && n.endsWith(".arrow")).sort() : []);
+
+let input: string;
+let ref: string;
+
+beforeAll(() => {
+  const dir = tmp();
+  input = join(dir, "in");
+  ref = join(dir, "ref");
+  expect(spawnSync(process.execPath, [CLI, "generate", "scone", "-o", input, "--files", "6", "--events", "120", "--seed", "5"]).status).toBe(0);
+  expect(spawnSync(process.execPath, [CLI, "convert", input, "-o", ref, "--threads", "1", "--quiet"]).status).toBe(0);
+});
+
+async function interrupted(signal: NodeJS.Signals): Promise<{ out: string; code: number | null; stderr: string }> {
+  const out = join(tmp(), "out");
+  const child = spawn(process.execPath, [CLI, "convert", input, "-o", out, "--threads", "2"], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d) => { stderr += d; });
+  // stop it as soon as the first input is done (journaled), while others are being written
+  await new Promise<void>((resolve) => {
+    const t = setInterval(() => {
+      if (existsSync(join(out, ".arrowsmith-journal.jsonl")) || child.exitCode !== null) { clearInterval(t); child.kill(signal); resolve(); }
+    }, 5);
+  });
+  const code = await new Promise<number | null>((r) => child.on("close", (c) => r(c)));
+  return { out, code, stderr };
+}
+
+function checkComplete(out: string): void {
+  for (const n of finals(out)) expect(readArrow(join(out, n)).numRows, n).toBe(readArrow(join(ref, n)).numRows);
+}
+
+function resumeAndCompare(out: string): void {
+  const r = spawnSync(process.execPath, [CLI, "convert", input, "-o", out, "--resume", "--json"], { encoding: "utf8" });
+  expect(r.status).toBe(0);
+  const j = JSON.parse(r.stdout);
+  expect(j.resumed).toBeGreaterThanOrEqual(1);
+  expect(j.resumed + j.tasks).toBe(6);
+  expect(finals(out)).toEqual(finals(ref));
+  for (const n of finals(ref)) expect(digest(join(out, n)), n).toBe(digest(join(ref, n)));
+  expect(readdirSync(out).filter((n) => n.includes(".tmp-"))).toEqual([]);
+  const m = JSON.parse(readFileSync(join(out, "_manifest.json"), "utf8"));
+  expect(m.totals.rows).toBe(6 * 120);
+}
+
+describe("interruptions", () => {
+  it("SIGKILL mid-run: only complete files under final names; --resume finishes the same dataset", async () => {
+    const { out } = await interrupted("SIGKILL");
+    expect(existsSync(join(out, "_manifest.json"))).toBe(false);
+    expect(finals(out).length).toBeLessThan(6);
+    checkComplete(out);
+    resumeAndCompare(out);
+  });
+
+  it("Ctrl-C: exit 130, temporary files removed, a message about --resume", async () => {
+    const { out, code, stderr } = await interrupted("SIGINT");
+    expect(code).toBe(130);
+    expect(stderr).toContain("--resume");
+    expect(readdirSync(out).filter((n) => n.includes(".tmp-"))).toEqual([]);
+    checkComplete(out);
+    resumeAndCompare(out);
+  });
+});
