@@ -4,7 +4,7 @@ import { SCONE_DEFAULTS, type SconeOptions, SconeBatcher, METRICS, sconeSchema, 
 import { ExampleSchemaInference } from "./datasets/generic-tfrecord.js";
 import { ArrowsmithError, isArrowsmithError } from "./errors.js";
 import { decodeExample, type FeatureValue, WireError } from "./formats/example.js";
-import { firstRecordKinds } from "./pipeline/convert-file.js";
+import { firstRecordKinds, locate } from "./pipeline/convert-file.js";
 import { maskedCrcOf, openStream, tfrecordWindows } from "./sources.js";
 import { kernels } from "./wasm.js";
 
@@ -81,7 +81,8 @@ export async function inspectTFRecord(file: string, n = 3, opts: SconeOptions = 
             else if (batcher && rows.length < n) batcher.add(w.bytes, w.ptr, f, file);
           } catch (e) {
             if (!isArrowsmithError(e)) throw e;
-            problems.push({ offset: e.offset, record: e.record, code: e.code, message: e.detail });
+            const at = locate(e, file, f);
+            problems.push({ offset: at.offset, record: at.record, code: at.code, message: at.detail });
           }
         }
       }

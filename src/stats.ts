@@ -3,6 +3,7 @@
 import type { RecordBatch } from "apache-arrow";
 import { SCONE_DEFAULTS, type SconeOptions, SconeBatcher } from "./datasets/scone.js";
 import { isArrowsmithError } from "./errors.js";
+import { locate } from "./pipeline/convert-file.js";
 import { maskedCrcOf, openStream, tfrecordWindows } from "./sources.js";
 import { kernels } from "./wasm.js";
 
@@ -77,7 +78,13 @@ export async function sconeStats(files: string[], opts: SconeOptions = SCONE_DEF
         for await (const w of tfrecordWindows(k, input, { verify })) {
           for (const f of w.frames) {
             if (f.error) { problems.push({ ...f.error.toJSON(), message: f.error.message }); continue; }
-            try { batcher.add(w.bytes, w.ptr, f, file); } catch (e) { if (!isArrowsmithError(e)) throw e; problems.push({ file: e.file, offset: e.offset, record: e.record, message: e.message }); }
+            try {
+              batcher.add(w.bytes, w.ptr, f, file);
+            } catch (e) {
+              if (!isArrowsmithError(e)) throw e;
+              const at = locate(e, file, f);
+              problems.push({ file: at.file, offset: at.offset, record: at.record, message: at.message });
+            }
           }
         }
       } catch (e) {

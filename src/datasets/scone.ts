@@ -5,7 +5,7 @@ import { Float32, Float64, Int32, Int64, type RecordBatch, Schema, type Vector, 
 import { dictionaryData, dictionaryType, dictionaryVector, primitiveData, recordBatch, tensorData, tensorField } from "../arrow.js";
 import { ArrowsmithError } from "../errors.js";
 import type { CsvColumn } from "../sinks/sink.js";
-import { type FeatureRef, forEachBytes, forEachFloat, forEachInt64, keyString, scanExample, WireError } from "../formats/example.js";
+import { type FeatureRef, forEachBytes, forEachFloat, forEachInt64, keyString, scanExample } from "../formats/example.js";
 import type { Frame } from "../formats/tfrecord.js";
 import { VERSION } from "../version.js";
 import type { Kernels } from "../wasm.js";
@@ -210,12 +210,8 @@ export class SconeBatcher {
     refs[1] = refs[2] = refs[3] = refs[4] = refs[5] = undefined;
     this.window = window;
     const where = { file, offset: frame.offset, record: frame.index };
-    try {
-      scanExample(window, frame.start, frame.start + frame.length, this.visit);
-    } catch (e) {
-      if (e instanceof WireError) throw new ArrowsmithError("protobuf", `malformed tf.train.Example: ${e.detail} (at data byte ${e.position - frame.start})`, { ...where, hint: "the record is corrupt; use --on-error skip to drop it" });
-      throw e;
-    }
+    // a malformed message throws a WireError here or below; the caller places it at this record
+    scanExample(window, frame.start, frame.start + frame.length, this.visit);
     const row = this.rows;
     // id and label: one int64 each, kept as 32-bit halves (no BigInt per event)
     this.int64(refs[KEY_ID], "id", where, (lo, hi) => { this.idWords[2 * row] = lo; this.idWords[2 * row + 1] = hi; });
@@ -249,7 +245,7 @@ export class SconeBatcher {
     if (!ref) throw new ArrowsmithError("feature", `feature ${name} is missing`, { ...where, hint: "not a SCONE heatmap record; try --kind generic" });
     if (ref.kind !== "int64") throw new ArrowsmithError("feature", `feature ${name} is a ${ref.kind} list, expected int64`, where);
     let lo = 0, hi = 0;
-    const n = this.guard(() => forEachInt64(this.window, ref, (a, b) => { lo = a; hi = b; }), where);
+    const n = forEachInt64(this.window, ref, (a, b) => { lo = a; hi = b; });
     if (n !== 1) throw new ArrowsmithError("feature", `feature ${name} has ${n} values, expected 1`, where);
     set(lo, hi);
   }
@@ -259,20 +255,11 @@ export class SconeBatcher {
     if (!ref) { valid[row] = 0; col[row] = 0; return; }
     if (ref.kind !== "float") throw new ArrowsmithError("feature", `feature ${name} is a ${ref.kind} list, expected float`, where);
     let v = 0;
-    const n = this.guard(() => forEachFloat(this.window, ref, (x) => { v = x; }), where);
+    const n = forEachFloat(this.window, ref, (x) => { v = x; });
     if (n === 0) { valid[row] = 0; col[row] = 0; return; }
     if (n !== 1) throw new ArrowsmithError("feature", `feature ${name} has ${n} values, expected 1`, where);
     col[row] = v;
     valid[row] = 1;
-  }
-
-  private guard(fn: () => number, where: { file: string; offset: number; record: number }): number {
-    try {
-      return fn();
-    } catch (e) {
-      if (e instanceof WireError) throw new ArrowsmithError("protobuf", `malformed tf.train.Example: ${e.detail}`, where);
-      throw e;
-    }
   }
 
   /** Emits the rows collected so far as one record batch. */

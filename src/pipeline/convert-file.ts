@@ -104,6 +104,19 @@ export async function detectTFRecordKind(k: Kernels, path: string): Promise<"sco
   return !kinds || isSconeRecord(kinds) ? "scone" : "generic";
 }
 
+/**
+ * Places a record-level error at its record: decoders throw without knowing the file, offset or
+ * index (a WireError from any depth of the protobuf decoder), the caller holding the frame does.
+ */
+export function locate(e: ArrowsmithError, file: string, f: Frame): ArrowsmithError {
+  if (e instanceof WireError) {
+    return new ArrowsmithError("protobuf", `malformed tf.train.Example: ${e.detail} (at data byte ${e.position - f.start})`, {
+      file, offset: f.offset, record: f.index, hint: "the record is corrupt; use --on-error skip to drop it",
+    });
+  }
+  return e.file === undefined ? e.at({ file, offset: f.offset, record: f.index }) : e;
+}
+
 type Batcher = { add(b: Uint8Array, ptr: number, f: Frame, file: string): void; flush(): void; nonfiniteEvents?: number };
 
 function basenameOf(p: string): string {
@@ -166,7 +179,7 @@ export async function runTFRecordTask(k: Kernels, task: Task, outDir: string, op
             records++;
           } catch (e) {
             if (!isArrowsmithError(e)) throw e;
-            policy.record(e);
+            policy.record(locate(e, path, f));
             skipped++;
           }
         }
