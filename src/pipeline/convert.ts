@@ -94,7 +94,14 @@ export async function convert(inputArgs: string[], opts: ConvertOptions): Promis
       journal(outDir, manifestEntry(list, key), list.flatMap((x) => x.problems));
     }
   };
-  const results = await runTasks({ tasks, outDir, opts: fileOptions(opts), threads, progress: opts.progress ?? new SharedArrayBuffer(16), onResult });
+  let results: TaskResult[];
+  try {
+    results = await runTasks({ tasks, outDir, opts: fileOptions(opts), threads, progress: opts.progress ?? new SharedArrayBuffer(16), onResult });
+  } catch (e) {
+    // a worker that died mid-write leaves its temporary file behind
+    removeOwnTemporaries(outDir);
+    throw e;
+  }
 
   const problems: Problem[] = [];
   const entries: ManifestEntry[] = [];

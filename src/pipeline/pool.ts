@@ -1,6 +1,6 @@
 // Fans tasks out over worker threads (piscina), or runs them here for --threads 1. Each task
-// writes its own output; results come back in task order. In fail mode the first error cancels
-// the tasks not yet started; tasks already running finish their (complete, valid) outputs.
+// writes its own output; results come back in task order. In fail mode the first error stops
+// new tasks from starting; tasks already running finish their (complete, valid) outputs.
 import { Piscina } from "piscina";
 import { ArrowsmithError } from "../errors.js";
 import { kernels } from "../wasm.js";
@@ -47,26 +47,30 @@ export async function runTasks(run: PoolRun): Promise<TaskResult[]> {
   const { filename, execArgv } = workerFile();
   const threads = Math.min(run.threads, tasks.length);
   const pool = new Piscina<WorkerRequest, WorkerReply>({ filename, execArgv, minThreads: threads, maxThreads: threads, idleTimeout: 1000 });
-  const abort = new AbortController();
   let first: Error | undefined;
-  try {
-    await Promise.all(tasks.map(async (task, i) => {
+  let next = 0;
+  // at most `threads` tasks in flight; after a failure no new task starts, running ones finish
+  const lane = async () => {
+    while (!first && next < tasks.length) {
+      const i = next++;
+      const task = tasks[i];
       let reply: WorkerReply;
       try {
-        reply = await pool.run({ task, outDir, opts, progress: run.progress }, { signal: abort.signal });
+        reply = await pool.run({ task, outDir, opts, progress: run.progress });
       } catch (e) {
-        if (abort.signal.aborted && (e as Error)?.name === "AbortError") return;
         const where = task.part === undefined ? task.input : `${task.input} (part ${task.part})`;
         reply = { ok: false, error: { code: "internal", message: `the worker converting ${where} died: ${(e as Error)?.message ?? e}`, file: task.input } };
       }
       if (reply.ok) {
         results[i] = reply.result;
         run.onResult?.(reply.result, task);
-        return;
+      } else {
+        first ??= toError(reply.error);
       }
-      first ??= toError(reply.error);
-      abort.abort();
-    }));
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: threads }, lane));
   } finally {
     await pool.destroy();
   }

@@ -19,6 +19,9 @@ export type WorkerReply =
   | { ok: false; error: { code: string; message: string; file?: string; offset?: number; record?: number; hint?: string } };
 
 export default async function work(req: WorkerRequest): Promise<WorkerReply> {
+  // fault injection for the tests: a worker that dies mid-task
+  const kill = process.env.ARROWSMITH_TEST_KILL_WORKER;
+  if (kill && req.task.input.includes(kill)) process.exit(70);
   const counters = req.progress ? new BigInt64Array(req.progress) : undefined;
   try {
     const result = await runTask(kernels(), req.task, req.outDir, req.opts, counters ? (bytes, events) => {
