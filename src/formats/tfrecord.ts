@@ -64,6 +64,12 @@ export function frameRecords(window: Uint8Array, start: number, end: number, eof
       const want = u32(window, pos + 8);
       const got = ctx.maskedCrc(pos, 8);
       if (want !== got) {
+        if (offset === 0) {
+          const what = sniff(window.subarray(pos, pos + 8));
+          throw new ArrowsmithError("length_crc", `not a TFRecord file: the first record header does not check out${what ? ` (the file starts like ${what})` : ""}`, {
+            file: ctx.file, offset, record: ctx.index, hint: what ? "give it to the converter for that format, or check the file name" : "check that this is a TFRecord file (or a GZIP/ZLIB-compressed one)",
+          });
+        }
         throw new ArrowsmithError("length_crc", `record length CRC mismatch (stored 0x${hex(want)}, computed 0x${hex(got)}): the framing is lost`, {
           file: ctx.file, offset, record: ctx.index,
           hint: "the file is corrupt from here on; re-copy it, or use --on-error skip to keep the records before this point",
@@ -113,6 +119,20 @@ function truncated(ctx: FrameContext, offset: number, detail: string): Arrowsmit
     file: ctx.file, offset, record: ctx.index,
     hint: "the file was cut short (an interrupted copy?); re-copy it, or use --on-error skip to keep the records before this point",
   });
+}
+
+const MAGICS: [number[], string][] = [
+  [[0x50, 0x4b, 0x03, 0x04], "a ZIP archive (an NPZ?)"],
+  [[0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59], "a numpy .npy file"],
+  [[0x89, 0x50, 0x4e, 0x47], "a PNG image"],
+  [[0x41, 0x52, 0x52, 0x4f, 0x57, 0x31], "an Arrow IPC file"],
+  [[0x50, 0x41, 0x52, 0x31], "a Parquet file"],
+  [[0x89, 0x48, 0x44, 0x46], "an HDF5 file"],
+];
+
+/** A name for a well-known file magic at the start of `head`, if any. */
+function sniff(head: Uint8Array): string | undefined {
+  return MAGICS.find(([m]) => m.every((c, i) => head[i] === c))?.[1];
 }
 
 function u32(b: Uint8Array, p: number): number {
