@@ -164,7 +164,12 @@ export class ColumnWriter {
 
   /** Bytes buffered for the current row group (pages written so far plus the open page). */
   get bufferedBytes(): number {
-    return this.uncompressed + this.values.len;
+    return this.uncompressed + this.pageFill;
+  }
+
+  /** Bytes in the open page (dictionary indices counted as 4 bytes, as in the Arrow data). */
+  private get pageFill(): number {
+    return this.values.len + 4 * this.indices.total;
   }
 
   /** Appends rows [start, end) of `d` (the Data of this column in a batch). */
@@ -179,9 +184,9 @@ export class ColumnWriter {
   }
 
   private appendFlat(d: Data, start: number, end: number): void {
-    const per = this.leaf.kind === "fixed" ? this.leaf.width : this.leaf.kind === "bool" ? 0.125 : 16;
+    const per = this.leaf.kind === "fixed" ? this.leaf.width : this.leaf.kind === "bool" ? 0.125 : this.leaf.kind === "dict" ? 4 : 16;
     while (start < end) {
-      const room = Math.max(1, Math.ceil((this.pageBytes - this.values.len) / per));
+      const room = Math.max(1, Math.ceil((this.pageBytes - this.pageFill) / per));
       const stop = Math.min(end, start + room);
       if (this.maxDef > 0) {
         if (!this.hasNulls(d)) this.def.push(1, stop - start);
@@ -190,7 +195,7 @@ export class ColumnWriter {
       this.copyValues(d, start, stop);
       this.pageLevels += stop - start;
       start = stop;
-      if (this.values.len >= this.pageBytes) this.flushPage();
+      if (this.pageFill >= this.pageBytes) this.flushPage();
     }
   }
 
@@ -200,7 +205,7 @@ export class ColumnWriter {
     const child = d.children[0];
     const rowBytes = Math.max(1, size * this.leaf.width);
     while (start < end) {
-      const room = Math.max(1, Math.ceil((this.pageBytes - this.values.len) / rowBytes));
+      const room = Math.max(1, Math.ceil((this.pageBytes - this.pageFill) / rowBytes));
       const stop = Math.min(end, start + room);
       if (size === 0) {
         this.rep.push(0, stop - start);
@@ -216,7 +221,7 @@ export class ColumnWriter {
         this.copyValues(child, start * size, stop * size);
       }
       start = stop;
-      if (this.values.len >= this.pageBytes) this.flushPage();
+      if (this.pageFill >= this.pageBytes) this.flushPage();
     }
   }
 
@@ -245,7 +250,7 @@ export class ColumnWriter {
       else for (let j = lo; j < hi; j++) this.def.push(isValid(child, j) ? this.maxDef : this.listDef, 1);
       this.pageLevels += hi - lo;
       this.copyValues(child, lo, hi);
-      if (this.values.len >= this.pageBytes) this.flushPage();
+      if (this.pageFill >= this.pageBytes) this.flushPage();
     }
   }
 
@@ -305,8 +310,6 @@ export class ColumnWriter {
           if (m < 0) m = map[k] = this.dictAdd(d.dictionary as Vector, k);
           this.indices.push(m, 1);
         }
-        // value bytes for row-group sizing and paging: 4 bytes an index before encoding
-        this.values.len += 0;
         return;
       }
     }

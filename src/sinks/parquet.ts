@@ -1,0 +1,183 @@
+// Parquet output (.parquet), written by our own encoder: Arrow's little-endian buffers are
+// Parquet's PLAIN layout, so a tensor page is its levels (two RLE runs a row) and one copy of the
+// values; parquet-wasm measured 20-90 MB/s on the same batches, this path runs at the speed of
+// the compressor (or of the disk with --compression none).
+//
+// Streaming with bounded memory: each column chunk's pages are kept until the row group reaches
+// `rowGroupBytes` of Arrow data, then written to the temporary file and dropped, so memory is
+// one row group. The footer carries the Arrow schema (`ARROW:schema`, the IPC schema message in
+// base64, as pyarrow and arrow-rs write it), which is how readers get back the tensor columns'
+// FixedSizeList type, their `arrow.fixed_shape_tensor` metadata and the dictionary column; the
+// schema's own metadata (`arrowsmith:*`) is copied to the footer's key-value metadata as well.
+import { type Data, type RecordBatch, type Schema, Table, tableToIPC } from "apache-arrow";
+import { ArrowsmithError } from "../errors.js";
+import { VERSION } from "../version.js";
+import { AtomicFile } from "./atomic.js";
+import { columnFor, type ColumnWriter } from "./parquet/columns.js";
+import { COMPRESSIONS, type Compression, pageCodec, ZSTD_DEFAULT_LEVEL } from "./parquet/codecs.js";
+import { type ColumnMeta, encodeFileMeta, type RowGroupMeta, type SchemaElement } from "./parquet/metadata.js";
+import type { Sink, SinkResult } from "./sink.js";
+
+export type { Compression } from "./parquet/codecs.js";
+
+export interface ParquetOptions {
+  compression: Compression;
+  /** A row group is closed when it holds this many bytes of Arrow data (default 128 MiB). */
+  rowGroupBytes?: number;
+  /** Target uncompressed size of a data page (default 1 MiB). */
+  pageBytes?: number;
+  /** zstd level (default 1: the fastest level that still compresses like level 3 on heatmaps). */
+  zstdLevel?: number;
+}
+
+export const PARQUET_DEFAULTS = { rowGroupBytes: 128 << 20, pageBytes: 1 << 20, zstdLevel: ZSTD_DEFAULT_LEVEL };
+
+const MAGIC = new Uint8Array([0x50, 0x41, 0x52, 0x31]); // PAR1
+
+function checkOptions(o: ParquetOptions): Required<ParquetOptions> {
+  if (!COMPRESSIONS.includes(o.compression)) {
+    throw new ArrowsmithError("usage", `options.compression must be one of ${COMPRESSIONS.join(", ")}, not ${String(o.compression)}`);
+  }
+  const int = (name: keyof ParquetOptions, v: number | undefined, dflt: number, min: number, max: number) => {
+    if (v === undefined) return dflt;
+    if (!Number.isInteger(v) || v < min || v > max) throw new ArrowsmithError("usage", `options.${name} must be an integer from ${min} to ${max}, not ${v}`);
+    return v;
+  };
+  return {
+    compression: o.compression,
+    rowGroupBytes: int("rowGroupBytes", o.rowGroupBytes, PARQUET_DEFAULTS.rowGroupBytes, 1, 2 ** 40),
+    // a page's size goes into a 32-bit header field
+    pageBytes: int("pageBytes", o.pageBytes, PARQUET_DEFAULTS.pageBytes, 1, 1 << 30),
+    zstdLevel: int("zstdLevel", o.zstdLevel, PARQUET_DEFAULTS.zstdLevel, -7, 22),
+  };
+}
+
+/** The Arrow IPC schema message (continuation, length, flatbuffer), base64: `ARROW:schema`. */
+export function arrowSchemaBase64(schema: Schema): string {
+  const ipc = tableToIPC(new Table(schema), "stream");
+  const dv = new DataView(ipc.buffer, ipc.byteOffset, ipc.byteLength);
+  const len = dv.getUint32(0, true) === 0xffffffff ? 8 + dv.getInt32(4, true) : 4 + dv.getInt32(0, true);
+  return Buffer.from(ipc.buffer, ipc.byteOffset, len).toString("base64");
+}
+
+export class ParquetSink implements Sink {
+  private readonly file: AtomicFile;
+  private readonly opts: Required<ParquetOptions>;
+  private readonly elements: SchemaElement[];
+  private readonly columns: ColumnWriter[];
+  private readonly codecId: number;
+  private readonly rowGroups: RowGroupMeta[] = [];
+  private rows = 0;
+  private groupRows = 0;
+  private groupBytes = 0;
+  private done = false;
+
+  constructor(path: string, private readonly schema: Schema, opts: ParquetOptions) {
+    this.opts = checkOptions(opts);
+    const codec = pageCodec(this.opts.compression, this.opts.zstdLevel);
+    this.elements = [{ name: "schema", numChildren: schema.fields.length }];
+    this.columns = [];
+    for (const f of schema.fields) {
+      const c = columnFor(f, codec, this.opts.pageBytes);
+      this.elements.push(...c.elements);
+      this.columns.push(c.writer);
+    }
+    this.codecId = codec.id;
+    this.file = new AtomicFile(path);
+    this.file.write(MAGIC);
+  }
+
+  write(batch: RecordBatch): void {
+    if (this.done) throw new ArrowsmithError("internal", "parquet sink written after finish", { file: this.file.finalPath });
+    const n = batch.numRows;
+    if (n === 0) return;
+    const children = batch.data.children;
+    if (children.length !== this.columns.length) {
+      throw new ArrowsmithError("internal", `batch has ${children.length} columns, the parquet schema ${this.columns.length}`, { file: this.file.finalPath });
+    }
+    let bytes = 0;
+    for (const d of children) bytes += dataBytes(d);
+    const perRow = Math.max(1, bytes / n);
+    try {
+      let start = 0;
+      while (start < n) {
+        const room = Math.max(1, Math.ceil((this.opts.rowGroupBytes - this.groupBytes) / perRow));
+        const stop = Math.min(n, start + room);
+        for (let i = 0; i < children.length; i++) this.columns[i].append(children[i], start, stop);
+        this.groupRows += stop - start;
+        this.groupBytes += (stop - start) * perRow;
+        this.rows += stop - start;
+        start = stop;
+        if (this.groupBytes >= this.opts.rowGroupBytes) this.flushRowGroup();
+      }
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
+  }
+
+  /** Writes the buffered column chunks as one row group. */
+  private flushRowGroup(): void {
+    if (this.groupRows === 0) return;
+    const fileOffset = this.file.bytes;
+    const metas: ColumnMeta[] = [];
+    let total = 0, compressed = 0;
+    for (const c of this.columns) {
+      const chunk = c.finishChunk();
+      const start = this.file.bytes;
+      for (const p of chunk.parts) this.file.write(p);
+      metas.push({
+        type: c.physical, encodings: chunk.encodings, path: c.path, codec: this.codecId,
+        numValues: chunk.numValues, uncompressedSize: chunk.uncompressedSize, compressedSize: chunk.compressedSize,
+        dataPageOffset: start + chunk.dictionaryBytes, dictionaryPageOffset: chunk.dictionaryBytes ? start : undefined,
+        statistics: chunk.statistics,
+      });
+      total += chunk.uncompressedSize;
+      compressed += chunk.compressedSize;
+      c.resetChunk();
+    }
+    this.rowGroups.push({ columns: metas, totalByteSize: total, numRows: this.groupRows, fileOffset, totalCompressedSize: compressed, ordinal: this.rowGroups.length });
+    this.groupRows = 0;
+    this.groupBytes = 0;
+  }
+
+  finish(): SinkResult {
+    try {
+      this.flushRowGroup();
+      this.done = true;
+      const keyValue: [string, string][] = [["ARROW:schema", arrowSchemaBase64(this.schema)], ...this.schema.metadata.entries()];
+      const footer = encodeFileMeta({
+        schema: this.elements, numRows: this.rows, rowGroups: this.rowGroups, keyValue,
+        createdBy: `arrowsmith version ${VERSION}`, leaves: this.columns.length,
+      });
+      const len = new Uint8Array(4);
+      new DataView(len.buffer).setUint32(0, footer.length, true);
+      this.file.write(footer);
+      this.file.write(len);
+      this.file.write(MAGIC);
+      this.file.commit();
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
+    return { path: this.file.finalPath, rows: this.rows, bytes: this.file.bytes };
+  }
+
+  abort(): void {
+    this.done = true;
+    this.file.abort();
+  }
+}
+
+/** Bytes of Arrow values in a column of a batch, for row-group sizing (validity bitmaps aside). */
+function dataBytes(d: Data): number {
+  let bytes = 0;
+  if (d.valueOffsets && d.values) {
+    const o = d.valueOffsets as Int32Array;
+    bytes += o[d.length] - o[0] + 4 * d.length;
+  } else if (d.values) {
+    bytes += (d.values as ArrayBufferView).byteLength;
+  }
+  for (const c of d.children) bytes += dataBytes(c);
+  return bytes;
+}
