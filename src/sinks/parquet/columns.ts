@@ -77,6 +77,12 @@ function unsupported(name: string, type: string): ArrowsmithError {
 function primitiveElement(name: string, leaf: Leaf, nullable: boolean): SchemaElement {
   const e: SchemaElement = { name, type: leaf.physical, repetition: nullable ? Repetition.OPTIONAL : Repetition.REQUIRED };
   if (leaf.utf8) { e.convertedType = ConvertedType.UTF8; e.logicalType = LogicalType.STRING; }
+  if (leaf.widen) {
+    const bits = leaf.widen.endsWith("8") ? 8 : 16;
+    e.convertedType = leaf.signed ? (bits === 8 ? ConvertedType.INT_8 : ConvertedType.INT_16) : (bits === 8 ? ConvertedType.UINT_8 : ConvertedType.UINT_16);
+    e.logicalType = LogicalType.INTEGER;
+    e.int = { bits, signed: leaf.signed };
+  }
   return e;
 }
 

@@ -4,13 +4,13 @@ import { CT, ThriftWriter } from "./thrift.js";
 
 export const PhysicalType = { BOOLEAN: 0, INT32: 1, INT64: 2, FLOAT: 4, DOUBLE: 5, BYTE_ARRAY: 6 } as const;
 export const Repetition = { REQUIRED: 0, OPTIONAL: 1, REPEATED: 2 } as const;
-export const ConvertedType = { UTF8: 0, LIST: 3 } as const;
+export const ConvertedType = { UTF8: 0, LIST: 3, UINT_8: 11, UINT_16: 12, INT_8: 15, INT_16: 16 } as const;
 export const Encoding = { PLAIN: 0, RLE: 3, RLE_DICTIONARY: 8 } as const;
 export const Codec = { UNCOMPRESSED: 0, SNAPPY: 1, ZSTD: 6 } as const;
 export const PageType = { DATA_PAGE: 0, DICTIONARY_PAGE: 2 } as const;
 
-/** LogicalType union members (field ids of the union); each is an empty struct here. */
-export const LogicalType = { STRING: 1, LIST: 3 } as const;
+/** LogicalType union members (field ids of the union): STRING and LIST are empty structs. */
+export const LogicalType = { STRING: 1, LIST: 3, INTEGER: 10 } as const;
 
 export interface SchemaElement {
   name: string;
@@ -19,6 +19,8 @@ export interface SchemaElement {
   numChildren?: number;
   convertedType?: number;
   logicalType?: number;
+  /** IntType of an INTEGER logical type (8/16-bit and unsigned integers stored as INT32). */
+  int?: { bits: number; signed: boolean };
 }
 
 export interface Statistics {
@@ -101,6 +103,10 @@ function writeSchemaElement(w: ThriftWriter, e: SchemaElement): void {
   if (e.logicalType !== undefined) {
     w.struct(10);
     w.struct(e.logicalType);
+    if (e.int) {
+      w.i8(1, e.int.bits);
+      w.bool(2, e.int.signed);
+    }
     w.end();
     w.end();
   }

@@ -52,6 +52,7 @@ export class ThriftWriter {
     this.last = id;
   }
 
+  i8(id: number, v: number): void { this.header(id, CT.BYTE); this.byte(v & 0xff); }
   i16(id: number, v: number): void { this.header(id, CT.I16); this.zigzag(v); }
   i32(id: number, v: number): void { this.header(id, CT.I32); this.zigzag(v); }
   i64(id: number, v: number): void { this.header(id, CT.I64); this.zigzag(v); }
