@@ -156,6 +156,7 @@ export class ParquetSink implements Sink {
       this.file.write(len);
       this.file.write(MAGIC);
       this.file.commit();
+      for (const c of this.columns) c.release();
     } catch (e) {
       this.abort();
       throw e;
@@ -166,6 +167,7 @@ export class ParquetSink implements Sink {
   abort(): void {
     this.done = true;
     this.file.abort();
+    for (const c of this.columns) c.release();
   }
 }
 

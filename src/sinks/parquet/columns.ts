@@ -107,6 +107,28 @@ export function columnFor(field: Field, codec: PageCodec, pageBytes: number): { 
   return { elements: [primitiveElement(field.name, leaf, field.nullable)], writer: new ColumnWriter([field.name], leaf, field.nullable, undefined, codec, pageBytes) };
 }
 
+// Page buffers outlive a sink: a worker converting file after file writes every row group into
+// memory it already touched. Fresh buffers cost a zero-fill and page faults on first write, which
+// measured as much as the copy itself. The pool keeps at most about one default row group.
+const POOL_LIMIT = 160 << 20;
+const pool = new Map<number, Uint8Array[]>();
+let pooled = 0;
+
+function takePage(size: number): Uint8Array {
+  const b = pool.get(size)?.pop();
+  if (!b) return new Uint8Array(size);
+  pooled -= size;
+  return b;
+}
+
+function givePage(b: Uint8Array): void {
+  if (b.length === 0 || pooled + b.length > POOL_LIMIT) return;
+  let list = pool.get(b.length);
+  if (!list) pool.set(b.length, (list = []));
+  list.push(b);
+  pooled += b.length;
+}
+
 const isValid = (d: Data, i: number): boolean => {
   const bm = d.nullBitmap;
   if (!bm || d.nullCount === 0) return true;
@@ -144,8 +166,7 @@ export class ColumnWriter {
   private lastDict: Vector | undefined;
   private lastMap: Int32Array | undefined;
 
-  // uncompressed page buffers handed to `parts` (codec none), reused after the row group
-  private readonly spare: Uint8Array[] = [];
+  // uncompressed pages handed to `parts` as they are (codec none), back to the pool after the row group
   private lent: Uint8Array[] = [];
   private readonly scratch = new ByteBuf(1024);
   private readonly levels = new ByteBuf(1024);
@@ -158,7 +179,8 @@ export class ColumnWriter {
     this.listDef = this.outerDef + (list ? 1 : 0);
     this.maxDef = this.listDef + (list?.childNullable ? 1 : 0);
     this.maxRep = list ? 1 : 0;
-    this.values = new ByteBuf(this.pageCapacity());
+    this.values = new ByteBuf(0);
+    this.values.buf = takePage(this.pageCapacity());
     this.stats = !list && leaf.kind === "fixed";
   }
 
@@ -397,7 +419,7 @@ export class ColumnWriter {
       head.set(lv.bytes(), h.len);
       this.lent.push(lentPage);
       this.values = new ByteBuf(0);
-      this.values.buf = this.spare.pop() ?? new Uint8Array(this.pageCapacity());
+      this.values.buf = takePage(this.pageCapacity());
     } else {
       this.values.len = 0;
     }
@@ -418,6 +440,14 @@ export class ColumnWriter {
     encodeHybrid(runs, bitWidth(max), lv);
     const n = lv.len - at - 4;
     lv.buf[at] = n; lv.buf[at + 1] = n >>> 8; lv.buf[at + 2] = n >>> 16; lv.buf[at + 3] = n >>> 24;
+  }
+
+  /** Returns the open page's buffer to the pool (the sink is done). */
+  release(): void {
+    givePage(this.values.buf);
+    this.values = new ByteBuf(0);
+    for (const b of this.lent) givePage(b);
+    this.lent = [];
   }
 
   /** Ends the column chunk of this row group and returns its pages (dictionary page first). */
@@ -461,7 +491,7 @@ export class ColumnWriter {
     this.dictIndex = new Map();
     this.dictEntries = [];
     this.lastDict = this.lastMap = undefined;
-    for (const b of this.lent) if (b.length === this.pageCapacity()) this.spare.push(b);
+    for (const b of this.lent) givePage(b);
     this.lent = [];
   }
 
