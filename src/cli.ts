@@ -9,13 +9,16 @@ import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import { SCONE_DEFAULTS, type SconeOptions } from "./datasets/scone.js";
 import { ArrowsmithError, isArrowsmithError } from "./errors.js";
 import { generateScone } from "./generate.js";
+import { generateClusters } from "./generate-clusters.js";
 import { inspectTFRecord, verifyTFRecord, type VerifyResult } from "./inspect.js";
+import { inspectNpz, isNpzFile, renderNpzInspect } from "./inspect-npz.js";
 import { convert, type ConvertSummary, removeOwnTemporaries } from "./pipeline/convert.js";
 import { FILE_DEFAULTS, type Kind } from "./pipeline/convert-file.js";
 import { expandInputs } from "./pipeline/inputs.js";
 import { ProgressLine } from "./pipeline/progress.js";
 import type { OutputFormat } from "./sinks/sink.js";
 import { sconeStats, type SconeStats } from "./stats.js";
+import { clusterStats, renderClusterStats } from "./stats-clusters.js";
 import { VERSION } from "./version.js";
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, skipped: 3 } as const;
@@ -157,6 +160,12 @@ export function buildProgram(): Command {
     .option("--time-range <t0,t1>", "SCONE time axis in days from peak", range)
     .option("--json", "print JSON", false)
     .action(async (file: string, o) => {
+      if (isNpzFile(file)) {
+        const n = inspectNpz(file, o.records);
+        print(o.json, n, () => renderNpzInspect(n));
+        process.exitCode = n.problems.length ? EXIT.failure : EXIT.ok;
+        return;
+      }
       const r = await inspectTFRecord(file, o.records, sconeOptions({ precision: "f32", timeRange: o.timeRange }));
       print(o.json, r, () => [
         `${r.file}: TFRecord (${r.compression}), ${r.size} bytes, ${r.records} records, kind ${r.kind}`,
@@ -189,8 +198,17 @@ export function buildProgram(): Command {
     .argument("<inputs...>")
     .option("--json", "print JSON", false)
     .action(async (inputs: string[], o) => {
-      const s = await sconeStats(expandInputs(inputs));
-      print(o.json, s, () => renderStats(s));
+      // NPZ batches get the cluster statistics, TFRecord shards the SCONE ones (both when mixed)
+      const files = expandInputs(inputs);
+      const npz = files.filter((f) => isNpzFile(f));
+      const tfrecord = files.filter((f) => !npz.includes(f));
+      const clusters = npz.length || !tfrecord.length ? clusterStats(npz) : undefined;
+      const scone = tfrecord.length ? await sconeStats(tfrecord) : undefined;
+      const label = inputs.join(" ");
+      if (clusters && scone) print(o.json, { kind: "mixed", clusters, scone }, () => `${renderClusterStats(clusters, label)}\n\n${renderStats(scone)}`);
+      else if (clusters) print(o.json, clusters, () => renderClusterStats(clusters, label));
+      else print(o.json, scone, () => renderStats(scone!));
+      if (clusters?.problems.length) process.exitCode = EXIT.failure;
     });
 
   program.command("generate")
@@ -202,8 +220,10 @@ export function buildProgram(): Command {
     .option("--seed <s>", "random seed", positiveInt("--seed"), 1)
     .addOption(new Option("--compression <c>", "whole-file compression").choices(["gzip", "zlib"]))
     .action(async (kind: string, o) => {
-      if (kind !== "scone") throw new ArrowsmithError("usage", `generate ${kind} is not available yet`);
-      const paths = await generateScone(o.output, { files: o.files, events: o.events, seed: o.seed, compression: o.compression ?? "none" });
+      // clusters: clusters_plane{U,V,X}_batchNNNN.npz as np.savez writes them (--compression: np.savez_compressed)
+      const paths = kind === "clusters"
+        ? generateClusters(o.output, { files: o.files, events: o.events, seed: o.seed, compressed: o.compression !== undefined })
+        : await generateScone(o.output, { files: o.files, events: o.events, seed: o.seed, compression: o.compression ?? "none" });
       for (const p of paths) process.stdout.write(p + "\n");
     });
 

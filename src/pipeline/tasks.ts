@@ -1,13 +1,11 @@
 // Runs one task in the calling thread, whatever its input format; used by workers and by the
 // single-thread path alike, so outputs do not depend on the thread count.
-import { ArrowsmithError } from "../errors.js";
 import type { Kernels } from "../wasm.js";
 import { type FileOptions, type Progress, runTFRecordTask, type Task, type TaskResult } from "./convert-file.js";
+import { runNpzTask } from "./npz-task.js";
 import { isNpz } from "./plan.js";
 
 export async function runTask(k: Kernels, task: Task, outDir: string, opts: FileOptions, progress?: Progress): Promise<TaskResult> {
-  if (isNpz(task.input)) {
-    throw new ArrowsmithError("usage", "NPZ batches are not supported yet", { file: task.input });
-  }
+  if (isNpz(task.input)) return runNpzTask(k, task, outDir, opts, progress);
   return runTFRecordTask(k, task, outDir, opts, progress);
 }
