@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import { SCONE_DEFAULTS, type SconeOptions } from "./datasets/scone.js";
-import { ArrowsmithError, isArrowsmithError } from "./errors.js";
+import { isArrowsmithError } from "./errors.js";
 import { generateScone } from "./generate.js";
 import { generateClusters } from "./generate-clusters.js";
 import { inspectTFRecord, verifyTFRecord, type VerifyResult } from "./inspect.js";
@@ -16,6 +16,7 @@ import { convert, type ConvertSummary, removeOwnTemporaries } from "./pipeline/c
 import { FILE_DEFAULTS, type Kind } from "./pipeline/convert-file.js";
 import { expandInputs } from "./pipeline/inputs.js";
 import { ProgressLine } from "./pipeline/progress.js";
+import { stopAllWorkers } from "./pipeline/pool.js";
 import type { OutputFormat } from "./sinks/sink.js";
 import { sconeStats, type SconeStats } from "./stats.js";
 import { clusterStats, renderClusterStats } from "./stats-clusters.js";
@@ -77,7 +78,9 @@ function jsonSummary(s: ConvertSummary): Record<string, unknown> {
   return {
     ok: true, files: s.manifest.totals.inputs, tasks: s.results.length, threads: s.threads, resumed: s.resumed.length,
     events: s.events, input_bytes: s.inputBytes, output_bytes: s.outputBytes, seconds: s.seconds,
-    events_per_second: s.events / s.seconds, mb_per_second: s.inputBytes / s.seconds / 1e6, problems: s.problems,
+    events_per_second: s.events / s.seconds, mb_per_second: s.inputBytes / s.seconds / 1e6,
+    // peak resident memory of the whole process, worker threads included
+    peak_rss_bytes: process.resourceUsage().maxRSS * 1024, problems: s.problems,
     outputs: s.results.map((f) => ({ input: f.input, part: f.part, output: f.output.path, rows: f.output.rows, bytes: f.output.bytes, kind: f.kind, skipped: f.skipped })),
   };
 }
@@ -134,8 +137,10 @@ export function buildProgram(): Command {
       // Ctrl-C or a kill: drop our temporary files and leave; finished outputs stay, and
       // `--resume` carries on from them
       for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-        process.once(sig, () => {
+        process.once(sig, async () => {
           progress.stop();
+          // workers first, so that none opens a new temporary file after the clean-up
+          await stopAllWorkers();
           removeOwnTemporaries(o.output);
           process.stderr.write(`arrowsmith: interrupted (${sig}); finished outputs are complete: re-run with --resume to finish the job\n`);
           process.exit(sig === "SIGINT" ? 130 : 143);

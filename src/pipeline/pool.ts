@@ -29,6 +29,13 @@ function toError(e: Extract<WorkerReply, { ok: false }>["error"]): ArrowsmithErr
   return new ArrowsmithError(e.code as never, e.message, { file: e.file, offset: e.offset, record: e.record, hint: e.hint });
 }
 
+const livePools = new Set<Piscina>();
+
+/** Terminates every worker of this process (on Ctrl-C, before temporary files are removed). */
+export async function stopAllWorkers(): Promise<void> {
+  await Promise.allSettled([...livePools].map((p) => p.destroy()));
+}
+
 export async function runTasks(run: PoolRun): Promise<TaskResult[]> {
   const { tasks, outDir, opts } = run;
   const results: TaskResult[] = new Array(tasks.length);
@@ -47,6 +54,7 @@ export async function runTasks(run: PoolRun): Promise<TaskResult[]> {
   const { filename, execArgv } = workerFile();
   const threads = Math.min(run.threads, tasks.length);
   const pool = new Piscina<WorkerRequest, WorkerReply>({ filename, execArgv, minThreads: threads, maxThreads: threads, idleTimeout: 1000 });
+  livePools.add(pool);
   let first: Error | undefined;
   let next = 0;
   // at most `threads` tasks in flight; after a failure no new task starts, running ones finish
@@ -72,6 +80,7 @@ export async function runTasks(run: PoolRun): Promise<TaskResult[]> {
   try {
     await Promise.all(Array.from({ length: threads }, lane));
   } finally {
+    livePools.delete(pool);
     await pool.destroy();
   }
   if (first) throw first;
