@@ -1,9 +1,17 @@
 // Page compression. Node 20's zlib has no zstd and no snappy, so both come from native addons
 // published with prebuilt binaries as per-platform npm packages (nothing is downloaded or
-// compiled at install time), loaded only when asked for. Measured on SCONE float32 pages (1 MiB,
-// 2 cores): snappy (napi-rs) ~210 MB/s, snappyjs (pure JS) ~180 MB/s; zstd level 1 ~300 MB/s,
-// level 3 ~170 MB/s for a 0.3% smaller file, @bokuweb/zstd-wasm level 1 ~190 MB/s. Hence zstd
-// level 1 by default.
+// compiled at install time), loaded only when asked for.
+//
+// Measured on SCONE float32 pages (1 MiB, one core of a loaded 2-core machine): snappy (napi-rs)
+// 1.1-2 GB/s when it copies its output into a V8 buffer, 130-200 MB/s when it hands out external
+// buffers (the default: they are freed by finalizers that Node runs only between event-loop
+// turns, so a synchronous loop piles them up); snappyjs 180 MB/s. zstd level 1 320-440 MB/s,
+// level 3 ~170 MB/s for a file 0.3% smaller, level -1 510 MB/s for one 7% larger;
+// @bokuweb/zstd-wasm level 1 150-230 MB/s. Hence zstd level 1 by default.
+//
+// The zstd addon has no copying mode: its page buffers are freed once the event loop turns, which
+// the converter does at every read window. A caller that writes a whole file in one synchronous
+// loop holds the compressed file in memory until it returns to the loop.
 import { createRequire } from "node:module";
 import { ArrowsmithError } from "../../errors.js";
 import { Codec } from "./metadata.js";
@@ -39,8 +47,9 @@ export function pageCodec(name: Compression, zstdLevel = ZSTD_DEFAULT_LEVEL): Pa
     case "none":
       return { name, id: Codec.UNCOMPRESSED, compress: (p) => p };
     case "snappy": {
-      const snappy = load<{ compressSync(b: Uint8Array): Buffer }>("snappy", name);
-      return { name, id: Codec.SNAPPY, compress: (p) => snappy.compressSync(asBuffer(p)) };
+      const snappy = load<{ compressSync(b: Uint8Array, o: { copyOutputData: boolean }): Buffer }>("snappy", name);
+      const copy = { copyOutputData: true };
+      return { name, id: Codec.SNAPPY, compress: (p) => snappy.compressSync(asBuffer(p), copy) };
     }
     case "zstd": {
       const zstd = load<{ Encoder: new (level: number) => { encodeSync(b: Buffer): Buffer } }>("@toondepauw/node-zstd", name);
