@@ -123,6 +123,14 @@ for (const precision of ["f32", "f64"] as const) {
             expect(Object.is(row[`f${k}`], flux[k]) || (Number.isNaN(flux[k]) && Number.isNaN(row[`f${k}`] as number))).toBe(true);
             expect(row[`e${k}`]).toBe(err[k]);
           }
+          // column statistics: exact min/max of the scalars, null counts
+          const stats = await query(`select path_in_schema p, stats_min_value mn, stats_max_value mx, stats_null_count::int nc from parquet_metadata('${p}') where row_group_id = 0`);
+          const st = (name: string) => stats.find((x) => x.p === name)!;
+          const ids = t.getChild("id")!.toArray() as BigInt64Array;
+          const groupRows = c === "small" ? Math.min(2, file.records) : file.records;
+          expect(st("id")).toMatchObject({ mn: String(ids[0]), mx: String(ids[groupRows - 1]) });
+          expect(st("record")).toMatchObject({ mn: "0", mx: String(groupRows - 1), nc: 0 });
+          expect(st("z").nc).toBe(file.legacy ? groupRows : 0);
           if (c === "small") {
             const [g] = await query(`select count(distinct row_group_id)::int g, max(row_group_num_rows)::int m from parquet_metadata('${p}')`);
             expect(g).toMatchObject({ g: Math.ceil(file.records / 2), m: Math.min(2, file.records) });
