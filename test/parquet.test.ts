@@ -196,6 +196,17 @@ describe("Parquet row groups and pages over a larger file", () => {
     expect(s.s).toBeCloseTo(total.reduce((a, x, i) => a + (labels[i] === 1 ? x : 0), 0), 6);
   });
 
+  it("extensionMetadata: false leaves the extension keys out of the stored Arrow schema only", () => {
+    const p = join(dir, "noext.parquet");
+    writeParquet(p, t, { compression: "none", extensionMetadata: false });
+    const got = readBack(p);
+    const flux = got.schema.fields.find((f) => f.name === "flux")!;
+    expect(String(flux.type)).toBe("FixedSizeList[5760]<Float32>");
+    expect([...flux.metadata.keys()].filter((k) => k.startsWith("ARROW:"))).toEqual([]);
+    expect(got.schema.metadata.get("arrowsmith:axes")).toBe(t.schema.metadata.get("arrowsmith:axes"));
+    expect(got.getChild("flux")!.get(7)!.toArray()).toEqual(t.getChild("flux")!.get(7)!.toArray());
+  });
+
   it("the default row group holds the whole file", async () => {
     const p = join(dir, "one.parquet");
     writeParquet(p, t, { compression: "zstd" });

@@ -9,7 +9,7 @@
 // base64, as pyarrow and arrow-rs write it), which is how readers get back the tensor columns'
 // FixedSizeList type, their `arrow.fixed_shape_tensor` metadata and the dictionary column; the
 // schema's own metadata (`arrowsmith:*`) is copied to the footer's key-value metadata as well.
-import { type Data, type RecordBatch, type Schema, Table, tableToIPC } from "apache-arrow";
+import { type Data, Field, type RecordBatch, Schema, Table, tableToIPC } from "apache-arrow";
 import { ArrowsmithError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { AtomicFile } from "./atomic.js";
@@ -28,9 +28,16 @@ export interface ParquetOptions {
   pageBytes?: number;
   /** zstd level (default 1: the fastest level that still compresses like level 3 on heatmaps). */
   zstdLevel?: number;
+  /**
+   * Keep `ARROW:extension:*` field metadata in the stored Arrow schema (default true: pyarrow then
+   * reads tensor columns as FixedShapeTensor). Polars' Rust reader (as in nodejs-polars 0.26)
+   * refuses a file whose stored schema has an extension type it does not know; without the keys
+   * it reads the tensors as Array(f32, 5760).
+   */
+  extensionMetadata?: boolean;
 }
 
-export const PARQUET_DEFAULTS = { rowGroupBytes: 128 << 20, pageBytes: 1 << 20, zstdLevel: ZSTD_DEFAULT_LEVEL };
+export const PARQUET_DEFAULTS = { rowGroupBytes: 128 << 20, pageBytes: 1 << 20, zstdLevel: ZSTD_DEFAULT_LEVEL, extensionMetadata: true };
 
 const MAGIC = new Uint8Array([0x50, 0x41, 0x52, 0x31]); // PAR1
 
@@ -49,11 +56,16 @@ function checkOptions(o: ParquetOptions): Required<ParquetOptions> {
     // a page's size goes into a 32-bit header field
     pageBytes: int("pageBytes", o.pageBytes, PARQUET_DEFAULTS.pageBytes, 1, 1 << 30),
     zstdLevel: int("zstdLevel", o.zstdLevel, PARQUET_DEFAULTS.zstdLevel, -7, 22),
+    extensionMetadata: o.extensionMetadata ?? PARQUET_DEFAULTS.extensionMetadata,
   };
 }
 
 /** The Arrow IPC schema message (continuation, length, flatbuffer), base64: `ARROW:schema`. */
-export function arrowSchemaBase64(schema: Schema): string {
+export function arrowSchemaBase64(schema: Schema, extensionMetadata = true): string {
+  if (!extensionMetadata) {
+    const plain = (m: Map<string, string>) => new Map([...m].filter(([k]) => !k.startsWith("ARROW:extension:")));
+    schema = new Schema(schema.fields.map((f) => new Field(f.name, f.type, f.nullable, plain(f.metadata))), schema.metadata);
+  }
   const ipc = tableToIPC(new Table(schema), "stream");
   const dv = new DataView(ipc.buffer, ipc.byteOffset, ipc.byteLength);
   const len = dv.getUint32(0, true) === 0xffffffff ? 8 + dv.getInt32(4, true) : 4 + dv.getInt32(0, true);
@@ -145,7 +157,7 @@ export class ParquetSink implements Sink {
     try {
       this.flushRowGroup();
       this.done = true;
-      const keyValue: [string, string][] = [["ARROW:schema", arrowSchemaBase64(this.schema)], ...this.schema.metadata.entries()];
+      const keyValue: [string, string][] = [["ARROW:schema", arrowSchemaBase64(this.schema, this.opts.extensionMetadata)], ...this.schema.metadata.entries()];
       const footer = encodeFileMeta({
         schema: this.elements, numRows: this.rows, rowGroups: this.rowGroups, keyValue,
         createdBy: `arrowsmith version ${VERSION}`, leaves: this.columns.length,
