@@ -10,7 +10,7 @@ import { SCONE_DEFAULTS, type SconeOptions } from "./datasets/scone.js";
 import { isArrowsmithError } from "./errors.js";
 import { generateScone } from "./generate.js";
 import { generateClusters } from "./generate-clusters.js";
-import { inspectTFRecord, verifyTFRecord, type VerifyResult } from "./inspect.js";
+import { inspectTFRecord, verifyNpz, verifyTFRecord, type VerifyResult } from "./inspect.js";
 import { inspectNpz, isNpzFile, renderNpzInspect } from "./inspect-npz.js";
 import { convert, type ConvertSummary, removeOwnTemporaries } from "./pipeline/convert.js";
 import { FILE_DEFAULTS, type Kind } from "./pipeline/convert-file.js";
@@ -190,10 +190,10 @@ export function buildProgram(): Command {
     .option("--json", "print JSON", false)
     .action(async (inputs: string[], o) => {
       const results: VerifyResult[] = [];
-      for (const f of expandInputs(inputs)) results.push(await verifyTFRecord(f));
+      for (const f of expandInputs(inputs)) results.push(isNpzFile(f) ? verifyNpz(f) : await verifyTFRecord(f));
       const ok = results.every((r) => r.ok);
       print(o.json, { ok, files: results }, () => results.map((r) => r.ok
-        ? `ok    ${r.file}: ${r.records} records`
+        ? `ok    ${r.file}: ${r.records} ${isNpzFile(r.file) ? "members" : "records"}`
         : `FAIL  ${r.file}: ${r.records} records read\n${r.problems.map((p) => `      byte ${p.offset}, record ${p.record}: ${p.message}`).join("\n")}`).join("\n"));
       process.exitCode = ok ? EXIT.ok : EXIT.failure;
     });
@@ -251,20 +251,30 @@ export function buildProgram(): Command {
     });
 
   program.command("demo", { hidden: true })
-    .description("generate a small dataset, convert it, print statistics and throughput (npm start)")
+    .description("generate a small dataset of each kind, convert it, print statistics and throughput (npm start)")
     .option("-o, --output <dir>", "where to keep the demo files (default: a temporary folder)")
     .action(async (o) => {
       const dir = o.output ?? mkdtempSync(join(tmpdir(), "arrowsmith-demo-"));
-      const input = join(dir, "scone");
-      const out = join(dir, "arrow");
-      process.stdout.write(`arrowsmith ${VERSION} demo in ${dir}\n\n1. generating SCONE heatmap shards (2 files × 300 events)…\n`);
-      await generateScone(input, { files: 2, events: 300, seed: 42 });
-      process.stdout.write(`2. converting to Arrow (CRC checked, float32 tensors, metrics)…\n`);
-      const s = await convert([input], { ...FILE_DEFAULTS, output: out });
-      for (const f of s.results) process.stdout.write(`   ${f.input.split("/").pop()} → ${f.output.path} (${f.rows} rows, ${(f.output.bytes / 1e6).toFixed(1)} MB)\n`);
-      process.stdout.write(`   ${renderSummary(s, out).split("\n")[0]}\n\n3. statistics:\n`);
-      process.stdout.write(renderStats(await sconeStats(expandInputs([input]))) + "\n");
-      process.stdout.write(`\nLoad it with pyarrow: pyarrow.dataset.dataset("${out}", format="arrow").to_table()\n`);
+      const w = (s: string) => process.stdout.write(s + "\n");
+      w(`arrowsmith ${VERSION} demo in ${dir}`);
+      const kinds = [
+        { name: "SCONE heatmap TFRecords", what: "2 shards × 300 events", make: (d: string) => generateScone(d, { files: 2, events: 300, seed: 42 }) },
+        { name: "DUNE cluster NPZ batches", what: "3 batches × 1000 clusters", make: async (d: string) => generateClusters(d, { files: 3, events: 1000, seed: 42 }) },
+      ];
+      for (const [i, kind] of kinds.entries()) {
+        const input = join(dir, `input-${i}`);
+        const out = join(dir, `arrow-${i}`);
+        w(`\n== ${kind.name} ==\n1. generating ${kind.what}…`);
+        await kind.make(input);
+        w("2. converting to Arrow (checksums verified, float32 tensors, per-event metrics, all cores)…");
+        const s = await convert([input], { ...FILE_DEFAULTS, output: out });
+        for (const f of s.results) w(`   ${f.input.split("/").pop()} → ${f.output.path} (${f.rows} rows, ${(f.output.bytes / 1e6).toFixed(1)} MB)`);
+        w(`   ${renderSummary(s, out).split("\n")[0]}`);
+        w("3. statistics:");
+        const files = expandInputs([input]);
+        w(i === 0 ? renderStats(await sconeStats(files)) : renderClusterStats(clusterStats(files), input));
+        w(`\nLoad it with pyarrow: pyarrow.dataset.dataset("${out}", format="arrow").to_table()`);
+      }
     });
 
   return program;

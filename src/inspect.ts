@@ -5,6 +5,8 @@ import { ExampleSchemaInference } from "./datasets/generic-tfrecord.js";
 import { ArrowsmithError, isArrowsmithError } from "./errors.js";
 import { decodeExample, type FeatureValue, WireError } from "./formats/example.js";
 import { firstRecordKinds, locate } from "./pipeline/convert-file.js";
+import { parseNpyHeader } from "./formats/npy.js";
+import { npzCompression, openNpz } from "./pipeline/npz-task.js";
 import { maskedCrcOf, openStream, tfrecordWindows } from "./sources.js";
 import { kernels } from "./wasm.js";
 
@@ -134,4 +136,35 @@ export async function verifyTFRecord(file: string): Promise<VerifyResult> {
   } finally {
     k.release(mark);
   }
+}
+
+/** Structure of an NPZ: the central directory, each member's CRC-32, and each .npy header. */
+export function verifyNpz(file: string): VerifyResult {
+  const problems: VerifyResult["problems"] = [];
+  let members = 0;
+  let size = 0;
+  let compression = "none";
+  try {
+    const input = openNpz(file, true);
+    size = input.size;
+    compression = npzCompression(input.zip);
+    try {
+      for (const e of input.zip?.entries ?? []) {
+        try {
+          const bytes = input.zip!.read(e);
+          if (e.name.endsWith(".npy")) parseNpyHeader(bytes, { file, member: e.name, deflated: e.method !== 0 }, bytes.length);
+        } catch (err) {
+          if (!isArrowsmithError(err)) throw err;
+          problems.push({ offset: err.offset, code: err.code, message: err.detail });
+        }
+        members++;
+      }
+    } finally {
+      input.close();
+    }
+  } catch (err) {
+    if (!isArrowsmithError(err)) throw err;
+    problems.push({ offset: err.offset, code: err.code, message: err.detail });
+  }
+  return { file, compression, size, records: members, ok: problems.length === 0, problems };
 }

@@ -3,6 +3,7 @@ import { ArrowsmithError } from "../errors.js";
 import { CsvSink, type CsvColumn, scalarColumns } from "./csv.js";
 export type { CsvColumn };
 import { IpcSink } from "./ipc.js";
+import { ParquetSink } from "./parquet.js";
 
 export type OutputFormat = "arrow" | "arrow-stream" | "parquet" | "csv";
 
@@ -35,11 +36,12 @@ export interface SinkOptions {
 }
 
 /** Opens the sink for `format`; `csv` gives the CSV columns (default: every scalar column by name). */
-export function openSink(format: OutputFormat, path: string, schema: Schema, _opts: SinkOptions, csv?: CsvColumn[]): Sink {
+export function openSink(format: OutputFormat, path: string, schema: Schema, opts: SinkOptions, csv?: CsvColumn[]): Sink {
   switch (format) {
     case "arrow": return new IpcSink(path, schema, false);
     case "arrow-stream": return new IpcSink(path, schema, true);
     case "csv": return new CsvSink(path, csv ?? scalarColumns(schema));
-    default: throw new ArrowsmithError("usage", `output format ${format} is not available yet`, { hint: "use --format arrow or arrow-stream" });
+    case "parquet": return new ParquetSink(path, schema, { compression: opts.compression, rowGroupBytes: opts.rowGroupBytes });
+    default: throw new ArrowsmithError("usage", `unknown output format ${format as string}`, { hint: "use arrow, arrow-stream, parquet or csv" });
   }
 }
