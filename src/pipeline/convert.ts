@@ -12,7 +12,7 @@ import { expandInputs, outputStem } from "./inputs.js";
 import { finishedEntries, journal, type Manifest, type ManifestEntry, manifestEntry, upToDate, writeManifest } from "./manifest.js";
 import { DEFAULT_TASK_BYTES, planTasks } from "./plan.js";
 import type { Problem } from "./policy.js";
-import { runTasks } from "./pool.js";
+import { runTasks, startWorkers, stopWorkers, type Workers } from "./pool.js";
 
 export interface ConvertOptions extends FileOptions {
   output: string;
@@ -74,6 +74,22 @@ export async function convert(inputArgs: string[], opts: ConvertOptions): Promis
     for (const [input, j] of finishedEntries(outDir)) if (stems.has(input) && upToDate(outDir, input, j.entry, key)) done.set(input, j);
   }
   const todo = inputs.filter((i) => !done.has(i));
+  // workers boot while this thread plans; the count is known only after planning, so start as
+  // many as the caller allows and the inputs could use (at least one task per input)
+  const taskBytes = opts.taskBytes ?? DEFAULT_TASK_BYTES;
+  const estimate = todo.reduce((a, i) => a + Math.max(1, Math.floor(statSync(i).size / taskBytes)), 0);
+  const wanted = Math.min(Math.max(1, opts.threads ?? availableParallelism()), estimate);
+  const workers = wanted > 1 ? startWorkers(wanted) : undefined;
+  try {
+    return await convertPlanned(inputs, todo, done, stems, outDir, ext, key, opts, t0, workers);
+  } finally {
+    if (workers) await stopWorkers(workers);
+  }
+}
+
+async function convertPlanned(inputs: string[], todo: string[], done: Map<string, { entry: ManifestEntry; problems: Problem[] }>,
+                              stems: Map<string, string>, outDir: string, ext: string, key: string, opts: ConvertOptions,
+                              t0: number, workers: Workers | undefined): Promise<ConvertSummary> {
   const k = kernels();
   const tasks = await planTasks(k, todo, stems, { kind: opts.kind, ext, taskBytes: opts.taskBytes ?? DEFAULT_TASK_BYTES });
   const threads = Math.max(1, Math.min(opts.threads ?? availableParallelism(), Math.max(1, tasks.length)));
@@ -96,7 +112,7 @@ export async function convert(inputArgs: string[], opts: ConvertOptions): Promis
   };
   let results: TaskResult[];
   try {
-    results = await runTasks({ tasks, outDir, opts: fileOptions(opts), threads, progress: opts.progress ?? new SharedArrayBuffer(16), onResult });
+    results = await runTasks({ tasks, outDir, opts: fileOptions(opts), threads, progress: opts.progress ?? new SharedArrayBuffer(16), onResult, workers });
   } catch (e) {
     // a worker that died mid-write leaves its temporary file behind
     removeOwnTemporaries(outDir);

@@ -17,6 +17,27 @@ export interface PoolRun {
   progress: SharedArrayBuffer;
   /** Called as each task finishes (any order). */
   onResult?: (r: TaskResult, task: Task) => void;
+  /** Workers already started (see startWorkers), used for threads > 1. */
+  workers?: Workers;
+}
+
+export type Workers = Piscina<WorkerRequest, WorkerReply>;
+
+/**
+ * Starts `threads` workers now: each imports its modules and makes its wasm instance while the
+ * main thread is still planning (a worker takes ~0.2–0.4 s to be ready here).
+ */
+export function startWorkers(threads: number): Workers {
+  const { filename, execArgv } = workerFile();
+  const pool: Workers = new Piscina<WorkerRequest, WorkerReply>({ filename, execArgv, minThreads: threads, maxThreads: threads, idleTimeout: 1000 });
+  livePools.add(pool);
+  return pool;
+}
+
+/** Stops workers started with startWorkers. */
+export async function stopWorkers(pool: Workers): Promise<void> {
+  livePools.delete(pool);
+  await pool.destroy();
 }
 
 function workerFile(): { filename: string; execArgv: string[] } {
@@ -51,10 +72,8 @@ export async function runTasks(run: PoolRun): Promise<TaskResult[]> {
     }
     return results;
   }
-  const { filename, execArgv } = workerFile();
   const threads = Math.min(run.threads, tasks.length);
-  const pool = new Piscina<WorkerRequest, WorkerReply>({ filename, execArgv, minThreads: threads, maxThreads: threads, idleTimeout: 1000 });
-  livePools.add(pool);
+  const pool = run.workers ?? startWorkers(threads);
   let first: Error | undefined;
   let next = 0;
   // at most `threads` tasks in flight; after a failure no new task starts, running ones finish
@@ -80,8 +99,7 @@ export async function runTasks(run: PoolRun): Promise<TaskResult[]> {
   try {
     await Promise.all(Array.from({ length: threads }, lane));
   } finally {
-    livePools.delete(pool);
-    await pool.destroy();
+    if (!run.workers) await stopWorkers(pool);
   }
   if (first) throw first;
   return results;

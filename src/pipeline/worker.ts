@@ -18,6 +18,9 @@ export type WorkerReply =
   | { ok: true; result: TaskResult }
   | { ok: false; error: { code: string; message: string; file?: string; offset?: number; record?: number; hint?: string } };
 
+// the wasm instance is made when the worker starts, not in its first task
+kernels();
+
 export default async function work(req: WorkerRequest): Promise<WorkerReply> {
   // fault injection for the tests: a worker that dies mid-task
   const kill = process.env.ARROWSMITH_TEST_KILL_WORKER;
