@@ -29,10 +29,10 @@ export function exitCode(s: { problems: unknown[] }): number {
   return s.problems.length ? EXIT.skipped : EXIT.ok;
 }
 
-function positiveInt(name: string) {
+function positiveInt(name: string, min = 0) {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
     return n;
   };
 }
@@ -121,7 +121,7 @@ export function buildProgram(): Command {
     .addOption(new Option("--format <format>", "output format").choices(["arrow", "arrow-stream", "parquet", "csv"]).default("arrow"))
     .addOption(new Option("--kind <kind>", "dataset kind").choices(["auto", "scone", "clusters", "generic"]).default("auto"))
     .addOption(new Option("--precision <p>", "tensor precision (f64 keeps the source bits)").choices(["f32", "f64"]).default("f32"))
-    .option("--threads <n>", "worker threads (default: all cores)", positiveInt("--threads"))
+    .option("--threads <n>", "worker threads (default: all cores)", positiveInt("--threads", 1))
     .addOption(new Option("--compression <c>", "Parquet compression").choices(["zstd", "snappy", "none"]).default("zstd"))
     .addOption(new Option("--on-error <mode>", "on a corrupt record: fail, or skip it and report it").choices(["fail", "skip"]).default("fail"))
     .option("--resume", "skip inputs already converted with the same options", false)
@@ -235,7 +235,7 @@ export function buildProgram(): Command {
   program.command("bench")
     .description("synthetic end-to-end throughput: generate a shard, convert it, report")
     .option("--events <n>", "events", positiveInt("--events"), 2000)
-    .option("--threads <n>", "threads", positiveInt("--threads"))
+    .option("--threads <n>", "threads", positiveInt("--threads", 1))
     .option("--json", "print JSON", false)
     .action(async (o) => {
       const dir = mkdtempSync(join(tmpdir(), "arrowsmith-bench-"));
