@@ -98,3 +98,18 @@ describe("arrowsmith CLI", () => {
     expect(JSON.parse(stats.stdout).events).toBe(10);
   });
 });
+
+describe("package", () => {
+  it("the library entry point loads and exposes the API", async () => {
+    const lib = await import("../src/index.ts");
+    for (const name of ["convert", "inspectTFRecord", "inspectNpz", "sconeStats", "clusterStats", "generateScone", "generateClusters", "ArrowsmithError"]) {
+      expect(typeof (lib as Record<string, unknown>)[name], name).toBe("function");
+    }
+  });
+
+  it("runtime dependencies stay what they should be", () => {
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(["@toondepauw/node-zstd", "apache-arrow", "commander", "fflate", "piscina", "snappy"]);
+    for (const v of [...Object.values(pkg.dependencies), ...Object.values(pkg.devDependencies)]) expect(v).toMatch(/^\d/);
+  });
+});

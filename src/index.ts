@@ -1,0 +1,22 @@
+// The library API: everything the CLI does is available here (re-exports only).
+export { ArrowsmithError, type ErrorCode, isArrowsmithError } from "./errors.js";
+export { convert, type ConvertOptions, type ConvertSummary, optionsKey } from "./pipeline/convert.js";
+export { FILE_DEFAULTS, type FileOptions, type Kind, type Task, type TaskResult } from "./pipeline/convert-file.js";
+export { expandInputs, outputStem } from "./pipeline/inputs.js";
+export { type Manifest, type ManifestEntry, MANIFEST, ERRORS } from "./pipeline/manifest.js";
+export type { OnError, Problem } from "./pipeline/policy.js";
+export { inspectTFRecord, verifyNpz, verifyTFRecord, type InspectResult, type VerifyResult } from "./inspect.js";
+export { inspectNpz, type NpzInspectResult } from "./inspect-npz.js";
+export { sconeStats, type SconeStats } from "./stats.js";
+export { clusterStats, type ClusterStats } from "./stats-clusters.js";
+export { generateScone, type GenerateOptions } from "./generate.js";
+export { generateClusters } from "./generate-clusters.js";
+export { METRICS as SCONE_METRICS, SCONE_DEFAULTS, type SconeOptions, sconeSchema } from "./datasets/scone.js";
+export { CLUSTER_METRICS, clusterSchema, LAYOUTS, type LayoutName } from "./datasets/clusters.js";
+export { decodeExample, type FeatureValue } from "./formats/example.js";
+export { frameRecords, maskCrc, type Frame } from "./formats/tfrecord.js";
+export { ZipArchive } from "./formats/zip.js";
+export { parseNpyHeader } from "./formats/npy.js";
+export { openSink, type OutputFormat, type Sink, type SinkOptions } from "./sinks/sink.js";
+export { kernels, Kernels } from "./wasm.js";
+export { VERSION } from "./version.js";
