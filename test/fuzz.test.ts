@@ -1,4 +1,5 @@
-// Property tests: random damage to valid TFRecord files (written by Google protobuf + crc32c)
+// Property tests: random damage to valid TFRecord files (written by Google protobuf + crc32c) and
+// NPZ cluster batches (written by numpy)
 // must end in correct output or a clean error of ours: never another exception, never a hang,
 // never memory far beyond what the file justifies. A fixed seed and budget run in CI; set
 // FUZZ_RUNS (and FUZZ_SEED) for a larger run: `FUZZ_RUNS=20000 npx vitest run test/fuzz.test.ts`.
@@ -20,6 +21,9 @@ const CASE_MS = 5000;
 const plain = new Uint8Array(readFileSync(join(FIXTURES, "small/small_0000.tfrecord")));
 const gz = new Uint8Array(readFileSync(join(FIXTURES, "small/small_0001.tfrecord.gz")));
 const RECORDS = 8;
+// a deflate batch (numpy's savez_compressed) and a small stored one
+const npzDeflate = new Uint8Array(readFileSync(join(FIXTURES, "clusters/dataset/clusters_planeV_batch0000.npz")));
+const npzStored = new Uint8Array(readFileSync(join(FIXTURES, "clusters/variants/clusters_planeX_batch0150.npz")));
 
 type Mutation =
   | { op: "flip"; at: number; bit: number }
@@ -99,6 +103,34 @@ describe("random damage to TFRecord files", () => {
           // memory grows with what the file holds, never with what a damaged length claims
           expect(k.memory.buffer.byteLength - memBefore).toBeLessThanOrEqual(64 << 20);
         }), { numRuns: RUNS, seed: SEED + (name === "gzip" ? 1 : 0) });
+    }, 600_000);
+  }
+
+  for (const [name, base] of [["npz deflate", npzDeflate], ["npz stored", npzStored]] as const) {
+    it(`${name}: correct output or a clean ArrowsmithError (${RUNS} cases, seed ${SEED})`, async () => {
+      const dir = tmp();
+      const k = kernels();
+      const p = join(dir, name === "npz stored" ? "clusters_planeX_batch0150.npz" : "clusters_planeV_batch0000.npz");
+      await fc.assert(fc.asyncProperty(
+        fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.boolean(), fc.constantFrom("fail", "skip"),
+        async (muts, verify, onError) => {
+          writeFileSync(p, apply(base, muts));
+          const memBefore = k.memory.buffer.byteLength;
+          try {
+            const s = await withTimeout(convert([p], {
+              ...FILE_DEFAULTS, output: join(dir, "out"), threads: 1, verify, onError: onError as "fail" | "skip",
+            }), CASE_MS);
+            const t = readArrow(s.results[0].output.path);
+            expect(t.numRows).toBe(s.results[0].rows);
+            if (onError === "fail") expect(s.problems).toEqual([]);
+            seen.set("ok", (seen.get("ok") ?? 0) + 1);
+          } catch (e) {
+            if (!(e instanceof ArrowsmithError) || e.code === "internal") throw e;
+            expect(e.file).toBe(p);
+            seen.set(`npz:${e.code}`, (seen.get(`npz:${e.code}`) ?? 0) + 1);
+          }
+          expect(k.memory.buffer.byteLength - memBefore).toBeLessThanOrEqual(64 << 20);
+        }), { numRuns: RUNS, seed: SEED + (name === "npz stored" ? 2 : 3) });
     }, 600_000);
   }
 
