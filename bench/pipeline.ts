@@ -3,10 +3,12 @@
 // run; prints throughput, the scaling ratio and the peak resident memory of each run.
 //
 //   npm run bench:pipeline -- [--files 4] [--events 600] [--threads 1,2] [--formats arrow,parquet,csv]
-//                             [--kinds scone,clusters] [--big-gb 2] [--json]
+//                             [--kinds scone,clusters] [--big-gb 2] [--out DIR] [--json]
+// Outputs go to --out (default /dev/shm when there is one: the figures are then the converter's,
+// not the disk's; give --out /tmp to include a real disk and its fsyncs).
 // --big-gb N also converts one N GB SCONE shard with the largest thread count, for peak memory.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -20,6 +22,7 @@ const { values: args } = parseArgs({
     formats: { type: "string", default: "arrow,parquet,csv" },
     kinds: { type: "string", default: "scone,clusters" },
     "big-gb": { type: "string", default: "0" },
+    out: { type: "string", default: existsSync("/dev/shm") ? "/dev/shm" : tmpdir() },
     json: { type: "boolean", default: false },
   },
 });
@@ -27,6 +30,7 @@ const { values: args } = parseArgs({
 const CLI = new URL(import.meta.url.endsWith(".ts") ? "../dist/src/cli.js" : "../src/cli.js", import.meta.url).pathname;
 const say = (s: string) => { if (!args.json) process.stderr.write(s + "\n"); };
 const dir = mkdtempSync(join(tmpdir(), "arrowsmith-pipeline-"));
+const outRoot = mkdtempSync(join(args.out, "arrowsmith-pipeline-out-"));
 
 function cli(argv: string[]): Record<string, unknown> {
   const r = spawnSync(process.execPath, [CLI, ...argv], { encoding: "utf8", maxBuffer: 1 << 26 });
@@ -50,7 +54,7 @@ try {
     for (const f of readdirSync(input)) await warm(join(input, f));
     for (const format of args.formats.split(",")) {
       for (const threads of threadList) {
-        const out = join(dir, `out-${kind}-${format}-${threads}`);
+        const out = join(outRoot, `out-${kind}-${format}-${threads}`);
         const s = cli(["convert", input, "-o", out, "--format", format, "--threads", String(threads), "--json"]) as { events: number; seconds: number; peak_rss_bytes: number };
         rows.push({
           kind, format, threads, events: s.events, mb: bytes / 1e6, seconds: s.seconds, events_per_s: s.events / s.seconds,
@@ -86,10 +90,10 @@ try {
     say(`generating one ${args["big-gb"]} GB SCONE shard (${events} events)…`);
     cli(["generate", "scone", "-o", input, "--files", "1", "--events", String(events), "--seed", "9"]);
     const threads = Math.max(...threadList);
-    const s = cli(["convert", input, "-o", join(dir, "big-out"), "--threads", String(threads), "--json"]) as { events: number; seconds: number; peak_rss_bytes: number; input_bytes: number; tasks: number };
+    const s = cli(["convert", input, "-o", join(outRoot, "big-out"), "--threads", String(threads), "--json"]) as { events: number; seconds: number; peak_rss_bytes: number; input_bytes: number; tasks: number };
     big = { gb: s.input_bytes / 1e9, events: s.events, threads, tasks: s.tasks, seconds: s.seconds, mb_per_s: s.input_bytes / 1e6 / s.seconds, peak_rss_mb: s.peak_rss_bytes / 1e6 };
     rmSync(input, { recursive: true, force: true });
-    rmSync(join(dir, "big-out"), { recursive: true, force: true });
+    rmSync(join(outRoot, "big-out"), { recursive: true, force: true });
   }
 
   const scaling = rows.filter((r) => r.threads === Math.max(...threadList)).map((r) => {
@@ -97,9 +101,9 @@ try {
     return { kind: r.kind, format: r.format, threads: r.threads, speedup: one ? one.seconds / r.seconds : null };
   });
   if (args.json) {
-    process.stdout.write(JSON.stringify({ node: process.version, cores: availableParallelism(), rows, peers, scaling, big }, null, 1) + "\n");
+    process.stdout.write(JSON.stringify({ node: process.version, cores: availableParallelism(), output_dir: args.out, rows, peers, scaling, big }, null, 1) + "\n");
   } else {
-    process.stdout.write(`\nkind      format   threads  events/s    MB/s  peak RSS MB\n`);
+    process.stdout.write(`\noutputs in ${args.out}\nkind      format   threads  events/s    MB/s  peak RSS MB\n`);
     for (const r of rows) process.stdout.write(`${r.kind.padEnd(9)} ${r.format.padEnd(8)} ${String(r.threads).padStart(7)} ${r.events_per_s.toFixed(0).padStart(9)} ${r.mb_per_s.toFixed(0).padStart(7)} ${r.peak_rss_mb.toFixed(0).padStart(12)}\n`);
     process.stdout.write(`\npeers (same files, same run):\n`);
     for (const p of peers) process.stdout.write(`  ${String(p.kind).padEnd(9)} ${String(p.peer).padEnd(44)} ${p.events_per_s ? `${(p.events_per_s as number).toFixed(0)} events/s  ` : ""}${(p.mb_per_s as number).toFixed(0)} MB/s\n`);
@@ -109,4 +113,5 @@ try {
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
+  rmSync(outRoot, { recursive: true, force: true });
 }
