@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 export interface KernelExports {
   memory: WebAssembly.Memory;
   crc32c(crc: number, ptr: number, len: number): number;
+  crc32(crc: number, ptr: number, len: number): number;
   maskedCrc32c(ptr: number, len: number): number;
   sconeEvent(src: number, nw: number, nt: number, flux: number, err: number, f64out: number,
              metrics: number, scratch: number): void;
@@ -93,6 +94,11 @@ export class Kernels {
   /** CRC32C of `len` bytes at `ptr` (continuing from `crc`). */
   crc32c(ptr: number, len: number, crc = 0): number {
     return this.exports.crc32c(crc, ptr, len) >>> 0;
+  }
+
+  /** CRC-32 (IEEE, zlib's crc32 and ZIP's) of `len` bytes at `ptr` (continuing from `crc`). */
+  crc32(ptr: number, len: number, crc = 0): number {
+    return this.exports.crc32(crc, ptr, len) >>> 0;
   }
 
   /** TFRecord's masked CRC32C of `len` bytes at `ptr`. */
