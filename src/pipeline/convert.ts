@@ -76,12 +76,10 @@ export async function convert(inputArgs: string[], opts: ConvertOptions): Promis
   const todo = inputs.filter((i) => !done.has(i));
   // workers boot while this thread plans; the count is known only after planning, so start as
   // many as the caller allows and the inputs could use (at least one task per input)
-  const taskBytes = opts.taskBytes ?? DEFAULT_TASK_BYTES;
-  const estimate = todo.reduce((a, i) => a + Math.max(1, Math.floor(statSync(i).size / taskBytes)), 0);
-  const wanted = Math.min(Math.max(1, opts.threads ?? availableParallelism()), estimate);
-  const workers = wanted > 1 ? startWorkers(wanted) : undefined;
+  const want = threadsFor(todo, opts);
+  const workers = want > 1 ? startWorkers(want - 1) : undefined;
   try {
-    return await convertPlanned(inputs, todo, done, stems, outDir, ext, key, opts, t0, workers);
+    return await convertPlanned(inputs, todo, done, stems, outDir, ext, key, opts, t0, want, workers);
   } finally {
     if (workers) await stopWorkers(workers);
   }
@@ -89,10 +87,10 @@ export async function convert(inputArgs: string[], opts: ConvertOptions): Promis
 
 async function convertPlanned(inputs: string[], todo: string[], done: Map<string, { entry: ManifestEntry; problems: Problem[] }>,
                               stems: Map<string, string>, outDir: string, ext: string, key: string, opts: ConvertOptions,
-                              t0: number, workers: Workers | undefined): Promise<ConvertSummary> {
+                              t0: number, want: number, workers: Workers | undefined): Promise<ConvertSummary> {
   const k = kernels();
   const tasks = await planTasks(k, todo, stems, { kind: opts.kind, ext, taskBytes: opts.taskBytes ?? DEFAULT_TASK_BYTES });
-  const threads = Math.max(1, Math.min(opts.threads ?? availableParallelism(), Math.max(1, tasks.length)));
+  const threads = Math.max(1, Math.min(want, tasks.length));
   opts.onPlan?.({ tasks: tasks.length, inputs: todo.length, skipped: done.size, bytes: todo.reduce((a, i) => a + statSync(i).size, 0) });
 
   // journal each input as soon as all its tasks are done
@@ -137,6 +135,19 @@ async function convertPlanned(inputs: string[], todo: string[], done: Map<string
     outputBytes: results.reduce((a, r) => a + r.output.bytes, 0),
     seconds,
   };
+}
+
+/** Input bytes that make starting one more worker worth it (a worker takes ~0.3 s to be ready). */
+const BYTES_PER_THREAD = 256 << 20;
+
+/**
+ * Threads for a job: --threads when given; otherwise all cores, but no more than the job's size
+ * pays for, so a small job is not slowed down by starting workers it has no use for.
+ */
+function threadsFor(inputs: string[], opts: ConvertOptions): number {
+  if (opts.threads !== undefined) return Math.max(1, opts.threads);
+  const bytes = inputs.reduce((a, i) => a + statSync(i).size, 0);
+  return Math.max(1, Math.min(availableParallelism(), Math.floor(bytes / BYTES_PER_THREAD)));
 }
 
 /** Only the plain data of the options goes to the workers (callbacks can't cross threads). */

@@ -61,46 +61,44 @@ export async function runTasks(run: PoolRun): Promise<TaskResult[]> {
   const { tasks, outDir, opts } = run;
   const results: TaskResult[] = new Array(tasks.length);
   const counters = new BigInt64Array(run.progress);
-  if (run.threads <= 1 || tasks.length <= 1) {
-    const k = kernels();
-    for (const [i, task] of tasks.entries()) {
-      results[i] = await runTask(k, task, outDir, opts, (bytes, events) => {
-        counters[0] += BigInt(bytes);
-        counters[1] += BigInt(events);
-      });
-      run.onResult?.(results[i], task);
-    }
-    return results;
-  }
-  const threads = Math.min(run.threads, tasks.length);
-  const pool = run.workers ?? startWorkers(threads);
-  let first: Error | undefined;
+  const threads = Math.max(1, Math.min(run.threads, tasks.length));
+  // this thread is one of the lanes: it is warm already, and a worker costs ~0.3 s to start here
+  const pool = threads > 1 ? run.workers ?? startWorkers(threads - 1) : undefined;
+  let first: unknown;
   let next = 0;
+  const k = kernels();
+  const local = (task: Task) => runTask(k, task, outDir, opts, (bytes, events) => {
+    counters[0] += BigInt(bytes);
+    counters[1] += BigInt(events);
+  });
+  const remote = async (task: Task): Promise<TaskResult> => {
+    let reply: WorkerReply;
+    try {
+      reply = await pool!.run({ task, outDir, opts, progress: run.progress });
+    } catch (e) {
+      const where = task.part === undefined ? task.input : `${task.input} (part ${task.part})`;
+      reply = { ok: false, error: { code: "internal", message: `the worker converting ${where} died: ${(e as Error)?.message ?? e}`, file: task.input } };
+    }
+    if (!reply.ok) throw toError(reply.error);
+    return reply.result;
+  };
   // at most `threads` tasks in flight; after a failure no new task starts, running ones finish
-  const lane = async () => {
-    while (!first && next < tasks.length) {
+  const lane = async (run1: (t: Task) => Promise<TaskResult>) => {
+    while (first === undefined && next < tasks.length) {
       const i = next++;
-      const task = tasks[i];
-      let reply: WorkerReply;
       try {
-        reply = await pool.run({ task, outDir, opts, progress: run.progress });
+        results[i] = await run1(tasks[i]);
+        run.onResult?.(results[i], tasks[i]);
       } catch (e) {
-        const where = task.part === undefined ? task.input : `${task.input} (part ${task.part})`;
-        reply = { ok: false, error: { code: "internal", message: `the worker converting ${where} died: ${(e as Error)?.message ?? e}`, file: task.input } };
-      }
-      if (reply.ok) {
-        results[i] = reply.result;
-        run.onResult?.(reply.result, task);
-      } else {
-        first ??= toError(reply.error);
+        first ??= e;
       }
     }
   };
   try {
-    await Promise.all(Array.from({ length: threads }, lane));
+    await Promise.all([lane(local), ...Array.from({ length: threads - 1 }, () => lane(remote))]);
   } finally {
-    if (!run.workers) await stopWorkers(pool);
+    if (pool && !run.workers) await stopWorkers(pool);
   }
-  if (first) throw first;
+  if (first !== undefined) throw first;
   return results;
 }
