@@ -45,48 +45,16 @@
 // apart from crc32c.ts's; none of it is live between calls, and each `Kernels` instance (one per
 // thread) has its own.
 
+import { buildTables, tableCrc as tableCrcAt } from "./crc-tables";
+
 const POLY: u32 = 0xedb88320;
 const TABLES: usize = memory.data(8 * 256 * 4, 64);
 
-function buildTables(): void {
-  for (let n: u32 = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
-    store<u32>(TABLES + (n << 2), c);
-  }
-  for (let n: u32 = 0; n < 256; n++) {
-    let c = load<u32>(TABLES + (n << 2));
-    for (let t: u32 = 1; t < 8; t++) {
-      c = load<u32>(TABLES + ((c & 0xff) << 2)) ^ (c >>> 8);
-      store<u32>(TABLES + (t << 10) + (n << 2), c);
-    }
-  }
-}
-buildTables();
+buildTables(TABLES, POLY);
 
-// Byte k of x, times 4 (a byte offset into a 256-entry u32 table).
-@inline function b0(x: u32): usize { return <usize>((x << 2) & 0x3fc); }
-@inline function b1(x: u32): usize { return <usize>((x >>> 6) & 0x3fc); }
-@inline function b2(x: u32): usize { return <usize>((x >>> 14) & 0x3fc); }
-@inline function b3(x: u32): usize { return <usize>((x >>> 22) & 0x3fc); }
-
-/** Table-driven CRC: raw (non-inverted) state `c` over `len` bytes at `p`. */
-function tableCrc(c: u32, p: usize, len: usize): u32 {
-  const end = p + len;
-  while (end - p >= 8) {
-    const lo = load<u32>(p) ^ c;
-    const hi = load<u32>(p, 4);
-    c = ((load<u32>(b0(lo), TABLES + 7 * 1024) ^ load<u32>(b1(lo), TABLES + 6 * 1024)) ^
-         (load<u32>(b2(lo), TABLES + 5 * 1024) ^ load<u32>(b3(lo), TABLES + 4 * 1024))) ^
-        ((load<u32>(b0(hi), TABLES + 3 * 1024) ^ load<u32>(b1(hi), TABLES + 2 * 1024)) ^
-         (load<u32>(b2(hi), TABLES + 1 * 1024) ^ load<u32>(b3(hi), TABLES)));
-    p += 8;
-  }
-  while (p < end) {
-    c = load<u32>(b0(c ^ <u32>load<u8>(p)), TABLES) ^ (c >>> 8);
-    p++;
-  }
-  return c;
+/** Table-driven CRC over this polynomial's tables (see crc-tables.ts). */
+@inline function tableCrc(c: u32, p: usize, len: usize): u32 {
+  return tableCrcAt(TABLES, c, p, len);
 }
 
 /** dst[0..n) ^= src[0..n) (no overlap). */
