@@ -118,7 +118,7 @@ function alignUp(n: number, a: number): number {
   return Math.ceil(n / a) * a;
 }
 
-function wasmAbort(msg: number, file: number, line: number, col: number): never {
+function wasmAbort(_msg: number, _file: number, line: number, col: number): never {
   throw new Error(`wasm kernel assertion failed at ${line}:${col}`);
 }
 
