@@ -2,7 +2,7 @@
 // (size, mtime, records) and written (rows, bytes), with the options, for --resume and for people.
 // While a run goes on, each finished input is appended to a journal (.arrowsmith-journal.jsonl),
 // so a run that is interrupted can be resumed too; the journal is removed with the manifest's write.
-import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../sinks/atomic.js";
 import { VERSION } from "../version.js";
@@ -80,12 +80,12 @@ export function writeManifest(dir: string, options: Record<string, unknown>, ent
   return m;
 }
 
-/** Appends a finished input to the journal, durably. */
+/**
+ * Appends a finished input to the journal. Not fsynced: the outputs it names are (before their
+ * rename), and a line lost in a crash only makes --resume convert that input again.
+ */
 export function journal(dir: string, entry: ManifestEntry, problems: Problem[]): void {
-  const p = join(dir, JOURNAL);
-  appendFileSync(p, JSON.stringify({ entry, problems }) + "\n");
-  const fd = openSync(p, "r");
-  try { fsyncSync(fd); } finally { closeSync(fd); }
+  appendFileSync(join(dir, JOURNAL), JSON.stringify({ entry, problems }) + "\n");
 }
 
 /** What earlier runs finished in `dir`: the manifest's entries and then the journal's. */
