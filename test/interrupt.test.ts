@@ -19,23 +19,30 @@ beforeAll(() => {
   const dir = tmp();
   input = join(dir, "in");
   ref = join(dir, "ref");
-  expect(spawnSync(process.execPath, [CLI, "generate", "scone", "-o", input, "--files", "6", "--events", "120", "--seed", "5"]).status).toBe(0);
+  expect(spawnSync(process.execPath, [CLI, "generate", "scone", "-o", input, "--files", "6", "--events", "400", "--seed", "5"]).status).toBe(0);
   expect(spawnSync(process.execPath, [CLI, "convert", input, "-o", ref, "--threads", "1", "--quiet"]).status).toBe(0);
 });
 
-async function interrupted(signal: NodeJS.Signals): Promise<{ out: string; code: number | null; stderr: string }> {
+async function interrupted(signal: NodeJS.Signals): Promise<{ out: string; code: number | null; stderr: string; running: boolean }> {
   const out = join(tmp(), "out");
   const child = spawn(process.execPath, [CLI, "convert", input, "-o", out, "--threads", "2"], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
+  let running = false;
   child.stderr.on("data", (d) => { stderr += d; });
-  // stop it as soon as the first input is done (journaled), while others are being written
+  // stop it as soon as the first input is done (journaled), while others are being written; the
+  // files are large enough (37 MB each) that the rest of the job outlasts a slow poll under load
   await new Promise<void>((resolve) => {
     const t = setInterval(() => {
-      if (existsSync(join(out, ".arrowsmith-journal.jsonl")) || child.exitCode !== null) { clearInterval(t); child.kill(signal); resolve(); }
+      if (existsSync(join(out, ".arrowsmith-journal.jsonl")) || child.exitCode !== null) {
+        clearInterval(t);
+        running = child.exitCode === null;
+        child.kill(signal);
+        resolve();
+      }
     }, 5);
   });
   const code = await new Promise<number | null>((r) => child.on("close", (c) => r(c)));
-  return { out, code, stderr };
+  return { out, code, stderr, running };
 }
 
 function checkComplete(out: string): void {
@@ -52,12 +59,13 @@ function resumeAndCompare(out: string): void {
   for (const n of finals(ref)) expect(digest(join(out, n)), n).toBe(digest(join(ref, n)));
   expect(readdirSync(out).filter((n) => n.includes(".tmp-"))).toEqual([]);
   const m = JSON.parse(readFileSync(join(out, "_manifest.json"), "utf8"));
-  expect(m.totals.rows).toBe(6 * 120);
+  expect(m.totals.rows).toBe(6 * 400);
 }
 
 describe("interruptions", () => {
   it("SIGKILL mid-run: only complete files under final names; --resume finishes the same dataset", async () => {
-    const { out } = await interrupted("SIGKILL");
+    const { out, running } = await interrupted("SIGKILL");
+    expect(running, "the run was still going when it was killed").toBe(true);
     expect(existsSync(join(out, "_manifest.json"))).toBe(false);
     expect(finals(out).length).toBeLessThan(6);
     checkComplete(out);
@@ -65,7 +73,8 @@ describe("interruptions", () => {
   });
 
   it("Ctrl-C: exit 130, temporary files removed, a message about --resume", async () => {
-    const { out, code, stderr } = await interrupted("SIGINT");
+    const { out, code, stderr, running } = await interrupted("SIGINT");
+    expect(running, "the run was still going when it was interrupted").toBe(true);
     expect(code).toBe(130);
     expect(stderr).toContain("--resume");
     expect(readdirSync(out).filter((n) => n.includes(".tmp-"))).toEqual([]);
