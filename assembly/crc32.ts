@@ -45,30 +45,19 @@
 // apart from crc32c.ts's; none of it is live between calls, and each `Kernels` instance (one per
 // thread) has its own.
 
-import { buildTables, tableCrc as tableCrcAt } from "./crc-tables";
+import { buildTables, firstVector, tableCrc as tableCrcAt, xorInto } from "./crc-common";
 
 const POLY: u32 = 0xedb88320;
 const TABLES: usize = memory.data(8 * 256 * 4, 64);
 
 buildTables(TABLES, POLY);
 
-/** Table-driven CRC over this polynomial's tables (see crc-tables.ts). */
+/** Table-driven CRC over this polynomial's tables (see crc-common.ts). */
 @inline function tableCrc(c: u32, p: usize, len: usize): u32 {
   return tableCrcAt(TABLES, c, p, len);
 }
 
-/** dst[0..n) ^= src[0..n) (no overlap). */
-function xorInto(dst: usize, src: usize, n: usize): void {
-  let j: usize = 0;
-  for (; j + 16 <= n; j += 16) v128.store(dst + j, v128.xor(v128.load(dst + j), v128.load(src + j)));
-  for (; j + 4 <= n; j += 4) store<u32>(dst + j, load<u32>(dst + j) ^ load<u32>(src + j));
-  for (; j < n; j++) store<u8>(dst + j, load<u8>(dst + j) ^ load<u8>(src + j));
-}
 
-/** The 16 bytes at `p` with the crc state XORed into the first four. */
-@inline function firstVector(p: usize, c: u32): v128 {
-  return v128.xor(v128.load(p), i32x4.replace_lane(i32x4.splat(0), 0, c));
-}
 
 /** Bytes r .. r + 15 of the 32 bytes `lo` then `hi` (r a constant: the switch folds away when inlined). */
 @inline function alignr(lo: v128, hi: v128, r: u8): v128 {

@@ -1,6 +1,6 @@
-// Slicing-by-8 tables for a reflected 32-bit CRC, shared by crc32c.ts (Castagnoli) and crc32.ts
-// (IEEE): eight 256-entry u32 tables at `tables` (8 KiB), and the table-driven loop both use for
-// short inputs and for what their reductions leave over. Callers pass a constant `tables`, so the
+// What crc32c.ts (Castagnoli) and crc32.ts (IEEE) share: slicing-by-8 tables for a reflected
+// 32-bit CRC (eight 256-entry u32 tables at `tables`, 8 KiB), the table-driven loop both use for
+// short inputs and for what their reductions leave over, and two helpers of the reductions. Callers pass a constant `tables`, so the
 // inlined loop addresses its tables with constant offsets.
 
 /** Fills the eight tables at `tables` for the reflected polynomial `poly`. */
@@ -45,4 +45,17 @@ export function buildTables(tables: usize, poly: u32): void {
     p++;
   }
   return c;
+}
+
+/** dst[0..n) ^= src[0..n) (no overlap). */
+export function xorInto(dst: usize, src: usize, n: usize): void {
+  let j: usize = 0;
+  for (; j + 16 <= n; j += 16) v128.store(dst + j, v128.xor(v128.load(dst + j), v128.load(src + j)));
+  for (; j + 4 <= n; j += 4) store<u32>(dst + j, load<u32>(dst + j) ^ load<u32>(src + j));
+  for (; j < n; j++) store<u8>(dst + j, load<u8>(dst + j) ^ load<u8>(src + j));
+}
+
+/** The 16 bytes at `p` with the crc state XORed into the first four. */
+@inline export function firstVector(p: usize, c: u32): v128 {
+  return v128.xor(v128.load(p), i32x4.replace_lane(i32x4.splat(0), 0, c));
 }
