@@ -84,26 +84,37 @@ const KIND_BY_FIELD: FeatureKind[] = ["none", "bytes", "float", "int64"];
 export function scanExample(b: Uint8Array, start: number, end: number,
                             visit: (keyStart: number, keyEnd: number, ref: FeatureRef) => void): void {
   let p = start;
+  for (let fs = nextField1(b, p, end); fs >= 0; fs = nextField1(b, p, end)) {
+    p = fieldEnd; // read before the nested scan moves it
+    scanFeatures(b, fs, p, visit);
+  }
+}
+
+// end of the field found by nextField1
+let fieldEnd = 0;
+
+/**
+ * The content start of the next length-delimited field number 1 in [p, end), skipping other
+ * fields, with its end in `fieldEnd`; -1 when there is none. Both Example.features and
+ * Features.feature (the map entries) are such fields.
+ */
+function nextField1(b: Uint8Array, p: number, end: number): number {
   while (p < end) {
     p = varint(b, p, end);
     const tag = vlo;
     if (vhi !== 0 || tag >>> 3 !== 1 || (tag & 7) !== 2) { p = skipField(b, p, end, tag & 7); continue; }
-    const fs = lengthDelimited(b, p, end);
-    const fe = fs + vlo;
-    scanFeatures(b, fs, fe, visit);
-    p = fe;
+    const s = lengthDelimited(b, p, end);
+    fieldEnd = s + vlo;
+    return s;
   }
+  return -1;
 }
 
 function scanFeatures(b: Uint8Array, start: number, end: number,
                       visit: (keyStart: number, keyEnd: number, ref: FeatureRef) => void): void {
   let p = start;
-  while (p < end) {
-    p = varint(b, p, end);
-    const tag = vlo;
-    if (vhi !== 0 || tag >>> 3 !== 1 || (tag & 7) !== 2) { p = skipField(b, p, end, tag & 7); continue; }
-    const es = lengthDelimited(b, p, end);
-    const ee = es + vlo;
+  for (let es = nextField1(b, p, end); es >= 0; es = nextField1(b, p, end)) {
+    const ee = fieldEnd;
     // map entry: key = 1 (string), value = 2 (Feature); either may be missing (defaults: "", empty)
     let ks = es, ke = es;
     const ref: FeatureRef = { kind: "none", start: ee, end: ee };
