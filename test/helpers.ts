@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tableFromIPC, type Table } from "apache-arrow";
+import { ArrowsmithError } from "../src/errors.ts";
 
 export const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
 export const EXTERNAL = new URL("../../shared/external/", import.meta.url).pathname;
@@ -29,4 +30,15 @@ export function close(a: number | null, b: number | null, rel = 1e-6): boolean {
   if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b);
   if (!Number.isFinite(a) || !Number.isFinite(b)) return a === b;
   return Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b), 1e-300);
+}
+
+/** Runs `fn` and returns the ArrowsmithError it throws; fails on any other outcome. */
+export function catchError(fn: () => unknown): ArrowsmithError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ArrowsmithError) return e;
+    throw new Error(`expected an ArrowsmithError, got ${(e as Error)?.stack ?? e}`);
+  }
+  throw new Error("expected an error, none thrown");
 }

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ArrowsmithError } from "../src/errors.ts";
+import { catchError } from "./helpers.ts";
 import { Kernels } from "../src/wasm.ts";
 import { ZipArchive, bytesSource } from "../src/formats/zip.ts";
 import {
@@ -15,16 +16,6 @@ const expected = JSON.parse(readFileSync(new URL("expected.json", FIX), "utf8"))
 const EXPECTED_EXT = JSON.parse(readFileSync(new URL("EXPECTED.json", EXT), "utf8"));
 const openFixture = (name: string) => ZipArchive.open(bytesSource(new Uint8Array(readFileSync(new URL(name, FIX)))), { file: name });
 const openExternal = (name: string) => ZipArchive.open(bytesSource(new Uint8Array(readFileSync(new URL(name, EXT)))), { file: name });
-
-function catchError(fn: () => unknown): ArrowsmithError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ArrowsmithError) return e;
-    throw new Error(`expected an ArrowsmithError, got ${(e as Error)?.stack ?? e}`);
-  }
-  throw new Error("expected an error, none thrown");
-}
 
 /** JSON's stand-ins for non-finite floats. */
 const num = (v: number | string) => (v === "inf" ? Infinity : v === "-inf" ? -Infinity : v === "nan" ? NaN : (v as number));

@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { ArrowsmithError } from "../src/errors.ts";
+import { catchError } from "./helpers.ts";
 import {
   EOCD_SEARCH, ZipArchive, bytesSource, crc32, crc32Table, inflateRawInto, setInflateMode, type ByteSource,
 } from "../src/formats/zip.ts";
@@ -18,16 +19,6 @@ const dv = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength)
 function readAll(bytes: Uint8Array, verifyCrc = true): Map<string, Uint8Array> {
   const zip = open(bytes, "t.npz", verifyCrc);
   return new Map(zip.entries.map((e) => [e.name, zip.read(e)]));
-}
-
-function catchError(fn: () => unknown): ArrowsmithError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ArrowsmithError) return e;
-    throw new Error(`expected an ArrowsmithError, got ${(e as Error)?.stack ?? e}`);
-  }
-  throw new Error("expected an error, none thrown");
 }
 
 /** Offsets of the central directory records (and their names) in an archive. */
