@@ -1,0 +1,111 @@
+// `arrowsmith convert`: inputs in, one output file per input, a summary out.
+import { Option, type Command } from "commander";
+import { convert, type ConvertSummary, removeOwnTemporaries } from "../pipeline/convert.js";
+import { FILE_DEFAULTS, type FileOptions, type Kind } from "../pipeline/convert-file.js";
+import type { OnError } from "../pipeline/policy.js";
+import { stopAllWorkers } from "../pipeline/pool.js";
+import { ProgressLine } from "../pipeline/progress.js";
+import type { OutputFormat } from "../sinks/sink.js";
+import { bins, type CommandSpec, fmtRate, type Outcome, positiveInt, range, sconeOptions } from "./command.js";
+
+export interface ConvertCommandOptions {
+  output: string;
+  format: OutputFormat;
+  kind: Kind;
+  precision: "f32" | "f64";
+  threads?: number;
+  compression: "zstd" | "snappy" | "none";
+  onError: OnError;
+  resume: boolean;
+  verify: boolean;
+  timeRange?: [number, number];
+  bins?: [number, number];
+  metadataLayout: FileOptions["metadataLayout"];
+  json: boolean;
+  quiet: boolean;
+}
+
+export interface ConvertCommandResult {
+  summary: ConvertSummary;
+  output: string;
+}
+
+/** Converts with a progress line on a terminal; Ctrl-C or a kill removes our temporaries and exits. */
+export async function runConvert(inputs: string[], o: ConvertCommandOptions): Promise<ConvertCommandResult> {
+  const quiet = o.quiet || o.json;
+  const progress = new ProgressLine(process.stderr, !quiet && !!process.stderr.isTTY);
+  // Ctrl-C or a kill: drop our temporary files and leave; finished outputs stay, and
+  // `--resume` carries on from them
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(sig, async () => {
+      progress.stop();
+      // workers first, so that none opens a new temporary file after the clean-up
+      await stopAllWorkers();
+      removeOwnTemporaries(o.output);
+      process.stderr.write(`arrowsmith: interrupted (${sig}); finished outputs are complete: re-run with --resume to finish the job\n`);
+      process.exit(sig === "SIGINT" ? 130 : 143);
+    });
+  }
+  const summary = await convert(inputs, {
+    ...FILE_DEFAULTS,
+    output: o.output, format: o.format, kind: o.kind, verify: o.verify,
+    onError: o.onError, scone: sconeOptions(o), threads: o.threads, resume: o.resume,
+    sink: { compression: o.compression }, metadataLayout: o.metadataLayout, progress: progress.counters,
+    onPlan: (p) => progress.start(p.bytes, p.tasks),
+    onTask: () => progress.taskDone(),
+  }).finally(() => progress.stop());
+  return { summary, output: o.output };
+}
+
+export function convertOutcome(s: { problems: unknown[] }): Outcome {
+  return s.problems.length ? "skipped" : "ok";
+}
+
+export function renderSummary(s: ConvertSummary, out: string): string {
+  const lines: string[] = [];
+  if (s.resumed.length && !s.results.length) {
+    lines.push(`nothing to do: all ${s.resumed.length} input(s) are already converted with these options (--resume)`);
+  } else {
+    if (s.resumed.length) lines.push(`--resume: ${s.resumed.length} input(s) already converted, left alone`);
+    lines.push(`converted ${s.results.length} task(s) on ${s.threads} thread(s): ${s.events} events in ${s.seconds.toFixed(2)} s (${fmtRate(s.inputBytes, s.events, s.seconds)})`);
+    lines.push(`wrote ${(s.outputBytes / 1e6).toFixed(1)} MB to ${out}`);
+  }
+  if (s.problems.length) lines.push(`skipped ${s.problems.length} problem(s): see ${out}/_errors.jsonl`);
+  return lines.join("\n");
+}
+
+export function jsonSummary(s: ConvertSummary): Record<string, unknown> {
+  return {
+    ok: true, files: s.manifest.totals.inputs, tasks: s.results.length, threads: s.threads, resumed: s.resumed.length,
+    events: s.events, input_bytes: s.inputBytes, output_bytes: s.outputBytes, seconds: s.seconds,
+    events_per_second: s.events / s.seconds, mb_per_second: s.inputBytes / s.seconds / 1e6,
+    // peak resident memory of the whole process, worker threads included
+    peak_rss_bytes: process.resourceUsage().maxRSS * 1024, problems: s.problems,
+    outputs: s.results.map((f) => ({ input: f.input, part: f.part, output: f.output.path, rows: f.output.rows, bytes: f.output.bytes, kind: f.kind, skipped: f.skipped })),
+  };
+}
+
+export const convertCommand: CommandSpec<ConvertCommandResult> = {
+  name: "convert",
+  declare: (cmd: Command) => cmd
+    .description("convert inputs (files, folders, globs) into one output file per input")
+    .argument("<inputs...>", "files, folders (searched for *.tfrecord*, *.npz) or globs")
+    .requiredOption("-o, --output <dir>", "output folder")
+    .addOption(new Option("--format <format>", "output format").choices(["arrow", "arrow-stream", "parquet", "csv"]).default("arrow"))
+    .addOption(new Option("--kind <kind>", "dataset kind").choices(["auto", "scone", "clusters", "generic"]).default("auto"))
+    .addOption(new Option("--precision <p>", "tensor precision (f64 keeps the source bits)").choices(["f32", "f64"]).default("f32"))
+    .option("--threads <n>", "worker threads (default: all cores)", positiveInt("--threads", 1))
+    .addOption(new Option("--compression <c>", "Parquet compression").choices(["zstd", "snappy", "none"]).default("zstd"))
+    .addOption(new Option("--on-error <mode>", "on a corrupt record: fail, or skip it and report it").choices(["fail", "skip"]).default("fail"))
+    .option("--resume", "skip inputs already converted with the same options", false)
+    .option("--no-verify", "do not check CRCs")
+    .option("--time-range <t0,t1>", "SCONE time axis in days from peak", range)
+    .option("--bins <w,t>", "SCONE bins (wavelength, time)", bins)
+    .addOption(new Option("--metadata-layout <layout>", "cluster metadata layout").choices(["auto", "12", "11", "15", "12alt"]).default("auto"))
+    .option("--json", "print a JSON summary on stdout", false)
+    .option("--quiet", "no progress on stderr", false),
+  run: ([inputs], o) => runConvert(inputs as string[], { ...(o as unknown as ConvertCommandOptions), verify: o.verify !== false }),
+  outcome: (r) => convertOutcome(r.summary),
+  text: (r) => renderSummary(r.summary, r.output),
+  json: (r) => jsonSummary(r.summary),
+};

@@ -1,0 +1,43 @@
+// `arrowsmith inspect`: one file's schema, record count, first records and their metrics.
+import type { Command } from "commander";
+import { inspectTFRecord, type InspectResult } from "../inspect.js";
+import { inspectNpz, isNpzFile, type NpzInspectResult, renderNpzInspect } from "../inspect-npz.js";
+import { type CommandSpec, positiveInt, range, sconeOptions } from "./command.js";
+
+export interface InspectCommandOptions {
+  records: number;
+  timeRange?: [number, number];
+}
+
+export type InspectCommandResult = { format: "npz"; result: NpzInspectResult } | { format: "tfrecord"; result: InspectResult };
+
+export async function runInspect(file: string, o: InspectCommandOptions): Promise<InspectCommandResult> {
+  if (isNpzFile(file)) return { format: "npz", result: inspectNpz(file, o.records) };
+  return { format: "tfrecord", result: await inspectTFRecord(file, o.records, sconeOptions({ precision: "f32", timeRange: o.timeRange })) };
+}
+
+export function renderTFRecordInspect(r: InspectResult): string {
+  return [
+    `${r.file}: TFRecord (${r.compression}), ${r.size} bytes, ${r.records} records, kind ${r.kind}`,
+    "schema:",
+    ...r.schema.map((f) => `  ${f.name}: ${f.type}${f.nullable ? " (nullable)" : ""}${f.metadata?.["ARROW:extension:metadata"] ? ` tensor ${f.metadata["ARROW:extension:metadata"]}` : ""}`),
+    ...(r.schemaMetadata["arrowsmith:axes"] ? [`axes: ${r.schemaMetadata["arrowsmith:axes"]}`] : []),
+    `first ${r.first.length} record(s):`,
+    ...r.first.map((x) => "  " + JSON.stringify(x)),
+    ...(r.problems.length ? [`problems (${r.problems.length}):`, ...r.problems.map((p) => `  byte ${p.offset}, record ${p.record}: ${p.message}`)] : []),
+  ].join("\n");
+}
+
+export const inspectCommand: CommandSpec<InspectCommandResult> = {
+  name: "inspect",
+  declare: (cmd: Command) => cmd
+    .description("schema, record count, first records and their metrics")
+    .argument("<file>")
+    .option("--records <n>", "records to show", positiveInt("--records"), 3)
+    .option("--time-range <t0,t1>", "SCONE time axis in days from peak", range)
+    .option("--json", "print JSON", false),
+  run: ([file], o) => runInspect(file as string, o as unknown as InspectCommandOptions),
+  outcome: (r) => (r.result.problems.length ? "failure" : "ok"),
+  text: (r) => (r.format === "npz" ? renderNpzInspect(r.result) : renderTFRecordInspect(r.result)),
+  json: (r) => r.result,
+};
