@@ -56,8 +56,9 @@ function checkFile(t: Table, rel: string, precision: "f32" | "f64"): void {
     for (const [key, want] of Object.entries(c)) {
       if (key === "row" || key.startsWith("image_")) continue;
       const got = col(key).get(r);
-      if (METRIC_KEYS.includes(key) && typeof want !== "number" && want !== null) {
-        expect(Number.isNaN(got), `${rel} row ${r} ${key}`).toBe(Number.isNaN(num(want)));
+      if (METRIC_KEYS.includes(key) && typeof want === "string") {
+        // "NaN" / "Infinity" / "-Infinity": the exact special value (Object.is: NaN equals NaN only).
+        expect(got, `${rel} row ${r} ${key}`).toBe(num(want));
         continue;
       }
       expect(got, `${rel} row ${r} ${key}`).toBe(want);
