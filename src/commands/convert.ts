@@ -6,6 +6,7 @@ import type { OnError } from "../pipeline/policy.js";
 import { stopAllWorkers } from "../pipeline/pool.js";
 import { ProgressLine } from "../pipeline/progress.js";
 import type { OutputFormat } from "../sinks/sink.js";
+import { parseShard } from "../scale/shards.js";
 import { bins, type CommandSpec, fmtRate, type Outcome, positiveInt, range, sconeOptions } from "./command.js";
 
 export interface ConvertCommandOptions {
@@ -23,6 +24,8 @@ export interface ConvertCommandOptions {
   metadataLayout: FileOptions["metadataLayout"];
   json: boolean;
   quiet: boolean;
+  shard?: string;
+  taskBytes?: number;
 }
 
 export interface ConvertCommandResult {
@@ -51,6 +54,9 @@ export async function runConvert(inputs: string[], o: ConvertCommandOptions): Pr
     output: o.output, format: o.format, kind: o.kind, verify: o.verify,
     onError: o.onError, scone: sconeOptions(o), threads: o.threads, resume: o.resume,
     sink: { compression: o.compression }, metadataLayout: o.metadataLayout, progress: progress.counters,
+    shard: o.shard === undefined ? undefined : parseShard(o.shard),
+    taskBytes: o.taskBytes,
+    argv: ["arrowsmith", ...process.argv.slice(2)],
     onPlan: (p) => progress.start(p.bytes, p.tasks),
     onTask: () => progress.taskDone(),
   }).finally(() => progress.stop());
@@ -102,6 +108,8 @@ export const convertCommand: CommandSpec<ConvertCommandResult> = {
     .option("--time-range <t0,t1>", "SCONE time axis in days from peak", range)
     .option("--bins <w,t>", "SCONE bins (wavelength, time)", bins)
     .addOption(new Option("--metadata-layout <layout>", "cluster metadata layout").choices(["auto", "12", "11", "15", "12alt"]).default("auto"))
+    .option("--shard <I/N|auto>", "convert only slice I of N of the plan (a job array; auto: from Slurm's SLURM_ARRAY_TASK_* variables); `arrowsmith merge` joins the slices")
+    .option("--task-bytes <bytes>", "cut uncompressed SCONE files larger than this into parts at record boundaries (default 512 MiB)", positiveInt("--task-bytes", 1))
     .option("--json", "print a JSON summary on stdout", false)
     .option("--quiet", "no progress on stderr", false),
   run: ([inputs], o) => runConvert(inputs as string[], { ...(o as unknown as ConvertCommandOptions), verify: o.verify !== false }),

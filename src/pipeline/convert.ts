@@ -13,6 +13,8 @@ import { finishedEntries, journal, type Manifest, type ManifestEntry, manifestEn
 import { DEFAULT_TASK_BYTES, planTasks } from "./plan.js";
 import type { Problem } from "./policy.js";
 import { runTasks, startWorkers, stopWorkers, type Workers } from "./pool.js";
+import { type Shard, sliceTasks } from "../scale/shards.js";
+import { journalTask, readShardManifest, taskBytesOf, upToDateTask, writeShardManifest } from "../scale/shard-run.js";
 
 export interface ConvertOptions extends FileOptions {
   output: string;
@@ -26,6 +28,13 @@ export interface ConvertOptions extends FileOptions {
   onTask?: (r: TaskResult, done: number, total: number) => void;
   /** Shared [input bytes, events] progress counters (BigInt64 × 2), read by a progress display. */
   progress?: SharedArrayBuffer;
+  /**
+   * Convert only this shard's slice of the plan (a job array: `--shard I/N`), and write
+   * `_manifest.shard-I-of-N.json` instead of `_manifest.json` (`arrowsmith merge` joins them).
+   */
+  shard?: Shard;
+  /** The command line, kept in a shard's manifest so that `merge` can print how to rerun it. */
+  argv?: string[];
   /** Called once the plan is known. */
   onPlan?: (p: { tasks: number; inputs: number; skipped: number; bytes: number }) => void;
 }
@@ -67,6 +76,7 @@ export async function convert(inputArgs: string[], opts: ConvertOptions): Promis
   mkdirSync(outDir, { recursive: true });
   removeStaleTemporaries(outDir);
   const key = optionsKey(opts);
+  if (opts.shard) return convertShard(inputs, stems, outDir, ext, key, opts, t0);
 
   // --resume: inputs whose entry matches (size, mtime, options) and whose outputs are all there
   const done = new Map<string, { entry: ManifestEntry; problems: Problem[] }>();
@@ -187,4 +197,71 @@ function alive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/**
+ * One shard of a job array: plan the whole run (every shard finds the same tasks), keep this
+ * shard's slice, skip (with --resume) the tasks it already finished, convert the rest, and write
+ * the shard's manifest, also when it fails, so that `merge` can name it.
+ */
+async function convertShard(inputs: string[], stems: Map<string, string>, outDir: string, ext: string, key: string,
+                            opts: ConvertOptions, t0: number): Promise<ConvertSummary> {
+  const shard = opts.shard!;
+  const k = kernels();
+  const plan = await planTasks(k, inputs, stems, { kind: opts.kind, ext, taskBytes: opts.taskBytes ?? DEFAULT_TASK_BYTES });
+  const mine = sliceTasks(plan, plan.map(taskBytesOf), shard);
+  const run = { key, options: publicOptions(opts, opts.threads ?? 1), inputs, tasks: plan.map((t) => t.outName) };
+  const previous = opts.resume ? readShardManifest(outDir, shard) : undefined;
+  // a shard's earlier work counts only for the same run (options, inputs, plan)
+  const sameRun = !!previous && (!previous.run || (previous.run.key === run.key && JSON.stringify(previous.run.tasks) === JSON.stringify(run.tasks)));
+  const kept = sameRun ? previous!.tasks.filter((t) => mine.some((m) => m.outName === t.output.path) && upToDateTask(outDir, t)) : [];
+  const keptNames = new Set(kept.map((t) => t.output.path));
+  const todo = mine.filter((t) => !keptNames.has(t.outName));
+  const keptProblems = previous ? previous.problems.filter((p) => kept.some((t) => t.input === p.file)) : [];
+  const want = Math.max(1, Math.min(opts.threads ?? availableParallelism(), todo.length));
+  opts.onPlan?.({ tasks: todo.length, inputs: new Set(todo.map((t) => t.input)).size, skipped: kept.length, bytes: todo.reduce((a, t) => a + taskBytesOf(t), 0) });
+  const workers = want > 1 ? startWorkers(want - 1) : undefined;
+  let count = 0;
+  try {
+    const results = await runTasks({
+      tasks: todo, outDir, opts: fileOptions(opts), threads: want, progress: opts.progress ?? new SharedArrayBuffer(16), workers,
+      onResult: (r) => { journalTask(outDir, shard, r); opts.onTask?.(r, ++count, todo.length); },
+    });
+    const problems = [...keptProblems, ...results.flatMap((r) => r.problems)];
+    const seconds = (performance.now() - t0) / 1000;
+    const sm = writeShardManifest(outDir, shard, { status: "complete", run, tasks: [...kept, ...results], problems, argv: opts.argv ?? [], wall_seconds: seconds });
+    const manifest = shardAsManifest(sm.tasks.length, results, problems, seconds, run.options);
+    return {
+      results, problems, manifest, resumed: [...new Set(kept.map((t) => t.input))], threads: want,
+      events: results.reduce((a, r) => a + r.rows, 0),
+      inputBytes: results.reduce((a, r) => a + r.taskBytes, 0),
+      outputBytes: results.reduce((a, r) => a + r.output.bytes, 0),
+      seconds,
+    };
+  } catch (e) {
+    removeOwnTemporaries(outDir);
+    const err = e as ArrowsmithError;
+    // the tasks finished before the failure stay (journaled): a rerun with --resume skips them
+    const sofar = readShardManifest(outDir, shard);
+    writeShardManifest(outDir, shard, {
+      status: "failed", error: { code: String(err.code ?? "internal"), message: err.message ?? String(e), file: err.file },
+      run, tasks: sofar?.tasks ?? kept, problems: sofar?.problems ?? keptProblems, argv: opts.argv ?? [], wall_seconds: (performance.now() - t0) / 1000,
+    });
+    throw e;
+  } finally {
+    if (workers) await stopWorkers(workers);
+  }
+}
+
+/** A shard's summary in the manifest's shape (the merged _manifest.json is written by `merge`). */
+function shardAsManifest(tasks: number, results: TaskResult[], problems: Problem[], seconds: number, options: Record<string, unknown>): Manifest {
+  return {
+    tool: "arrowsmith", version: "", created: new Date().toISOString(), options, inputs: [],
+    totals: {
+      inputs: new Set(results.map((r) => r.input)).size, outputs: tasks, records: results.reduce((a, r) => a + r.records, 0),
+      rows: results.reduce((a, r) => a + r.rows, 0), skipped: results.reduce((a, r) => a + r.skipped, 0),
+      input_bytes: results.reduce((a, r) => a + r.taskBytes, 0), output_bytes: results.reduce((a, r) => a + r.output.bytes, 0),
+    },
+    problems: problems.length, resumed: 0, wall_seconds: seconds,
+  };
 }

@@ -1,0 +1,24 @@
+// `arrowsmith merge <folder>`: joins a job array's shard manifests into the files one run writes.
+import type { Command } from "commander";
+import { type MergeResult, mergeShards } from "../scale/merge.js";
+import type { CommandSpec } from "./command.js";
+
+export const mergeCommand: CommandSpec<MergeResult> = {
+  name: "merge",
+  declare: (cmd: Command) => cmd
+    .description("merge the shards of a job array (convert --shard I/N) into _manifest.json; lists missing or failed shards and how to rerun them")
+    .argument("<dir>", "the output folder of the job array")
+    .option("--json", "print a JSON summary on stdout", false),
+  run: async ([dir]) => mergeShards(String(dir)),
+  outcome: (r) => (r.ok ? "ok" : "failure"),
+  text: (r) => r.ok
+    ? `merged ${r.shards} shard(s): ${r.manifest!.totals.inputs} input(s), ${r.manifest!.totals.rows} rows, ${r.manifest!.totals.outputs} output file(s)` +
+      (r.manifest!.problems ? `; ${r.manifest!.problems} problem(s) skipped: see _errors.jsonl` : "")
+    : [
+      `not merged: ${r.missing.length} shard(s) missing${r.missing.length ? ` (${r.missing.join(", ")})` : ""}, ${r.failed.length} failed${r.failed.length ? ":" : ""}`,
+      ...r.failed.map((f) => `  shard ${f.index}: ${f.message}`),
+      "rerun only those with:",
+      ...r.rerun.map((c) => `  ${c}`),
+    ].join("\n"),
+  json: (r) => r,
+};
