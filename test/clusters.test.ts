@@ -318,7 +318,11 @@ describe("stats (load_batched_cluster_data.py's figures)", () => {
     expect(s.interactions.unknown.count).toBe(0);
     expect(s.empty_batches.map((f) => basename(f))).toEqual(["clusters_planeX_batch0001.npz"]);
     const text = renderClusterStats(s, "dataset").split("\n");
-    for (const line of exp.lines) expect(text, line).toContain(line);
+    // the same figures; the script calls bytes/1024/1024 "MB" and bytes/1024 "KB", we say MiB and KiB
+    for (const line of exp.lines as string[]) {
+      const ours = line.replace(/ MB$/, " MiB").replace(/ KB\)$/, " KiB)");
+      expect(text, line).toContain(ours);
+    }
   });
 
   it("an empty folder, an empty batch alone, and layouts without the ES flag do not crash", () => {

@@ -10,7 +10,7 @@ function sink() {
 }
 
 describe("progress line", () => {
-  it("shows tasks, events/s, MB/s, percent done and time left from the shared counters", async () => {
+  it("shows tasks, events/s, MiB/s, percent done and time left from the shared counters", async () => {
     const { stream } = sink();
     const p = new ProgressLine(stream, false);
     p.start(1_000_000_000, 4);
@@ -20,7 +20,7 @@ describe("progress line", () => {
     p.taskDone();
     await new Promise((r) => setTimeout(r, 50));
     const line = p.line();
-    expect(line).toMatch(/^tasks 1\/4 {2}\S+ events\/s {2}\d+ MB\/s {2}25% {2}\S+ left$/);
+    expect(line).toMatch(/^tasks 1\/4 {2}\S+ events\/s {2}[\d.]+ MiB\/s {2}25% {2}\S+ left$/);
     p.stop();
   });
 

@@ -6,7 +6,8 @@ import type { Command } from "commander";
 import { generateScone } from "../generate.js";
 import { convert, type ConvertSummary } from "../pipeline/convert.js";
 import { FILE_DEFAULTS } from "../pipeline/convert-file.js";
-import { type CommandSpec, fmtRate, log, positiveInt } from "./command.js";
+import { formatBytes } from "../units.js";
+import { type CommandSpec, fmtRate, log, positiveInt, threadsOption } from "./command.js";
 import { jsonSummary } from "./convert.js";
 
 export interface BenchCommandOptions {
@@ -28,7 +29,7 @@ export async function runBench(o: BenchCommandOptions): Promise<ConvertSummary> 
 }
 
 export function renderBench(s: ConvertSummary): string {
-  return `SCONE → Arrow, ${s.threads} thread(s): ${s.events} events, ${(s.inputBytes / 1e6).toFixed(0)} MB in ${s.seconds.toFixed(2)} s: ${fmtRate(s.inputBytes, s.events, s.seconds)}`;
+  return `SCONE → Arrow, ${s.threads} thread(s): ${s.events} events, ${formatBytes(s.inputBytes)} in ${s.seconds.toFixed(2)} s: ${fmtRate(s.inputBytes, s.events, s.seconds)}`;
 }
 
 export const benchCommand: CommandSpec<ConvertSummary> = {
@@ -36,7 +37,7 @@ export const benchCommand: CommandSpec<ConvertSummary> = {
   declare: (cmd: Command) => cmd
     .description("synthetic end-to-end throughput: generate a shard, convert it, report")
     .option("--events <n>", "events", positiveInt("--events"), 2000)
-    .option("--threads <n>", "threads", positiveInt("--threads", 1))
+    .addOption(threadsOption())
     .option("--json", "print JSON", false),
   run: (_args, o) => runBench(o as unknown as BenchCommandOptions),
   outcome: () => "ok",

@@ -1,8 +1,11 @@
 // What every subcommand module provides, and the small parsers and formatters they share. A command
 // is a typed function (options in, result out) plus its declaration for commander, its outcome, and
 // its text and JSON renderers; cli.ts registers them and turns outcomes into exit codes.
-import { type Command, InvalidArgumentError } from "commander";
+import { availableParallelism } from "node:os";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { SCONE_DEFAULTS, type SconeOptions } from "../datasets/scone.js";
+import { BYTES_PER_THREAD } from "../pipeline/convert.js";
+import { formatRate, MiB } from "../units.js";
 
 /** How a command ended, mapped to an exit code by cli.ts. */
 export type Outcome = "ok" | "failure" | "skipped";
@@ -13,8 +16,11 @@ export interface CommandSpec<R> {
   hidden?: boolean;
   /** Adds the description, arguments and options to the subcommand. */
   declare(cmd: Command): Command;
-  /** Calls the command with what commander parsed (positional arguments in order, then options). */
-  run(args: unknown[], opts: Record<string, unknown>): Promise<R>;
+  /**
+   * Calls the command with what commander parsed (positional arguments in order, then options;
+   * `given`: the options the user gave, as opposed to defaults).
+   */
+  run(args: unknown[], opts: Record<string, unknown>, given: ReadonlySet<string>): Promise<R>;
   outcome(result: R): Outcome;
   /** The text printed on stdout; null when the command already wrote its output as it went. */
   text(result: R): string | null;
@@ -46,10 +52,15 @@ export function bins(v: string): [number, number] {
   return [parts[0], parts[1]];
 }
 
+/** A warning on stderr: an option that has no effect, or data a format leaves out. */
+export function warn(msg: string): void {
+  process.stderr.write(`arrowsmith: warning: ${msg}\n`);
+}
+
 export const log = (quiet: boolean) => (msg: string) => { if (!quiet) process.stderr.write(msg + "\n"); };
 
 export function fmtRate(bytes: number, events: number, seconds: number): string {
-  return `${(events / seconds).toFixed(0)} events/s, ${(bytes / seconds / 1e6).toFixed(0)} MB/s`;
+  return `${(events / seconds).toFixed(0)} events/s, ${formatRate(bytes / seconds)}`;
 }
 
 export function sconeOptions(o: { precision: "f32" | "f64"; timeRange?: [number, number]; bins?: [number, number] }): SconeOptions {
@@ -60,3 +71,16 @@ export function sconeOptions(o: { precision: "f32" | "f64"; timeRange?: [number,
 export function toJson(obj: unknown): string {
   return JSON.stringify(obj, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
 }
+
+/** `--time-range`, its default shown as the library's. */
+export const timeRangeOption = () => new Option("--time-range <t0,t1>", "SCONE time axis in days from peak")
+  .argParser(range).default(SCONE_DEFAULTS.timeRange, SCONE_DEFAULTS.timeRange.join(","));
+
+/** `--bins`, its default shown as the library's. */
+export const binsOption = () => new Option("--bins <w,t>", "SCONE bins (wavelength, time), checked against each image's size")
+  .argParser(bins).default(SCONE_DEFAULTS.bins, SCONE_DEFAULTS.bins.join(","));
+
+/** `--threads`, with the default as the library chooses it. */
+export const threadsOption = () => new Option("--threads <n>",
+  `worker threads (default: one per ${BYTES_PER_THREAD / MiB} MiB of input, at most the ${availableParallelism()} cores of this machine)`)
+  .argParser(positiveInt("--threads", 1));

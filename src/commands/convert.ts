@@ -7,7 +7,8 @@ import { stopAllWorkers } from "../pipeline/pool.js";
 import { ProgressLine } from "../pipeline/progress.js";
 import type { OutputFormat } from "../sinks/sink.js";
 import { parseShard } from "../scale/shards.js";
-import { bins, type CommandSpec, fmtRate, type Outcome, positiveInt, range, sconeOptions } from "./command.js";
+import { formatBytes, MiB } from "../units.js";
+import { binsOption, type CommandSpec, fmtRate, type Outcome, positiveInt, sconeOptions, threadsOption, timeRangeOption, warn } from "./command.js";
 
 export interface ConvertCommandOptions {
   output: string;
@@ -31,10 +32,30 @@ export interface ConvertCommandOptions {
 export interface ConvertCommandResult {
   summary: ConvertSummary;
   output: string;
+  /** Options without effect and columns a format left out (also printed on stderr). */
+  warnings: string[];
+}
+
+/** What the options given (`given`: by the user, not by default) ask for that the format ignores. */
+export function optionWarnings(o: Pick<ConvertCommandOptions, "format">, given: ReadonlySet<string>): string[] {
+  const w: string[] = [];
+  if (given.has("compression") && o.format !== "parquet") w.push(`--compression applies to Parquet output only: --format ${o.format} ignores it`);
+  if (given.has("precision") && o.format === "csv") w.push("--precision sets the tensor columns, which CSV leaves out: ignored");
+  return w;
+}
+
+/** The columns the outputs left out (CSV: tensors and lists), by name. */
+export function droppedColumnWarnings(s: ConvertSummary): string[] {
+  const dropped = [...new Set(s.results.flatMap((r) => r.output.dropped ?? []))];
+  return dropped.length
+    ? [`CSV holds the scalar and metric columns only: ${dropped.join(", ")} left out (--format arrow or parquet keeps them)`]
+    : [];
 }
 
 /** Converts with a progress line on a terminal; Ctrl-C or a kill removes our temporaries and exits. */
-export async function runConvert(inputs: string[], o: ConvertCommandOptions): Promise<ConvertCommandResult> {
+export async function runConvert(inputs: string[], o: ConvertCommandOptions, given: ReadonlySet<string> = new Set()): Promise<ConvertCommandResult> {
+  const warnings = optionWarnings(o, given);
+  warnings.forEach(warn);
   const quiet = o.quiet || o.json;
   const progress = new ProgressLine(process.stderr, !quiet && !!process.stderr.isTTY);
   // Ctrl-C or a kill: drop our temporary files and leave; finished outputs stay, and
@@ -60,7 +81,9 @@ export async function runConvert(inputs: string[], o: ConvertCommandOptions): Pr
     onPlan: (p) => progress.start(p.bytes, p.tasks),
     onTask: () => progress.taskDone(),
   }).finally(() => progress.stop());
-  return { summary, output: o.output };
+  const dropped = droppedColumnWarnings(summary);
+  dropped.forEach(warn);
+  return { summary, output: o.output, warnings: [...warnings, ...dropped] };
 }
 
 export function convertOutcome(s: { problems: unknown[] }): Outcome {
@@ -74,7 +97,7 @@ export function renderSummary(s: ConvertSummary, out: string): string {
   } else {
     if (s.resumed.length) lines.push(`--resume: ${s.resumed.length} input(s) already converted, left alone`);
     lines.push(`converted ${s.results.length} task(s) on ${s.threads} thread(s): ${s.events} events in ${s.seconds.toFixed(2)} s (${fmtRate(s.inputBytes, s.events, s.seconds)})`);
-    lines.push(`wrote ${(s.outputBytes / 1e6).toFixed(1)} MB to ${out}`);
+    lines.push(`wrote ${formatBytes(s.outputBytes)} to ${out}`);
   }
   if (s.problems.length) lines.push(`skipped ${s.problems.length} problem(s): see ${out}/_errors.jsonl`);
   return lines.join("\n");
@@ -84,7 +107,7 @@ export function jsonSummary(s: ConvertSummary): Record<string, unknown> {
   return {
     ok: true, files: s.manifest.totals.inputs, tasks: s.results.length, threads: s.threads, resumed: s.resumed.length,
     events: s.events, input_bytes: s.inputBytes, output_bytes: s.outputBytes, seconds: s.seconds,
-    events_per_second: s.events / s.seconds, mb_per_second: s.inputBytes / s.seconds / 1e6,
+    events_per_second: s.events / s.seconds, mib_per_second: s.inputBytes / s.seconds / MiB,
     // peak resident memory of the whole process, worker threads included
     peak_rss_bytes: process.resourceUsage().maxRSS * 1024, problems: s.problems,
     outputs: s.results.map((f) => ({ input: f.input, part: f.part, output: f.output.path, rows: f.output.rows, bytes: f.output.bytes, kind: f.kind, skipped: f.skipped })),
@@ -100,20 +123,20 @@ export const convertCommand: CommandSpec<ConvertCommandResult> = {
     .addOption(new Option("--format <format>", "output format").choices(["arrow", "arrow-stream", "parquet", "csv"]).default("arrow"))
     .addOption(new Option("--kind <kind>", "dataset kind").choices(["auto", "scone", "clusters", "generic"]).default("auto"))
     .addOption(new Option("--precision <p>", "tensor precision (f64 keeps the source bits)").choices(["f32", "f64"]).default("f32"))
-    .option("--threads <n>", "worker threads (default: all cores)", positiveInt("--threads", 1))
-    .addOption(new Option("--compression <c>", "Parquet compression").choices(["zstd", "snappy", "none"]).default("zstd"))
+    .addOption(threadsOption())
+    .addOption(new Option("--compression <c>", "Parquet compression (Parquet output only)").choices(["zstd", "snappy", "none"]).default("zstd"))
     .addOption(new Option("--on-error <mode>", "on a corrupt record: fail, or skip it and report it").choices(["fail", "skip"]).default("fail"))
     .option("--resume", "skip inputs already converted with the same options", false)
     .option("--no-verify", "do not check CRCs")
-    .option("--time-range <t0,t1>", "SCONE time axis in days from peak", range)
-    .option("--bins <w,t>", "SCONE bins (wavelength, time)", bins)
+    .addOption(timeRangeOption())
+    .addOption(binsOption())
     .addOption(new Option("--metadata-layout <layout>", "cluster metadata layout").choices(["auto", "12", "11", "15", "12alt"]).default("auto"))
     .option("--shard <I/N|auto>", "convert only slice I of N of the plan (a job array; auto: from Slurm's SLURM_ARRAY_TASK_* variables); `arrowsmith merge` joins the slices")
     .option("--task-bytes <bytes>", "cut uncompressed SCONE files larger than this into parts at record boundaries (default 512 MiB)", positiveInt("--task-bytes", 1))
     .option("--json", "print a JSON summary on stdout", false)
     .option("--quiet", "no progress on stderr", false),
-  run: ([inputs], o) => runConvert(inputs as string[], { ...(o as unknown as ConvertCommandOptions), verify: o.verify !== false }),
+  run: ([inputs], o, given) => runConvert(inputs as string[], { ...(o as unknown as ConvertCommandOptions), verify: o.verify !== false }, given),
   outcome: (r) => convertOutcome(r.summary),
   text: (r) => renderSummary(r.summary, r.output),
-  json: (r) => jsonSummary(r.summary),
+  json: (r) => ({ ...jsonSummary(r.summary), warnings: r.warnings }),
 };

@@ -1,6 +1,6 @@
 // `arrowsmith demo` (`npm start`): generate a small dataset of each kind, convert it, print
 // statistics and throughput. Writes its report as it goes.
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
@@ -11,46 +11,69 @@ import { FILE_DEFAULTS } from "../pipeline/convert-file.js";
 import { expandInputs } from "../pipeline/inputs.js";
 import { sconeStats } from "../stats.js";
 import { clusterStats, renderClusterStats } from "../stats-clusters.js";
+import { formatBytes } from "../units.js";
 import { VERSION } from "../version.js";
 import type { CommandSpec } from "./command.js";
 import { renderSummary } from "./convert.js";
 import { renderSconeStats } from "./stats.js";
 
 export interface DemoCommandOptions {
-  /** Where to keep the demo files (default: a temporary folder). */
+  /** Where to keep the demo files; without it they go to a temporary folder removed at the end. */
   output?: string;
 }
 
-export async function runDemo(o: DemoCommandOptions, w: (s: string) => void): Promise<{ dir: string }> {
-  const dir = o.output ?? mkdtempSync(join(tmpdir(), "arrowsmith-demo-"));
-  w(`arrowsmith ${VERSION} demo in ${dir}`);
-  const kinds = [
-    { name: "SCONE heatmap TFRecords", what: "2 shards × 300 events", make: (d: string) => generateScone(d, { files: 2, events: 300, seed: 42 }) },
-    { name: "DUNE cluster NPZ batches", what: "3 batches × 1000 clusters", make: async (d: string) => generateClusters(d, { files: 3, events: 1000, seed: 42 }) },
-  ];
-  for (const [i, kind] of kinds.entries()) {
-    const input = join(dir, `input-${i}`);
-    const out = join(dir, `arrow-${i}`);
-    w(`\n== ${kind.name} ==\n1. generating ${kind.what}…`);
-    await kind.make(input);
-    w("2. converting to Arrow (checksums verified, float32 tensors, per-event metrics, all cores)…");
-    const s = await convert([input], { ...FILE_DEFAULTS, output: out });
-    for (const f of s.results) w(`   ${f.input.split("/").pop()} → ${f.output.path} (${f.rows} rows, ${(f.output.bytes / 1e6).toFixed(1)} MB)`);
-    w(`   ${renderSummary(s, out).split("\n")[0]}`);
-    w("3. statistics:");
-    const files = expandInputs([input]);
-    w(i === 0 ? renderSconeStats(await sconeStats(files)) : renderClusterStats(clusterStats(files), input));
-    w(`\nLoad it with pyarrow: pyarrow.dataset.dataset("${out}", format="arrow").to_table()`);
-  }
-  return { dir };
+export interface DemoResult {
+  dir: string;
+  /** Whether the files are still there (-o) or were removed with the temporary folder. */
+  kept: boolean;
+  bytes: number;
 }
 
-export const demoCommand: CommandSpec<{ dir: string }> = {
+function folderBytes(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) n += statSync(join(e.parentPath, e.name)).size;
+  }
+  return n;
+}
+
+export async function runDemo(o: DemoCommandOptions, w: (s: string) => void): Promise<DemoResult> {
+  const kept = o.output !== undefined;
+  const dir = o.output ?? mkdtempSync(join(tmpdir(), "arrowsmith-demo-"));
+  let bytes = 0;
+  try {
+    w(`arrowsmith ${VERSION} demo in ${dir}${kept ? "" : " (a temporary folder, removed at the end; -o <dir> keeps the files)"}`);
+    const kinds = [
+      { name: "SCONE heatmap TFRecords", what: "2 shards × 300 events", make: (d: string) => generateScone(d, { files: 2, events: 300, seed: 42 }) },
+      { name: "DUNE cluster NPZ batches", what: "3 batches × 1000 clusters", make: async (d: string) => generateClusters(d, { files: 3, events: 1000, seed: 42 }) },
+    ];
+    for (const [i, kind] of kinds.entries()) {
+      const input = join(dir, `input-${i}`);
+      const out = join(dir, `arrow-${i}`);
+      w(`\n== ${kind.name} ==\n1. generating ${kind.what}…`);
+      await kind.make(input);
+      w("2. converting to Arrow (checksums verified, float32 tensors, per-event metrics; as many threads as the input size pays for)…");
+      const s = await convert([input], { ...FILE_DEFAULTS, output: out });
+      for (const f of s.results) w(`   ${f.input.split("/").pop()} → ${f.output.path} (${f.rows} rows, ${formatBytes(f.output.bytes)})`);
+      w(`   ${renderSummary(s, out).split("\n")[0]}`);
+      w("3. statistics:");
+      const files = expandInputs([input]);
+      w(i === 0 ? renderSconeStats(await sconeStats(files)) : renderClusterStats(clusterStats(files), input));
+      w(`\nLoad it with pyarrow: pyarrow.dataset.dataset("${kept ? out : "<dir>"}", format="arrow").to_table()`);
+    }
+    bytes = folderBytes(dir);
+  } finally {
+    if (!kept) rmSync(dir, { recursive: true, force: true });
+  }
+  w(kept ? `\nthe demo files (${formatBytes(bytes)}) are in ${dir}` : `\nremoved the demo files (${formatBytes(bytes)}) with ${dir}; arrowsmith demo -o <dir> keeps them`);
+  return { dir, kept, bytes };
+}
+
+export const demoCommand: CommandSpec<DemoResult> = {
   name: "demo",
-  hidden: true,
   declare: (cmd: Command) => cmd
     .description("generate a small dataset of each kind, convert it, print statistics and throughput (npm start)")
-    .option("-o, --output <dir>", "where to keep the demo files (default: a temporary folder)"),
+    .option("-o, --output <dir>", "where to keep the demo files (default: a temporary folder, removed at the end)"),
   run: (_args, o) => runDemo(o as DemoCommandOptions, (s) => process.stdout.write(s + "\n")),
   outcome: () => "ok",
   text: () => null,

@@ -27,13 +27,15 @@ export async function runGenerate(kind: "scone" | "clusters", o: GenerateCommand
 export const generateCommand: CommandSpec<GenerateCommandResult> = {
   name: "generate",
   declare: (cmd: Command) => cmd
-    .description("write a synthetic dataset (realistic SCONE heatmaps)")
-    .addArgument(new Argument("<kind>", "scone or clusters").choices(["scone", "clusters"]))
+    .description("write a synthetic dataset: SCONE heatmap TFRecords (scone) or DUNE cluster NPZ batches (clusters)")
+    .addArgument(new Argument("<kind>", "scone: heatmaps_NNNN.tfrecord shards; clusters: clusters_plane{U,V,X}_batchNNNN.npz batches").choices(["scone", "clusters"]))
     .requiredOption("-o, --output <dir>", "output folder")
     .option("--files <n>", "files", positiveInt("--files"), 2)
-    .option("--events <n>", "events per file", positiveInt("--events"), 100)
+    .option("--events <n>", "events (scone) or clusters (clusters) per file", positiveInt("--events"), 100)
     .option("--seed <s>", "random seed", positiveInt("--seed"), 1)
-    .addOption(new Option("--compression <c>", "whole-file compression").choices(["gzip", "zlib"])),
+    .addOption(new Option("--compression <c>",
+      "scone: the whole file as one gzip or zlib stream (as TensorFlow writes it); clusters: every member deflated, as np.savez_compressed (gzip and zlib alike)")
+      .choices(["gzip", "zlib"])),
   run: ([kind], o) => runGenerate(kind as "scone" | "clusters", o as unknown as GenerateCommandOptions),
   outcome: () => "ok",
   text: (r) => (r.paths.length ? r.paths.join("\n") : null),

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { inspectTFRecord, type InspectResult } from "../inspect.js";
 import { inspectNpz, isNpzFile, type NpzInspectResult, renderNpzInspect } from "../inspect-npz.js";
-import { type CommandSpec, positiveInt, range, sconeOptions } from "./command.js";
+import { type CommandSpec, positiveInt, sconeOptions, timeRangeOption } from "./command.js";
 
 export interface InspectCommandOptions {
   records: number;
@@ -34,7 +34,7 @@ export const inspectCommand: CommandSpec<InspectCommandResult> = {
     .description("schema, record count, first records and their metrics")
     .argument("<file>")
     .option("--records <n>", "records to show", positiveInt("--records"), 3)
-    .option("--time-range <t0,t1>", "SCONE time axis in days from peak", range)
+    .addOption(timeRangeOption())
     .option("--json", "print JSON", false),
   run: ([file], o) => runInspect(file as string, o as unknown as InspectCommandOptions),
   outcome: (r) => (r.result.problems.length ? "failure" : "ok"),

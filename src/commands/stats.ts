@@ -5,6 +5,7 @@ import { isNpzFile } from "../inspect-npz.js";
 import { expandInputs } from "../pipeline/inputs.js";
 import { sconeStats, type SconeStats } from "../stats.js";
 import { type ClusterStats, clusterStats, renderClusterStats } from "../stats-clusters.js";
+import { formatBytes } from "../units.js";
 import type { CommandSpec } from "./command.js";
 
 export interface StatsCommandResult {
@@ -29,7 +30,7 @@ export function renderSconeStats(s: SconeStats): string {
     `  ${name.padEnd(18)} min ${f(v.min)}  q1 ${f(v.q1)}  median ${f(v.median)}  q3 ${f(v.q3)}  max ${f(v.max)}  mean ${f(v.mean)}`;
   const labels = Object.entries(s.labels).sort().map(([l, n]) => `${l}: ${n} (${((100 * n) / Math.max(1, s.events)).toFixed(1)}%)`).join(", ");
   return [
-    `SCONE dataset: ${s.files} file(s), ${s.events} events, ${(s.bytes / 1024 / 1024).toFixed(1)} MB`,
+    `SCONE dataset: ${s.files} file(s), ${s.events} events, ${formatBytes(s.bytes)}`,
     `  labels             ${labels || "—"}`,
     sum("redshift", s.redshift) + (s.redshift.missing ? `  (missing in ${s.redshift.missing})` : ""),
     sum("coverage_fraction", s.coverage_fraction),

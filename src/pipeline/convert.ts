@@ -148,7 +148,7 @@ async function convertPlanned(inputs: string[], todo: string[], done: Map<string
 }
 
 /** Input bytes that make starting one more worker worth it (a worker takes ~0.3 s to be ready). */
-const BYTES_PER_THREAD = 256 << 20;
+export const BYTES_PER_THREAD = 256 << 20;
 
 /**
  * Threads for a job: --threads when given; otherwise all cores, but no more than the job's size

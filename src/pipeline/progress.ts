@@ -1,5 +1,6 @@
-// A one-line progress display on stderr (only on a terminal): tasks done, events/s, MB/s and the
+// A one-line progress display on stderr (only on a terminal): tasks done, events/s, MiB/s and the
 // time left, from counters the workers add to in shared memory.
+import { formatRate } from "../units.js";
 
 export class ProgressLine {
   readonly counters = new SharedArrayBuffer(16);
@@ -31,7 +32,7 @@ export class ProgressLine {
     const events = Number(this.view[1]);
     const rate = bytes / Math.max(secs, 1e-3);
     const left = rate > 0 && this.total > bytes ? (this.total - bytes) / rate : 0;
-    return `tasks ${this.done}/${this.tasks}  ${fmt(events / Math.max(secs, 1e-3))} events/s  ${(rate / 1e6).toFixed(0)} MB/s  ` +
+    return `tasks ${this.done}/${this.tasks}  ${fmt(events / Math.max(secs, 1e-3))} events/s  ${formatRate(rate)}  ` +
       `${this.total ? ((100 * bytes) / this.total).toFixed(0) : 0}%  ${left ? `${duration(left)} left` : ""}`;
   }
 

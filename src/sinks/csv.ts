@@ -31,11 +31,16 @@ export function scalarColumns(schema: Schema): CsvColumn[] {
     .map((f) => ({ header: f.name, value: (b: RecordBatch, r: number) => (b.getChild(f.name) as Vector | null)?.get(r) }));
 }
 
+/** The tensor and list columns, which CSV leaves out. */
+export function listColumns(schema: Schema): string[] {
+  return schema.fields.filter((f) => DataType.isFixedSizeList(f.type) || DataType.isList(f.type)).map((f) => f.name);
+}
+
 export class CsvSink implements Sink {
   private readonly file: AtomicFile;
   private rows = 0;
 
-  constructor(path: string, private readonly columns: CsvColumn[]) {
+  constructor(path: string, private readonly columns: CsvColumn[], private readonly dropped: string[] = []) {
     this.file = new AtomicFile(path);
     this.file.write(enc.encode(columns.map((c) => cell(c.header)).join(",") + "\n"));
   }
@@ -49,7 +54,7 @@ export class CsvSink implements Sink {
 
   finish(): SinkResult {
     this.file.commit();
-    return { path: this.file.finalPath, rows: this.rows, bytes: this.file.bytes };
+    return { path: this.file.finalPath, rows: this.rows, bytes: this.file.bytes, ...(this.dropped.length ? { dropped: this.dropped } : {}) };
   }
 
   abort(): void {

@@ -1,6 +1,6 @@
 import type { RecordBatch, Schema } from "apache-arrow";
 import { ArrowsmithError } from "../errors.js";
-import { CsvSink, type CsvColumn, scalarColumns } from "./csv.js";
+import { CsvSink, type CsvColumn, listColumns, scalarColumns } from "./csv.js";
 export type { CsvColumn };
 import { IpcSink } from "./ipc.js";
 import { ParquetSink } from "./parquet.js";
@@ -18,6 +18,8 @@ export interface SinkResult {
   path: string;
   rows: number;
   bytes: number;
+  /** Columns of the schema the format left out (CSV: tensors and lists). */
+  dropped?: string[];
 }
 
 /** Where a converter's batches go: written as they come, committed atomically at the end. */
@@ -40,7 +42,7 @@ export function openSink(format: OutputFormat, path: string, schema: Schema, opt
   switch (format) {
     case "arrow": return new IpcSink(path, schema, false);
     case "arrow-stream": return new IpcSink(path, schema, true);
-    case "csv": return new CsvSink(path, csv ?? scalarColumns(schema));
+    case "csv": return new CsvSink(path, csv ?? scalarColumns(schema), listColumns(schema));
     case "parquet": return new ParquetSink(path, schema, { compression: opts.compression, rowGroupBytes: opts.rowGroupBytes });
     default: throw new ArrowsmithError("usage", `unknown output format ${format as string}`, { hint: "use arrow, arrow-stream, parquet or csv" });
   }
