@@ -1,5 +1,6 @@
 // Parquet output read back by two independent readers: DuckDB (its own C++ Parquet reader) and
-// parquet-wasm (arrow-rs, which restores the stored Arrow schema). The SCONE fixtures go through
+// parquet-wasm (arrow-rs, which restores the stored Arrow schema). parquet-readers.test.ts reads the
+// converter's Parquet with DuckDB and hyparquet (which ignores the Arrow schema) column by column. The SCONE fixtures go through
 // the library to Arrow, their batches through ParquetSink with each compression, and every value
 // must come back: against the Arrow output and against numpy's own checksums of the tensors.
 import { createHash } from "node:crypto";
@@ -273,6 +274,18 @@ describe("Parquet column types beyond SCONE", () => {
       expect(d.n).toBe(n + 25);
       expect(d.a).toBe((want.getChild("i32")!.toArray() as Int32Array).length - want.getChild("i32")!.nullCount);
       expect(d.lc).toBe(want.numRows - want.getChild("l")!.nullCount);
+      const l = want.getChild("l")!, fl = want.getChild("fl")!;
+      let ll = 0, f = 0;
+      for (let r = 0; r < want.numRows; r++) {
+        ll += l.get(r)?.length ?? 0;
+        const v = fl.get(r);
+        if (v) f += v.get(1) as number; // DuckDB lists are 1-based: fl[2] is the second element
+      }
+      expect(d.ll).toBe(ll);
+      expect(d.f).toBe(f);
+      const [g] = await query(`select count(distinct row_group_id)::int g from parquet_metadata('${p}')`);
+      if (name === "one") expect(g.g).toBe(1);
+      else expect(g.g).toBeGreaterThan(5); // 100-byte row groups: a few rows each
     }
   });
 
