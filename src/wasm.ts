@@ -128,3 +128,11 @@ let threadKernels: Kernels | undefined;
 export function kernels(): Kernels {
   return (threadKernels ??= new Kernels());
 }
+
+/**
+ * Forgets this thread's instance, so its memory can be collected (wasm memory never shrinks); the
+ * next `kernels()` makes a fresh one. For long-lived processes that measure memory per job.
+ */
+export function dropKernels(): void {
+  threadKernels = undefined;
+}
