@@ -18,6 +18,7 @@ export type ErrorCode =
   | "refused"          // content that would need code execution (pickle, object arrays)
   | "layout"           // metadata layout ambiguous or inconsistent
   | "schema"           // records disagree with the inferred or requested schema
+  | "record_size"      // a TFRecord record larger than --max-record-bytes
   | "unknown_kind"     // the input is none of the kinds we read
   | "internal";
 

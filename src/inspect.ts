@@ -2,12 +2,14 @@
 import type { RecordBatch } from "apache-arrow";
 import { SCONE_DEFAULTS, type SconeOptions, SconeBatcher, METRICS, sconeSchema, isSconeRecord } from "./datasets/scone.js";
 import { ExampleSchemaInference } from "./datasets/generic-tfrecord.js";
-import { ArrowsmithError, isArrowsmithError } from "./errors.js";
-import { decodeExample, type FeatureValue, WireError } from "./formats/example.js";
-import { firstRecordKinds, locate } from "./pipeline/convert-file.js";
+import { isArrowsmithError } from "./errors.js";
+import { decodeExample, type FeatureValue } from "./formats/example.js";
+import { readRecords } from "./io/records.js";
+import { decodeTFRecordTask, detectTFRecordKind, FILE_DEFAULTS, firstRecordKinds } from "./pipeline/convert-file.js";
 import { parseNpyHeader } from "./formats/npy.js";
 import { npzCompression, openNpz } from "./pipeline/npz-task.js";
-import { maskedCrcOf, openStream, tfrecordWindows } from "./sources.js";
+import { ErrorPolicy } from "./pipeline/policy.js";
+import type { Sink } from "./sinks/sink.js";
 import { kernels } from "./wasm.js";
 
 export interface InspectResult {
@@ -40,16 +42,13 @@ function describeSchema(schema: import("apache-arrow").Schema): InspectResult["s
 }
 
 /** Scans the whole file (CRCs checked), and decodes the first `n` records. */
-export async function inspectTFRecord(file: string, n = 3, opts: SconeOptions = SCONE_DEFAULTS): Promise<InspectResult> {
+export async function inspectTFRecord(file: string, n = 3, opts: SconeOptions = SCONE_DEFAULTS, maxRecordBytes?: number): Promise<InspectResult> {
   const k = kernels();
   const mark = k.mark();
   try {
-    const input = openStream(file, undefined, (b) => maskedCrcOf(k, b));
     const first: Record<string, unknown>[] = [];
-    const problems: InspectResult["problems"] = [];
     const kinds = await firstRecordKinds(k, file);
     const kind: "scone" | "generic" = !kinds || isSconeRecord(kinds) ? "scone" : "generic";
-    let records = 0;
     const inference = new ExampleSchemaInference();
     const rows: Record<string, unknown>[] = [];
     const collect = (b: RecordBatch) => {
@@ -64,40 +63,22 @@ export async function inspectTFRecord(file: string, n = 3, opts: SconeOptions = 
     };
     // made before the windows: allocating wasm memory later would detach their views
     const batcher = kind === "scone" ? new SconeBatcher(k, { ...opts, batchRows: Math.max(1, n) }, file, collect) : undefined;
-    try {
-      for await (const w of tfrecordWindows(k, input, { verify: true })) {
-        for (const f of w.frames) {
-          records++;
-          if (f.error) { problems.push({ offset: f.offset, record: f.index, code: f.error.code, message: f.error.detail }); continue; }
-          try {
-            if (first.length < n) {
-              let feats: Map<string, FeatureValue>;
-              try {
-                feats = decodeExample(w.bytes, f.start, f.start + f.length);
-              } catch (e) {
-                if (e instanceof WireError) throw new ArrowsmithError("protobuf", `malformed tf.train.Example: ${e.detail}`, { file, offset: f.offset, record: f.index });
-                throw e;
-              } first.push(Object.fromEntries([...feats].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, v]) => [key, featureJson(v)])));
-            }
-            if (kind === "generic") inference.add(w.bytes, f, file);
-            else if (batcher && rows.length < n) batcher.add(w.bytes, w.ptr, f, file);
-          } catch (e) {
-            if (!isArrowsmithError(e)) throw e;
-            const at = locate(e, file, f);
-            problems.push({ offset: at.offset, record: at.record, code: at.code, message: at.detail });
-          }
-        }
+    const policy = new ErrorPolicy("skip");
+    const read = await readRecords(k, file, { verify: true, maxRecordBytes, policy }, (b, ptr, f) => {
+      if (first.length < n) {
+        const feats = decodeExample(b, f.start, f.start + f.length);
+        first.push(Object.fromEntries([...feats].sort(([x], [y]) => (x < y ? -1 : 1)).map(([key, v]) => [key, featureJson(v)])));
       }
-    } catch (e) {
-      if (!isArrowsmithError(e)) throw e;
-      problems.push({ offset: e.offset, record: e.record, code: e.code, message: e.detail });
-    }
+      if (kind === "generic") inference.add(b, f, file);
+      else if (batcher && rows.length < n) batcher.add(b, ptr, f, file);
+    });
     batcher?.flush();
     const schema = kind === "generic" ? inference.schema(file) : sconeSchema(opts);
     if (kind === "scone") rows.slice(0, n).forEach((r, i) => { if (first[i]) first[i] = { ...r, features: Object.keys(first[i]) }; });
     return {
-      file, format: "tfrecord", compression: input.compression, size: input.fileSize, kind, records,
-      schema: describeSchema(schema), schemaMetadata: Object.fromEntries(schema.metadata), first, problems,
+      file, format: "tfrecord", compression: read.compression, size: read.fileSize, kind, records: read.framed,
+      schema: describeSchema(schema), schemaMetadata: Object.fromEntries(schema.metadata), first,
+      problems: policy.problems.map((p) => ({ offset: p.offset, record: p.record, code: p.code, message: p.message })),
     };
   } finally {
     k.release(mark);
@@ -113,29 +94,25 @@ export interface VerifyResult {
   problems: { offset?: number; record?: number; code: string; message: string }[];
 }
 
-/** Framing and both CRCs of every record; nothing decoded, nothing written. */
-export async function verifyTFRecord(file: string): Promise<VerifyResult> {
+/** A sink that only counts: `verify` decodes everything `convert` would write, and writes nothing. */
+function countingSink(): Sink {
+  let rows = 0;
+  return { write: (b) => { rows += b.numRows; }, finish: () => ({ path: "", rows, bytes: 0 }), abort: () => undefined };
+}
+
+/**
+ * Every check `convert` makes (framing, both CRCs, the protobuf, the kind's features and image
+ * sizes), with the same offsets and messages, and nothing written. `records` counts the records
+ * that convert would write.
+ */
+export async function verifyTFRecord(file: string, opts: { maxRecordBytes?: number } = {}): Promise<VerifyResult> {
   const k = kernels();
-  const mark = k.mark();
-  const problems: VerifyResult["problems"] = [];
-  let records = 0;
-  try {
-    const input = openStream(file, undefined, (b) => maskedCrcOf(k, b));
-    try {
-      for await (const w of tfrecordWindows(k, input, { verify: true })) {
-        for (const f of w.frames) {
-          records++;
-          if (f.error) problems.push({ offset: f.offset, record: f.index, code: f.error.code, message: f.error.detail });
-        }
-      }
-    } catch (e) {
-      if (!isArrowsmithError(e)) throw e;
-      problems.push({ offset: e.offset, record: e.record, code: e.code, message: e.detail });
-    }
-    return { file, compression: input.compression, size: input.fileSize, records, ok: problems.length === 0, problems };
-  } finally {
-    k.release(mark);
-  }
+  const kind = await detectTFRecordKind(k, file);
+  const r = await decodeTFRecordTask(k, { input: file, outName: "", kind }, { ...FILE_DEFAULTS, onError: "skip", maxRecordBytes: opts.maxRecordBytes }, () => countingSink());
+  return {
+    file, compression: r.compression, size: r.inputBytes, records: r.rows, ok: r.problems.length === 0,
+    problems: r.problems.map((p) => ({ offset: p.offset, record: p.record, code: p.code, message: p.message })),
+  };
 }
 
 /** Structure of an NPZ: the central directory, each member's CRC-32, and each .npy header. */

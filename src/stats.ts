@@ -2,9 +2,9 @@
 // events, labels, redshift distribution and coverage/SNR summaries.
 import type { RecordBatch } from "apache-arrow";
 import { SCONE_DEFAULTS, type SconeOptions, SconeBatcher } from "./datasets/scone.js";
-import { isArrowsmithError } from "./errors.js";
-import { locate } from "./pipeline/convert-file.js";
-import { maskedCrcOf, openStream, tfrecordWindows } from "./sources.js";
+import { ArrowsmithError, type ErrorCode } from "./errors.js";
+import { readRecords } from "./io/records.js";
+import { ErrorPolicy } from "./pipeline/policy.js";
 import { kernels } from "./wasm.js";
 
 export interface Summary {
@@ -44,10 +44,10 @@ export interface SconeStats {
   spectral_coverage: Summary;
   mean_snr: Summary & { missing: number };
   nonfinite_events: number;
-  problems: { file?: string; offset?: number; record?: number; message: string }[];
+  problems: { file?: string; offset?: number; record?: number; code: string; message: string }[];
 }
 
-export async function sconeStats(files: string[], opts: SconeOptions = SCONE_DEFAULTS, verify = true): Promise<SconeStats> {
+export async function sconeStats(files: string[], opts: SconeOptions = SCONE_DEFAULTS, verify = true, maxRecordBytes?: number): Promise<SconeStats> {
   const k = kernels();
   const labels: Record<string, number> = {};
   const z: number[] = [], cov: number[] = [], tcov: number[] = [], scov: number[] = [], snr: number[] = [];
@@ -56,8 +56,6 @@ export async function sconeStats(files: string[], opts: SconeOptions = SCONE_DEF
   for (const file of files) {
     const mark = k.mark();
     try {
-      const input = openStream(file, undefined, (b) => maskedCrcOf(k, b));
-      bytes += input.fileSize;
       const collect = (b: RecordBatch) => {
         const col = (name: string) => b.getChild(name)!;
         const lab = col("label"), zc = col("z"), c = col("coverage_fraction"), t = col("temporal_coverage"), s = col("spectral_coverage"), m = col("mean_snr"), nf = col("nonfinite_values");
@@ -74,23 +72,10 @@ export async function sconeStats(files: string[], opts: SconeOptions = SCONE_DEF
         events += b.numRows;
       };
       const batcher = new SconeBatcher(k, { ...opts, precision: "f32" }, file, collect);
-      try {
-        for await (const w of tfrecordWindows(k, input, { verify })) {
-          for (const f of w.frames) {
-            if (f.error) { problems.push({ ...f.error.toJSON(), message: f.error.message }); continue; }
-            try {
-              batcher.add(w.bytes, w.ptr, f, file);
-            } catch (e) {
-              if (!isArrowsmithError(e)) throw e;
-              const at = locate(e, file, f);
-              problems.push({ file: at.file, offset: at.offset, record: at.record, message: at.message });
-            }
-          }
-        }
-      } catch (e) {
-        if (!isArrowsmithError(e)) throw e;
-        problems.push({ file: e.file, offset: e.offset, record: e.record, message: e.message });
-      }
+      const policy = new ErrorPolicy("skip");
+      const read = await readRecords(k, file, { verify, maxRecordBytes, policy }, (w, ptr, f) => batcher.add(w, ptr, f, file));
+      bytes += read.fileSize;
+      for (const p of policy.problems) problems.push({ file: p.file, offset: p.offset, record: p.record, code: p.code, message: new ArrowsmithError(p.code as ErrorCode, p.message, p).message });
       batcher.flush();
     } finally {
       k.release(mark);

@@ -18,7 +18,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { SCONE_DEFAULTS } from "../src/datasets/scone.ts";
 import { FIXTURES, tmp } from "./helpers.ts";
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 500);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 250);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261121);
 const CASE_MS = Number(process.env.FUZZ_CASE_MS ?? 20_000);
 /** Peak RSS a case may add to the process (inputs are 4-50 KB; a 16 MiB read window is allowed). */

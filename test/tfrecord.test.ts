@@ -129,7 +129,14 @@ describe("corrupt and truncated files", () => {
     const dir = tmp();
     const p = join(dir, "x.tfrecord");
     writeFileSync(p, bad);
-    await expect(convert([p], { ...FILE_DEFAULTS, output: join(dir, "o"), verify: false })).rejects.toMatchObject({ code: "truncated", record: 1 });
+    // a 2 GB length in a small file is no cut copy: the length is wrong
+    await expect(convert([p], { ...FILE_DEFAULTS, output: join(dir, "o"), verify: false })).rejects.toMatchObject({
+      code: "record_size", record: 1, message: expect.stringContaining("more than the file holds"),
+    });
+    // a plausible length past the end is a cut file
+    const cut = good.slice(0, exp[2].offset + 12 + 10);
+    writeFileSync(p, cut);
+    await expect(convert([p], { ...FILE_DEFAULTS, output: join(dir, "o2"), verify: false })).rejects.toMatchObject({ code: "truncated", record: 2 });
   });
 
   it("a corrupt protobuf is a clear error, not a crash", async () => {
@@ -152,7 +159,8 @@ describe("corrupt and truncated files", () => {
     writeFileSync(p, bad);
     const r = await verifyTFRecord(p);
     expect(r.ok).toBe(false);
-    expect(r.records).toBe(4);
+    // the records convert would write
+    expect(r.records).toBe(3);
     expect(r.problems).toEqual([expect.objectContaining({ record: 3, offset: exp[3].offset, code: "data_crc" })]);
   });
 

@@ -21,7 +21,11 @@ export interface Frame {
   start: number;
   /** Data length in bytes. */
   length: number;
-  /** Set when the data CRC does not match (the framing itself is intact, so reading can go on). */
+  /**
+   * Set when the record can't be used but the framing is intact, so reading goes on after it: a
+   * data CRC mismatch, or a record larger than `maxRecord` (its data is then not in the window:
+   * the reader skips past it).
+   */
   error?: ArrowsmithError;
 }
 
@@ -38,16 +42,20 @@ export interface FrameContext {
   maskedCrc(pos: number, len: number): number;
   /** Total stream size when known (uncompressed files), to refuse lengths that run past it. */
   size?: number;
-  /** Largest record accepted (bytes); a bigger declared length is treated as corruption. */
+  /** Largest record data accepted (bytes, --max-record-bytes); a larger record is skipped unread. */
   maxRecord: number;
 }
 
+/** Lengths at or above 2^53 can't be byte positions: the framing is lost. */
+const MAX_SAFE_HI = 0x200000;
+
 /**
  * Frames every complete record in window[start, end) and pushes it to `out`. Returns the position
- * of the first byte not consumed (a partial record left for the next window). With `eof`, a partial
- * record is an error. `ctx.index` advances with each record. Throws on broken framing (a bad length
- * CRC, a length past the end of the stream); a data CRC mismatch is reported on the frame.
- * At most `limit` records are framed.
+ * of the first byte not consumed: a partial record left for the next window, or a position past
+ * `end` when the last frame is a record larger than `maxRecord` whose bytes the reader must skip.
+ * With `eof`, a partial record is an error. `ctx.index` advances with each record. Throws on
+ * broken framing (a bad length CRC, a length past the end of the stream); a data CRC mismatch or
+ * an oversized record is reported on its frame. At most `limit` records are framed.
  */
 export function frameRecords(window: Uint8Array, start: number, end: number, eof: boolean,
                              ctx: FrameContext, out: Frame[], limit = Infinity): number {
@@ -55,8 +63,13 @@ export function frameRecords(window: Uint8Array, start: number, end: number, eof
   while (pos < end && out.length < limit) {
     const offset = ctx.base + pos;
     if (end - pos < HEADER_BYTES) {
-      if (eof) throw truncated(ctx, offset, `record header needs ${HEADER_BYTES} bytes but the file ends after ${end - pos}`);
-      break;
+      if (!eof) break;
+      if (offset === 0) {
+        throw new ArrowsmithError("truncated", `not a TFRecord file: it holds ${end - pos} bytes, less than one ${HEADER_BYTES}-byte record header`, {
+          file: ctx.file, offset, record: ctx.index, hint: "check that this is a TFRecord file (or a GZIP/ZLIB-compressed one)",
+        });
+      }
+      throw truncated(ctx, offset, `record header needs ${HEADER_BYTES} bytes but the file ends after ${end - pos}`);
     }
     const lo = u32(window, pos);
     const hi = u32(window, pos + 4);
@@ -77,15 +90,30 @@ export function frameRecords(window: Uint8Array, start: number, end: number, eof
       }
     }
     const length = hi * 0x1_0000_0000 + lo;
-    if (hi >= 0x200000 || length > ctx.maxRecord) {
-      throw new ArrowsmithError("truncated", `record declares ${length} bytes of data, more than the ${ctx.maxRecord} accepted`, {
-        file: ctx.file, offset, record: ctx.index, hint: "the length field is corrupt, or this is not a TFRecord file",
-      });
-    }
-    if (ctx.size !== undefined && offset + FRAME_OVERHEAD + length > ctx.size) {
-      throw truncated(ctx, offset, `record of ${length} data bytes runs past the end of the file (${ctx.size} bytes)`);
-    }
     const total = FRAME_OVERHEAD + length;
+    const pastEnd = ctx.size !== undefined && offset + total > ctx.size;
+    if (hi >= MAX_SAFE_HI || length > ctx.maxRecord) {
+      const unchecked = ctx.verify ? "" : " (lengths are not checked with --no-verify)";
+      const holds = pastEnd ? `more than the file holds (${ctx.size} bytes) and ` : "";
+      const e = new ArrowsmithError("record_size", `record declares ${declared(hi, lo)} bytes of data, ${holds}more than --max-record-bytes ${ctx.maxRecord}${unchecked}`, {
+        file: ctx.file, offset, record: ctx.index,
+        hint: pastEnd || hi >= MAX_SAFE_HI ? "the length field is corrupt, or this is not a TFRecord file"
+          : "raise --max-record-bytes if records really are this large, or use --on-error skip to drop the record",
+      });
+      // its bytes are not there, or not even addressable: the framing can't go on
+      if (hi >= MAX_SAFE_HI || pastEnd) throw e;
+      out.push({ index: ctx.index, offset, start: pos + HEADER_BYTES, length, error: e });
+      ctx.index++;
+      pos += total;
+      continue;
+    }
+    if (pastEnd) {
+      const what = `record of ${length} data bytes runs past the end of the file (${ctx.size} bytes)`;
+      if (offset === 0 && !ctx.verify) {
+        throw new ArrowsmithError("truncated", what, { file: ctx.file, offset, record: ctx.index, hint: "this is not a TFRecord file, or one cut short (checksums are off: --no-verify)" });
+      }
+      throw truncated(ctx, offset, what);
+    }
     if (end - pos < total) {
       if (eof) throw truncated(ctx, offset, `record of ${length} data bytes is cut off after ${end - pos - HEADER_BYTES}`);
       break;
@@ -106,6 +134,11 @@ export function frameRecords(window: Uint8Array, start: number, end: number, eof
     pos += total;
   }
   return pos;
+}
+
+/** The 64-bit length field as an exact decimal (a double would round 2^63 to 9223372036854776000). */
+function declared(hi: number, lo: number): string {
+  return ((BigInt(hi) << 32n) | BigInt(lo)).toString();
 }
 
 /** Bytes a window must hold to frame the record at `pos`, or 0 when its header is not complete. */

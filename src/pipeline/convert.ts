@@ -4,6 +4,7 @@ import { availableParallelism } from "node:os";
 import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ArrowsmithError } from "../errors.js";
+import { DEFAULT_MAX_RECORD_BYTES } from "../io/records.js";
 import { EXTENSIONS } from "../sinks/sink.js";
 import { TMP_MARK } from "../sinks/atomic.js";
 import { kernels } from "../wasm.js";
@@ -54,7 +55,7 @@ export interface ConvertSummary {
 
 /** The options that decide an output's contents (for the manifest and --resume). */
 export function optionsKey(o: FileOptions & { taskBytes?: number }): string {
-  return JSON.stringify({ format: o.format, kind: o.kind, scone: o.scone, verify: o.verify, onError: o.onError, sink: o.sink, layout: o.metadataLayout, task: o.taskBytes ?? DEFAULT_TASK_BYTES });
+  return JSON.stringify({ format: o.format, kind: o.kind, scone: o.scone, verify: o.verify, onError: o.onError, sink: o.sink, layout: o.metadataLayout, task: o.taskBytes ?? DEFAULT_TASK_BYTES, maxRecord: o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES });
 }
 
 export async function convert(inputArgs: string[], opts: ConvertOptions): Promise<ConvertSummary> {
@@ -162,14 +163,14 @@ function threadsFor(inputs: string[], opts: ConvertOptions): number {
 
 /** Only the plain data of the options goes to the workers (callbacks can't cross threads). */
 function fileOptions(o: ConvertOptions): FileOptions {
-  return { format: o.format, kind: o.kind, verify: o.verify, onError: o.onError, scone: o.scone, sink: o.sink, metadataLayout: o.metadataLayout, windowBytes: o.windowBytes };
+  return { format: o.format, kind: o.kind, verify: o.verify, onError: o.onError, scone: o.scone, sink: o.sink, metadataLayout: o.metadataLayout, windowBytes: o.windowBytes, maxRecordBytes: o.maxRecordBytes };
 }
 
 function publicOptions(o: ConvertOptions, threads: number): Record<string, unknown> {
   return {
     format: o.format, kind: o.kind, verify: o.verify, on_error: o.onError, precision: o.scone.precision,
     time_range: o.scone.timeRange, bins: o.scone.bins, compression: o.format === "parquet" ? o.sink.compression : undefined,
-    metadata_layout: o.metadataLayout, threads, task_bytes: o.taskBytes ?? DEFAULT_TASK_BYTES,
+    metadata_layout: o.metadataLayout, threads, task_bytes: o.taskBytes ?? DEFAULT_TASK_BYTES, max_record_bytes: o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
   };
 }
 
