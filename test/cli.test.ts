@@ -109,7 +109,9 @@ describe("package", () => {
 
   it("runtime dependencies stay what they should be", () => {
     const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
-    expect(Object.keys(pkg.dependencies).sort()).toEqual(["@toondepauw/node-zstd", "apache-arrow", "commander", "fflate", "piscina", "snappy"]);
+    // figures: Vega-Lite → Vega (SVG), resvg (PNG), pdfkit + svg-to-pdfkit (PDF)
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(["@resvg/resvg-js", "@toondepauw/node-zstd", "apache-arrow", "commander", "fflate", "pdfkit",
+      "piscina", "snappy", "svg-to-pdfkit", "vega", "vega-lite"]);
     for (const v of [...Object.values(pkg.dependencies), ...Object.values(pkg.devDependencies)]) expect(v).toMatch(/^\d/);
   });
 });

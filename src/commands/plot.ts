@@ -1,0 +1,48 @@
+// `arrowsmith plot <inputs|converted folder> -o <dir> (--id L | --sample N | --where C) [--format png|svg|pdf]`
+import { type Command, Option } from "commander";
+import { SCONE_DEFAULTS } from "../datasets/scone.js";
+import { parseCondition, parseIds, type Selection } from "../report/events.js";
+import { plot, type PlotResult } from "../report/plot.js";
+import { FIGURE_FORMATS, type FigureFormat } from "../report/render.js";
+import { type CommandSpec, positiveInt, range } from "./command.js";
+
+export function renderPlot(r: PlotResult & { output: string }): string {
+  const lines = [`wrote ${r.figures.length} figure(s) to ${r.output} in ${r.seconds.toFixed(2)} s on ${r.threads} thread(s)`];
+  if (r.missing.length) lines.push(`not found: ${r.missing.join(", ")}`);
+  for (const p of r.problems.slice(0, 10)) lines.push(`problem: ${p}`);
+  if (r.problems.length > 10) lines.push(`… and ${r.problems.length - 10} more problem(s)`);
+  return lines.join("\n");
+}
+
+export const plotCommand: CommandSpec<PlotResult & { output: string }> = {
+  name: "plot",
+  declare: (cmd: Command) => cmd
+    .description("draw events: SCONE's five-panel figure per SNID, or a cluster's image (png, svg or pdf)")
+    .argument("<inputs...>", "input files, folders of them, or a converted folder")
+    .requiredOption("-o, --output <dir>", "folder for the figures")
+    .option("--id <list>", "SNIDs (1009,1521) or cluster rows (clusters_planeX_batch0000.npz:12)")
+    .option("--sample <n>", "the first N (selected) events of each file", positiveInt("--sample", 1))
+    .option("--where <condition>", 'a metric condition, e.g. "coverage_fraction < 0.2"')
+    .addOption(new Option("--format <format>", "figure format").choices([...FIGURE_FORMATS]).default("png"))
+    .option("--threads <n>", "threads (default: all cores)", positiveInt("--threads", 1))
+    .addOption(new Option("--time-range <t0,t1>", "SCONE time axis in days from peak (TFRecord inputs; converted folders carry theirs)")
+      .argParser(range).default(SCONE_DEFAULTS.timeRange, SCONE_DEFAULTS.timeRange.join(",")))
+    .option("--overwrite", "replace figures already in the folder", false)
+    .option("--json", "print a JSON summary on stdout", false),
+  run: async ([inputs], o) => {
+    const selection: Selection = {
+      ...(o.id ? parseIds(o.id as string) : {}),
+      ...(o.sample !== undefined ? { sample: o.sample as number } : {}),
+      ...(o.where ? { where: parseCondition(o.where as string) } : {}),
+    };
+    const r = await plot(inputs as string[], {
+      output: o.output as string, selection, format: o.format as FigureFormat, threads: o.threads as number | undefined,
+      overwrite: o.overwrite as boolean, scone: { ...SCONE_DEFAULTS, timeRange: o.timeRange as [number, number] },
+    });
+    return { ...r, output: o.output as string };
+  },
+  // exit 3 when a selected SNID or row was not found or a figure was not written
+  outcome: (r) => (r.missing.length || r.problems.length ? "skipped" : "ok"),
+  text: renderPlot,
+  json: (r) => ({ ok: true, ...r }),
+};
