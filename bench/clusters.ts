@@ -6,12 +6,14 @@
 //   decode      the same reading, checks, metrics and Arrow record batches, nothing written: the
 //               work the numpy peer does (it writes nothing either)
 //   python      the peer
-// Prints MB/s of input, clusters/s and the ratios (> 1: arrowsmith is faster).
+// Each runs --runs times, alternated. Prints the median MB/s of input and clusters/s with the spread
+// of the runs, and the ratios of medians (> 1: arrowsmith is faster). Every run must handle every
+// generated cluster, or the benchmark stops.
 //
 //   node --import tsx bench/clusters.ts [--batches 24] [--per-batch 1000] [--runs 3] [--out DIR] [--json]
 //
-// --out puts the Arrow outputs somewhere else than the temporary folder (a tmpfs such as /dev/shm
-// takes the disk out of the figure).
+// The Arrow outputs go to --out (default /dev/shm when there is one, a tmpfs: the figure is then
+// the converter's, not the disk's).
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,15 +26,17 @@ import { generateClusters } from "../src/generate-clusters.js";
 import { convert } from "../src/pipeline/convert.js";
 import { FILE_DEFAULTS } from "../src/pipeline/convert-file.js";
 import { openNpz } from "../src/pipeline/npz-task.js";
+import { clusterStats } from "../src/stats-clusters.js";
 import { kernels } from "../src/wasm.js";
 import { warm } from "./peers.js";
+import { alternate, checkEvents, summarize } from "./runs.js";
 
 const { values: args } = parseArgs({
   options: {
     batches: { type: "string", default: "24" },
     "per-batch": { type: "string", default: "1000" },
     runs: { type: "string", default: "3" },
-    out: { type: "string" },
+    out: { type: "string", default: existsSync("/dev/shm") ? "/dev/shm" : tmpdir() },
     json: { type: "boolean", default: false },
   },
 });
@@ -42,7 +46,7 @@ type Peer = "convert" | "decode" | "python";
 
 const say = (s: string) => { if (!args.json) process.stderr.write(s + "\n"); };
 const dir = mkdtempSync(join(tmpdir(), "arrowsmith-bench-clusters-"));
-const outRoot = args.out ? mkdtempSync(join(args.out, "arrowsmith-bench-out-")) : join(dir, "out");
+const outRoot = mkdtempSync(join(args.out, "arrowsmith-bench-out-"));
 
 function peerScript(): string {
   for (const u of [new URL("./peer_clusters.py", import.meta.url), new URL("../../bench/peer_clusters.py", import.meta.url)]) {
@@ -109,37 +113,32 @@ try {
     const paths = readdirSync(folder).map((f) => join(folder, f));
     const bytes = paths.reduce((a, p) => a + statSync(p).size, 0);
     for (const p of paths) await warm(p);
-    const best = {} as Record<Peer, Run>;
-    const all: Record<Peer, number[]> = { convert: [], decode: [], python: [] };
-    for (let r = 0; r < runs; r++) {
-      for (const [peer, fn] of peers) {
-        const x = await fn(folder);
-        all[peer].push(x.seconds);
-        if (!best[peer] || x.seconds < best[peer].seconds) best[peer] = x;
-        say(`  ${name} run ${r + 1}: ${peer.padEnd(8)} ${x.seconds.toFixed(3)} s`);
-      }
-    }
+    const all = await alternate(peers.map(([p, fn]) => [p, () => fn(folder)] as [string, () => Promise<Run>]), runs,
+      (peer, r, x) => say(`  ${name} run ${r + 1}: ${peer.padEnd(8)} ${x.seconds.toFixed(3)} s`));
+    // the clusters generated (the last batch of a plane is shorter), as `stats` counts them
+    const total = clusterStats(paths).total_clusters;
+    checkEvents(new Map([...all].map(([p, rs]) => [p, rs.map((x) => x.clusters)])), total);
+    const med = (peer: string) => summarize(all.get(peer)!.map((x) => x.seconds));
     const row = (peer: Peer) => {
-      const b = best[peer];
-      const times = all[peer].sort((x, y) => x - y);
-      return { peer, clusters: b.clusters, best_seconds: b.seconds, median_seconds: times[times.length >> 1],
-        mb_per_s: bytes / b.seconds / 1e6, clusters_per_s: b.clusters / b.seconds };
+      const t = med(peer);
+      return { peer, clusters: total, runs: t.runs, median_seconds: t.median, min_seconds: t.min, max_seconds: t.max, spread: t.spread,
+        mb_per_s: bytes / t.median / 1e6, clusters_per_s: total / t.median };
     };
     report.push({ set: name, files: paths.length, bytes, results: peers.map(([p]) => row(p)),
-      speedup: { convert_vs_python: best.python.seconds / best.convert.seconds, decode_vs_python: best.python.seconds / best.decode.seconds } });
+      speedup: { convert_vs_python: med("python").median / med("convert").median, decode_vs_python: med("python").median / med("decode").median } });
   }
   if (args.json) {
-    process.stdout.write(JSON.stringify({ node: process.version, batches, per_batch: per, runs, out: args.out ?? tmpdir(), sets: report }, null, 1) + "\n");
+    process.stdout.write(JSON.stringify({ node: process.version, batches, per_batch: per, runs, out: args.out, sets: report }, null, 1) + "\n");
   } else {
     for (const s of report) {
-      process.stdout.write(`\ncluster batches (${s.set}), ${s.files} files, ${(s.bytes / 1e6).toFixed(1)} MB, one thread, best of ${args.runs}\n`);
-      for (const r of s.results as { peer: string; mb_per_s: number; clusters_per_s: number }[]) {
-        process.stdout.write(`  ${r.peer.padEnd(8)} ${r.clusters_per_s.toFixed(0).padStart(8)} clusters/s ${r.mb_per_s.toFixed(0).padStart(6)} MB/s\n`);
+      process.stdout.write(`\ncluster batches (${s.set}), ${s.files} files, ${(s.bytes / 1e6).toFixed(1)} MB, one thread, output in ${args.out}; median of ${args.runs} alternated runs each, spread = (max - min) / median\n`);
+      for (const r of s.results as { peer: string; mb_per_s: number; clusters_per_s: number; spread: number }[]) {
+        process.stdout.write(`  ${r.peer.padEnd(8)} ${r.clusters_per_s.toFixed(0).padStart(8)} clusters/s ${r.mb_per_s.toFixed(0).padStart(6)} MB/s  spread ${(100 * r.spread).toFixed(0).padStart(3)}%\n`);
       }
-      process.stdout.write(`  convert ${s.speedup.convert_vs_python.toFixed(2)}× and decode ${s.speedup.decode_vs_python.toFixed(2)}× the numpy peer\n`);
+      process.stdout.write(`  convert ${s.speedup.convert_vs_python.toFixed(2)}× and decode ${s.speedup.decode_vs_python.toFixed(2)}× the numpy peer (ratios of medians; the peer writes nothing, like decode)\n`);
     }
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
-  if (args.out) rmSync(outRoot, { recursive: true, force: true });
+  rmSync(outRoot, { recursive: true, force: true });
 }

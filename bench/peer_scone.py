@@ -5,15 +5,18 @@ Streams a TFRecord file record by record (uncompressed, or one GZIP/ZLIB stream,
 first bytes), checks both masked CRC32Cs with the `crc32c` package, parses each record as a
 tf.train.Example with Google's protobuf runtime, decodes `image_raw` (float64 LE, (32, 180, 2))
 with numpy, keeps planar float32 `flux` / `flux_err` copies and the seed quality metrics (the
-definitions of `figures()` in make_fixtures.py, on the float64 values). The metrics are computed
-vectorised over batches of events (--batch), as a careful numpy user would.
+definitions of `figures()` in make_scone_fixtures.py, on the float64 values), the peak time and
+wavelength (NaN-ignoring argmax) and the count of non-finite values, as the converter does. The
+metrics are computed vectorised over batches of events (--batch), as a careful numpy user would.
 
-Per-event results stay in memory (lists); only one JSON line is printed, to stdout:
+Per-event results stay in memory (lists); with --out they are written at the end to one
+uncompressed .npz and fsynced (the converter writes and fsyncs an Arrow file). One JSON line is
+printed, to stdout:
   {"peer": "python-protobuf-numpy", "events": N, "seconds": S, "bytes": file_size,
    "protobuf_backend": ..., "numpy": ..., "crc32c_hardware": bool}
 `seconds` covers only the processing (open to last event), not interpreter start or imports.
 
-usage: /usr/bin/python3 bench/peer_scone.py FILE [--limit N] [--batch 256]
+usage: /usr/bin/python3 bench/peer_scone.py FILE [--limit N] [--batch 256] [--out FILE.npz]
 Needs numpy, protobuf (google.protobuf) and crc32c; not tensorflow.
 """
 import argparse
@@ -33,6 +36,8 @@ from google.protobuf.internal import api_implementation
 
 W, T, C = 32, 180, 2
 IMAGE_BYTES = W * T * C * 8
+WAVE = np.linspace(3000.0, 10100.0, W)   # the converter's default axes
+TIME = np.linspace(-50.0, 130.0, T)
 
 
 def _build_example_class():
@@ -176,6 +181,7 @@ class Results:
         self.flux, self.flux_err = [], []
         self.coverage_fraction, self.temporal_coverage, self.spectral_coverage = [], [], []
         self.mean_snr, self.max_flux, self.total_flux = [], [], []
+        self.peak_time, self.peak_wavelength, self.nonfinite_values = [], [], []
 
     def __len__(self):
         return len(self.id)
@@ -203,6 +209,23 @@ def metrics_batch(images, out):
     out.mean_snr.extend(float(m) if c else None for m, c in zip(mean.tolist(), count.tolist()))
     out.max_flux.extend(flux.max(axis=(1, 2)).tolist())
     out.total_flux.extend(flux.sum(axis=(1, 2)).tolist())
+    # the peak ignores NaN pixels (np.nanargmax, without its error on an all-NaN image), on the axes
+    flat = flux.reshape(len(flux), -1)
+    peak = np.where(np.isnan(flat), -np.inf, flat).argmax(axis=1)
+    out.peak_wavelength.extend((WAVE[peak // T]).tolist())
+    out.peak_time.extend((TIME[peak % T]).tolist())
+    out.nonfinite_values.extend((~np.isfinite(images)).sum(axis=(1, 2, 3)).tolist())
+
+
+def write(path, res):
+    """The results as one uncompressed .npz (planar float32 tensors and every column), fsynced, as
+    the converter writes and fsyncs its Arrow file."""
+    cols = {k: np.asarray(v, dtype=np.float64 if k in ("z", "z_err", "mean_snr") else None)
+            for k, v in vars(res).items() if k not in ("flux", "flux_err")}
+    with open(path, "wb") as fh:
+        np.savez(fh, flux=np.stack(res.flux), flux_err=np.stack(res.flux_err), **cols)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def process(path, limit=None, batch=256):
@@ -243,6 +266,7 @@ def main(argv=None):
     p.add_argument("file")
     p.add_argument("--limit", type=int, default=None, help="stop after N events")
     p.add_argument("--batch", type=int, default=256, help="events per vectorised metric batch")
+    p.add_argument("--out", default=None, help="write the results to this .npz file (fsynced)")
     a = p.parse_args(argv)
     size = os.path.getsize(a.file)
     t0 = time.perf_counter()
@@ -251,6 +275,8 @@ def main(argv=None):
     except CorruptRecord as e:
         print(f"peer_scone: {e}", file=sys.stderr)
         return 1
+    if a.out:
+        write(a.out, res)
     seconds = time.perf_counter() - t0
     print(json.dumps({"peer": "python-protobuf-numpy", "events": len(res), "seconds": seconds, "bytes": size,
                       "protobuf_backend": api_implementation.Type(), "numpy": np.__version__,

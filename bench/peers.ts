@@ -7,8 +7,9 @@
  *
  * - `runCat`: `cat file > /dev/null`, the I/O floor (includes ~1 ms of process start).
  * - `runPythonPeer`: bench/peer_scone.py (stream, both CRCs, Google protobuf, numpy decode, planar
- *   float32 copies, seed metrics); `seconds` is the script's own processing time, without the
- *   interpreter start and imports.
+ *   float32 copies, seed metrics, peak, non-finite count; with `out`, the results written to one
+ *   .npz and fsynced); `seconds` is the script's own processing time, without the interpreter start
+ *   and imports.
  * - `runRoboflowTfrecords`: the npm package `@roboflow/tfrecords` (framing, both CRCs,
  *   google-protobuf decode of every Example) plus reading id/label/z/z_err/image_raw of every
  *   record; no float decode, no metrics. Its reader only takes one Buffer holding the whole file
@@ -16,7 +17,8 @@
  *   (buffer.constants.MAX_LENGTH, 4 GiB on Node 20; a real ~4.3 GB SCONE shard does not fit), and it
  *   stops silently at a bad CRC (we turn its console message into an error here).
  *
- * Run directly: node --import tsx bench/peers.ts FILE [--peers cat,python,roboflow] [--no-warm]
+ * Run directly: node --import tsx bench/peers.ts FILE [--peers cat,python,roboflow] [--runs 3] [--no-warm] [--json]
+ * (each peer --runs times, alternated; prints the median and the spread of the runs)
  */
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
@@ -24,6 +26,7 @@ import { open } from "node:fs/promises";
 import { constants as bufferConstants } from "node:buffer";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { alternate, checkEvents, describeSeconds, type Summary, summarize } from "./runs.js";
 
 export interface PeerResult {
   name: string;
@@ -99,12 +102,15 @@ export interface PythonPeerOptions {
   limit?: number;
   /** interpreter; default /usr/bin/python3 (numpy, protobuf, crc32c) */
   python?: string;
+  /** write the results to this .npz (fsynced), as the converter writes its output */
+  out?: string;
 }
 
 /** bench/peer_scone.py on the file; `seconds` is the script's processing time (after imports). */
 export async function runPythonPeer(file: string, opts: PythonPeerOptions = {}): Promise<PeerResult> {
   const args = [pythonScript(), file];
   if (opts.limit !== undefined) args.push("--limit", String(opts.limit));
+  if (opts.out !== undefined) args.push("--out", opts.out);
   const r = await run(opts.python ?? PYTHON, args, false);
   if (r.code !== 0) throw failed("python peer", r);
   const line = r.stdout.trim().split("\n").pop() ?? "";
@@ -287,34 +293,38 @@ const PEERS: Record<string, (file: string) => Promise<PeerResult>> = {
   roboflow: runRoboflowTfrecords,
 };
 
-export function describe(r: PeerResult): string {
-  const evs = r.events && r.seconds > 0 ? `${(r.events / r.seconds).toFixed(0)} events/s` : "-";
-  const mbs = r.seconds > 0 ? `${(r.bytes / r.seconds / 1e6).toFixed(1)} MB/s` : "-";
-  return `${r.name}: ${r.events} events, ${r.seconds.toFixed(3)} s, ${evs}, ${mbs}`;
+export function describe(r: PeerResult, t: Summary): string {
+  const evs = r.events && t.median > 0 ? `${(r.events / t.median).toFixed(0)} events/s` : "-";
+  const mbs = t.median > 0 ? `${(r.bytes / t.median / 1e6).toFixed(1)} MB/s` : "-";
+  return `${r.name}: ${r.events} events, ${describeSeconds(t)}, ${evs}, ${mbs} (medians)`;
 }
 
 async function main(argv: string[]): Promise<void> {
-  const usage = "usage: node --import tsx bench/peers.ts FILE [--peers cat,python,roboflow] [--no-warm] [--json]";
+  const usage = "usage: node --import tsx bench/peers.ts FILE [--peers cat,python,roboflow] [--runs 3] [--no-warm] [--json]";
   let file: string | undefined;
   let names = Object.keys(PEERS);
   let doWarm = true;
   let json = false;
+  let runs = 3;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--peers") names = (argv[++i] ?? "").split(",");
     else if (a.startsWith("--peers=")) names = a.slice(8).split(",");
+    else if (a === "--runs") runs = Number(argv[++i]);
     else if (a === "--no-warm") doWarm = false;
     else if (a === "--json") json = true;
     else if (!a.startsWith("--") && file === undefined) file = a;
     else throw new Error(usage);
   }
   if (!file) throw new Error(usage);
+  for (const n of names) if (!PEERS[n]) throw new Error(`unknown peer ${n} (known: ${Object.keys(PEERS).join(", ")})`);
   if (doWarm) await warm(file);
-  for (const n of names) {
-    const peer = PEERS[n];
-    if (!peer) throw new Error(`unknown peer ${n} (known: ${Object.keys(PEERS).join(", ")})`);
-    const r = await peer(file);
-    console.log(json ? JSON.stringify(r) : describe(r));
+  const all = await alternate(names.map((n) => [n, () => PEERS[n](file!)] as [string, () => Promise<PeerResult>]), runs);
+  const counted = [...all].filter(([n]) => n !== "cat");
+  if (counted.length) checkEvents(new Map(counted.map(([n, rs]) => [n, rs.map((r) => r.events)])), counted[0][1][0].events);
+  for (const rs of all.values()) {
+    const t = summarize(rs.map((r) => r.seconds));
+    console.log(json ? JSON.stringify({ ...rs[0], seconds: t.median, runs: t.runs, min_seconds: t.min, max_seconds: t.max, spread: t.spread }) : describe(rs[0], t));
   }
 }
 

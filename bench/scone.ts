@@ -1,6 +1,8 @@
 // Single-thread SCONE conversion (CRC checked, float32 tensors, metrics, Arrow file written) beside
 // its peers on the same file in the same run: the Python/protobuf/numpy script, @roboflow/tfrecords,
-// and `cat` as the floor. Prints events/s, MB/s and each ratio.
+// and `cat` as the floor. Every contender runs --runs times, alternated; prints the median events/s
+// and MB/s, the spread of the runs, and each ratio of medians. The peers must report the same
+// number of events as we do, or the benchmark stops.
 //
 //   npm run bench -- [--events 2000] [--file heatmaps.tfrecord] [--runs 3] [--precision f32|f64]
 //                    [--out DIR] [--json]
@@ -16,6 +18,7 @@ import { generateScone } from "../src/generate.js";
 import { convert } from "../src/pipeline/convert.js";
 import { FILE_DEFAULTS } from "../src/pipeline/convert-file.js";
 import { type PeerResult, runCat, runPythonPeer, runRoboflowTfrecords, warm } from "./peers.js";
+import { alternate, checkEvents, summarize } from "./runs.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -69,45 +72,41 @@ try {
   await warm(file);
   const peers: [string, (f: string) => Promise<PeerResult>][] = [["arrowsmith", ours]];
   const wanted = new Set(args.peers.split(","));
-  if (wanted.has("python")) peers.push(["python", (f) => runPythonPeer(f)]);
+  // the Python peer writes its results too (one .npz, fsynced), to the same folder as ours
+  if (wanted.has("python")) peers.push(["python", async (f) => {
+    const out = join(outRoot, "python.npz");
+    try { return await runPythonPeer(f, { out }); } finally { rmSync(out, { force: true }); }
+  }]);
   if (wanted.has("roboflow")) peers.push(["roboflow", runRoboflowTfrecords]);
   if (wanted.has("cat")) peers.push(["cat", runCat]);
   peers.push(["write", writeFloor]);
-  const best = new Map<string, PeerResult>();
-  const all = new Map<string, number[]>();
-  for (let run = 0; run < Number(args.runs); run++) {
-    for (const [key, fn] of peers) {
-      // the JS peer is slow: one run is enough to place it
-      if (key === "roboflow" && run > 0) continue;
-      try {
-        const r = await fn(file);
-        (all.get(key) ?? all.set(key, []).get(key)!).push(r.seconds);
-        if (!best.has(key) || r.seconds < best.get(key)!.seconds) best.set(key, r);
-        say(`  run ${run + 1}: ${key.padEnd(10)} ${r.seconds.toFixed(3)} s`);
-      } catch (e) {
-        say(`  ${key}: failed: ${(e as Error).message}`);
-      }
-    }
-  }
-  const base = best.get("arrowsmith")!;
-  const rows = [...best.entries()].map(([key, r]) => {
-    const times = all.get(key)!.sort((a, b) => a - b);
+  // every contender the same number of runs, alternated; figures are medians with their spread
+  const runs = Number(args.runs);
+  const all = await alternate(peers.map(([key, fn]) => [key, () => fn(file!)] as [string, () => Promise<PeerResult>]), runs,
+    (key, run, r) => say(`  run ${run + 1}: ${key.padEnd(10)} ${r.seconds.toFixed(3)} s`), 1);
+  const events = all.get("arrowsmith")![0].events;
+  checkEvents(new Map([...all].filter(([k]) => k !== "cat" && k !== "write").map(([k, rs]) => [k, rs.map((r) => r.events)])), events);
+  const med = (key: string) => summarize(all.get(key)!.map((r) => r.seconds));
+  const base = med("arrowsmith").median;
+  const rows = [...all.entries()].map(([key, rs]) => {
+    const t = med(key);
+    const r = rs[0];
     return {
-      peer: key, name: r.name, events: r.events, bytes: r.bytes, best_seconds: r.seconds, median_seconds: times[times.length >> 1],
-      events_per_s: r.events / r.seconds, mb_per_s: r.bytes / r.seconds / 1e6,
-      // ours vs the peer, from best runs: > 1 means arrowsmith is faster
-      arrowsmith_speedup: key === "cat" || key === "write" ? (r.bytes / r.seconds) / (base.bytes / base.seconds) : r.seconds / base.seconds,
+      peer: key, name: r.name, events: r.events, bytes: r.bytes, runs: t.runs, median_seconds: t.median, min_seconds: t.min, max_seconds: t.max, spread: t.spread,
+      events_per_s: r.events / t.median, mb_per_s: r.bytes / t.median / 1e6,
+      // from medians: for the floors, their MB/s over ours; for the peers, their time over ours (> 1: arrowsmith is faster)
+      arrowsmith_speedup: key === "cat" || key === "write" ? base / t.median : t.median / base,
     };
   });
   if (args.json) {
-    process.stdout.write(JSON.stringify({ file, bytes: size, events: base.events, output_dir: args.out, node: process.version, results: rows }, null, 1) + "\n");
+    process.stdout.write(JSON.stringify({ file, bytes: size, events, runs, output_dir: args.out, node: process.version, results: rows }, null, 1) + "\n");
   } else {
-    process.stdout.write(`\nSCONE → Arrow, single thread, ${base.events} events, ${(size / 1e6).toFixed(1)} MB (best of ${args.runs})\n`);
+    process.stdout.write(`\nSCONE → Arrow, single thread, ${events} events, ${(size / 1e6).toFixed(1)} MB; median of ${runs} alternated runs each after one untimed round, spread = (max - min) / median\n`);
     for (const r of rows) {
       const ratio = r.peer === "arrowsmith" ? `(output in ${args.out})`
         : r.peer === "cat" || r.peer === "write" ? `${r.arrowsmith_speedup.toFixed(2)}× our MB/s of input (${r.name})`
-        : `arrowsmith ${r.arrowsmith_speedup.toFixed(2)}× faster`;
-      process.stdout.write(`  ${r.peer.padEnd(11)} ${r.events_per_s.toFixed(0).padStart(8)} events/s ${r.mb_per_s.toFixed(0).padStart(6)} MB/s  ${ratio}\n`);
+        : `arrowsmith ${r.arrowsmith_speedup.toFixed(2)}× faster (${r.name})`;
+      process.stdout.write(`  ${r.peer.padEnd(11)} ${r.events_per_s.toFixed(0).padStart(8)} events/s ${r.mb_per_s.toFixed(0).padStart(6)} MB/s  spread ${(100 * r.spread).toFixed(0).padStart(3)}%  ${ratio}\n`);
     }
   }
 } finally {
