@@ -8,12 +8,13 @@ import { type RecordBatch, RecordBatchReader, type Schema } from "apache-arrow";
 import { emitClusterBatches, readClusterBatch, clusterSchema, isClusterArchive } from "../datasets/clusters.js";
 import { dictionaryVector } from "../arrow.js";
 import { SCONE_DEFAULTS, type SconeOptions, SconeBatcher, isSconeRecord } from "../datasets/scone.js";
-import { ArrowsmithError, isArrowsmithError } from "../errors.js";
+import { ArrowsmithError } from "../errors.js";
 import { featureKinds } from "../datasets/generic-tfrecord.js";
 import { isNpz } from "../pipeline/plan.js";
 import { expandInputs } from "../pipeline/inputs.js";
 import { openNpz } from "../pipeline/npz-task.js";
-import { maskedCrcOf, openStream, tfrecordWindows } from "../sources.js";
+import { readRecords, STOP } from "../io/records.js";
+import { ErrorPolicy } from "../pipeline/policy.js";
 import type { Kernels } from "../wasm.js";
 import type { SconeEvent } from "./figures/scone.js";
 import type { ClusterEvent } from "./figures/clusters.js";
@@ -206,7 +207,6 @@ function sconeFromBatch(b: RecordBatch, r: number, scone: SconeOptions, source: 
 const SCONE_FIXED = new Set(["id", "label", "z", "z_err", "flux", "flux_err", "source", "record"]);
 
 async function readScone(k: Kernels, path: string, sel: Selection, o: ReadOptions): Promise<ReadResult> {
-  const crcOf = (b: Uint8Array) => maskedCrcOf(k, b);
   const source = basename(path);
   const events: PlotEvent[] = [];
   const problems: string[] = [];
@@ -223,32 +223,17 @@ async function readScone(k: Kernels, path: string, sel: Selection, o: ReadOption
   const batcher = new SconeBatcher(k, { ...o.scone, precision: "f32", batchRows: sel.sample !== undefined ? Math.min(64, sel.sample) : 64 }, source, emit);
   metricNames = batcher.schema.fields.map((f) => f.name).filter((n) => !SCONE_FIXED.has(n));
   checkMetric(batcher.schema, sel.where, path);
-  const input = openStream(path, undefined, crcOf);
   let checked = false;
-  try {
-    for await (const w of tfrecordWindows(k, input, { verify: true })) {
-      for (const f of w.frames) {
-        if (f.error) { problems.push(f.error.message); continue; }
-        if (!checked) {
-          checked = true;
-          if (!isSconeRecord(featureKinds(w.bytes, f))) throw new ArrowsmithError("usage", "not a SCONE heatmap file: plot draws SCONE events and cluster batches", { file: path });
-        }
-        try {
-          batcher.add(w.bytes, w.ptr, f, path);
-        } catch (e) {
-          if (!isArrowsmithError(e)) throw e;
-          problems.push(`${path}: record ${f.index}: ${e.message}`);
-        }
-        if (picker.done()) break;
-      }
-      if (picker.done()) break;
+  const policy = new ErrorPolicy("skip");
+  await readRecords(k, path, { verify: true, policy }, (bytes, ptr, f) => {
+    if (!checked) {
+      checked = true;
+      if (!isSconeRecord(featureKinds(bytes, f))) throw new ArrowsmithError("usage", "not a SCONE heatmap file: plot draws SCONE events and cluster batches", { file: path });
     }
-  } catch (e) {
-    if (!isArrowsmithError(e) || e.code === "usage") throw e;
-    problems.push(e.message);
-  } finally {
-    input.stream.close();
-  }
+    batcher.add(bytes, ptr, f, path);
+    return picker.done() ? STOP : undefined;
+  });
+  for (const p of policy.problems) problems.push(`${p.file}: ${p.record !== undefined ? `record ${p.record}: ` : ""}${p.message}`);
   batcher.flush();
   return { events, problems, found: picker.found };
 }
