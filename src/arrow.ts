@@ -21,6 +21,21 @@ export function tensorField(name: string, shape: number[], dimNames: string[] | 
   ]));
 }
 
+/**
+ * The schema without the `ARROW:extension:*` field metadata (`--tensor-type plain`): tensors stay
+ * the same FixedSizeList, which readers that refuse unknown extension types (polars) read as
+ * fixed-size arrays. The tensor's shape and dimension names stay, as `arrowsmith:tensor`.
+ */
+export function withoutExtensions(schema: Schema): Schema {
+  const plain = (m: Map<string, string>) => {
+    const out = new Map([...m].filter(([k]) => !k.startsWith("ARROW:extension:")));
+    const shape = m.get("ARROW:extension:metadata");
+    if (m.get("ARROW:extension:name") === TENSOR_EXTENSION && shape !== undefined) out.set("arrowsmith:tensor", shape);
+    return out;
+  };
+  return new Schema(schema.fields.map((f) => new Field(f.name, f.type, f.nullable, plain(f.metadata))), schema.metadata);
+}
+
 /** Tensor column data over `values` (n rows of `size` elements each). */
 export function tensorData(type: FixedSizeList, values: Float32Array | Float64Array, n: number): Data {
   const child = makeData({ type: type.children[0].type as Float32, length: n * type.listSize, nullCount: 0, data: values as Float32Array });

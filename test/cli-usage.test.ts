@@ -96,6 +96,8 @@ describe("options without effect and columns left out are said", () => {
     expect(JSON.parse(c.stdout).warnings).toEqual([expect.stringContaining(": image left out")]);
     const f64 = run(["convert", SCONE, "-o", tmp(), "--format", "csv", "--precision", "f64"]);
     expect(f64.stderr).toContain("--precision sets the tensor columns, which CSV leaves out");
+    const plain = run(["convert", SCONE, "-o", tmp(), "--format", "csv", "--tensor-type", "plain"]);
+    expect(plain.stderr).toContain("--tensor-type sets the tensor columns, which CSV leaves out");
     expect(JSON.parse(run(["convert", SCONE, "-o", tmp(), "--json"]).stdout).warnings).toEqual([]);
   });
 });

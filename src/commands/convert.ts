@@ -5,7 +5,7 @@ import { FILE_DEFAULTS, type FileOptions, type Kind } from "../pipeline/convert-
 import type { OnError } from "../pipeline/policy.js";
 import { stopAllWorkers } from "../pipeline/pool.js";
 import { ProgressLine } from "../pipeline/progress.js";
-import type { OutputFormat } from "../sinks/sink.js";
+import type { OutputFormat, TensorType } from "../sinks/sink.js";
 import { parseShard } from "../scale/shards.js";
 import { formatBytes, MiB } from "../units.js";
 import { binsOption, type CommandSpec, fmtRate, type Outcome, positiveInt, sconeOptions, threadsOption, timeRangeOption, warn } from "./command.js";
@@ -17,6 +17,7 @@ export interface ConvertCommandOptions {
   precision: "f32" | "f64";
   threads?: number;
   compression: "zstd" | "snappy" | "none";
+  tensorType: TensorType;
   onError: OnError;
   resume: boolean;
   verify: boolean;
@@ -41,6 +42,7 @@ export function optionWarnings(o: Pick<ConvertCommandOptions, "format">, given: 
   const w: string[] = [];
   if (given.has("compression") && o.format !== "parquet") w.push(`--compression applies to Parquet output only: --format ${o.format} ignores it`);
   if (given.has("precision") && o.format === "csv") w.push("--precision sets the tensor columns, which CSV leaves out: ignored");
+  if (given.has("tensorType") && o.format === "csv") w.push("--tensor-type sets the tensor columns, which CSV leaves out: ignored");
   return w;
 }
 
@@ -74,7 +76,7 @@ export async function runConvert(inputs: string[], o: ConvertCommandOptions, giv
     ...FILE_DEFAULTS,
     output: o.output, format: o.format, kind: o.kind, verify: o.verify,
     onError: o.onError, scone: sconeOptions(o), threads: o.threads, resume: o.resume,
-    sink: { compression: o.compression }, metadataLayout: o.metadataLayout, progress: progress.counters,
+    sink: { compression: o.compression, tensorType: o.tensorType }, metadataLayout: o.metadataLayout, progress: progress.counters,
     shard: o.shard === undefined ? undefined : parseShard(o.shard),
     taskBytes: o.taskBytes,
     argv: ["arrowsmith", ...process.argv.slice(2)],
@@ -125,6 +127,8 @@ export const convertCommand: CommandSpec<ConvertCommandResult> = {
     .addOption(new Option("--precision <p>", "tensor precision (f64 keeps the source bits)").choices(["f32", "f64"]).default("f32"))
     .addOption(threadsOption())
     .addOption(new Option("--compression <c>", "Parquet compression (Parquet output only)").choices(["zstd", "snappy", "none"]).default("zstd"))
+    .addOption(new Option("--tensor-type <t>", "tensor columns: Arrow's fixed_shape_tensor extension (pyarrow, DuckDB), or plain: the same FixedSizeList without the extension keys (polars)")
+      .choices(["extension", "plain"]).default("extension"))
     .addOption(new Option("--on-error <mode>", "on a corrupt record: fail, or skip it and report it").choices(["fail", "skip"]).default("fail"))
     .option("--resume", "skip inputs already converted with the same options", false)
     .option("--no-verify", "do not check CRCs")

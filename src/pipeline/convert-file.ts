@@ -35,7 +35,7 @@ export const FILE_DEFAULTS: FileOptions = {
   verify: true,
   onError: "fail",
   scone: SCONE_DEFAULTS,
-  sink: { compression: "zstd" },
+  sink: { compression: "zstd", tensorType: "extension" },
   metadataLayout: "auto",
 };
 

@@ -170,6 +170,7 @@ function publicOptions(o: ConvertOptions, threads: number): Record<string, unkno
   return {
     format: o.format, kind: o.kind, verify: o.verify, on_error: o.onError, precision: o.scone.precision,
     time_range: o.scone.timeRange, bins: o.scone.bins, compression: o.format === "parquet" ? o.sink.compression : undefined,
+    tensor_type: o.sink.tensorType ?? "extension",
     metadata_layout: o.metadataLayout, threads, task_bytes: o.taskBytes ?? DEFAULT_TASK_BYTES, max_record_bytes: o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
   };
 }

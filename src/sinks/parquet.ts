@@ -9,7 +9,8 @@
 // base64, as pyarrow and arrow-rs write it), which is how readers get back the tensor columns'
 // FixedSizeList type, their `arrow.fixed_shape_tensor` metadata and the dictionary column; the
 // schema's own metadata (`arrowsmith:*`) is copied to the footer's key-value metadata as well.
-import { type Data, Field, type RecordBatch, Schema, Table, tableToIPC } from "apache-arrow";
+import { type Data, type RecordBatch, type Schema, Table, tableToIPC } from "apache-arrow";
+import { withoutExtensions } from "../arrow.js";
 import { ArrowsmithError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { AtomicFile } from "./atomic.js";
@@ -62,10 +63,7 @@ function checkOptions(o: ParquetOptions): Required<ParquetOptions> {
 
 /** The Arrow IPC schema message (continuation, length, flatbuffer), base64: `ARROW:schema`. */
 export function arrowSchemaBase64(schema: Schema, extensionMetadata = true): string {
-  if (!extensionMetadata) {
-    const plain = (m: Map<string, string>) => new Map([...m].filter(([k]) => !k.startsWith("ARROW:extension:")));
-    schema = new Schema(schema.fields.map((f) => new Field(f.name, f.type, f.nullable, plain(f.metadata))), schema.metadata);
-  }
+  if (!extensionMetadata) schema = withoutExtensions(schema);
   const ipc = tableToIPC(new Table(schema), "stream");
   const dv = new DataView(ipc.buffer, ipc.byteOffset, ipc.byteLength);
   const len = dv.getUint32(0, true) === 0xffffffff ? 8 + dv.getInt32(4, true) : 4 + dv.getInt32(0, true);

@@ -1,4 +1,5 @@
 import type { RecordBatch, Schema } from "apache-arrow";
+import { withoutExtensions } from "../arrow.js";
 import { ArrowsmithError } from "../errors.js";
 import { CsvSink, type CsvColumn, listColumns, scalarColumns } from "./csv.js";
 export type { CsvColumn };
@@ -30,20 +31,27 @@ export interface Sink {
   abort(): void;
 }
 
+/** How tensor columns are typed: Arrow's fixed_shape_tensor extension, or the bare FixedSizeList. */
+export type TensorType = "extension" | "plain";
+
 export interface SinkOptions {
   /** Parquet compression. */
   compression: "zstd" | "snappy" | "none";
+  /** Default "extension"; "plain" leaves out the `ARROW:extension:*` keys (Arrow and Parquet). */
+  tensorType?: TensorType;
   /** Parquet row group target size in bytes. */
   rowGroupBytes?: number;
 }
 
 /** Opens the sink for `format`; `csv` gives the CSV columns (default: every scalar column by name). */
 export function openSink(format: OutputFormat, path: string, schema: Schema, opts: SinkOptions, csv?: CsvColumn[]): Sink {
+  const plain = opts.tensorType === "plain";
   switch (format) {
-    case "arrow": return new IpcSink(path, schema, false);
-    case "arrow-stream": return new IpcSink(path, schema, true);
+    // the writer takes the schema message from here; the batches' own fields compare equal
+    case "arrow": return new IpcSink(path, plain ? withoutExtensions(schema) : schema, false);
+    case "arrow-stream": return new IpcSink(path, plain ? withoutExtensions(schema) : schema, true);
     case "csv": return new CsvSink(path, csv ?? scalarColumns(schema), listColumns(schema));
-    case "parquet": return new ParquetSink(path, schema, { compression: opts.compression, rowGroupBytes: opts.rowGroupBytes });
+    case "parquet": return new ParquetSink(path, schema, { compression: opts.compression, rowGroupBytes: opts.rowGroupBytes, extensionMetadata: !plain });
     default: throw new ArrowsmithError("usage", `unknown output format ${format as string}`, { hint: "use arrow, arrow-stream, parquet or csv" });
   }
 }
