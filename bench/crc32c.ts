@@ -1,7 +1,7 @@
 // CRC32C throughput: the wasm kernel (assembly/crc32c.ts through src/wasm.ts) against the plain-JS
 // slicing-by-8 peer (bench/ref/crc32c-js.ts), on a 4 KiB buffer, one SCONE record's 92,160 bytes,
-// and 64 MiB. Each size is timed in several interleaved rounds; the best round is reported (the
-// machine is shared and noisy) with the median beside it, in MB/s (10^6 bytes per second).
+// and 64 MiB. Each size is timed in several interleaved rounds; the median round is reported with
+// the spread of the rounds, in MB/s (10^6 bytes per second).
 //
 //   node --import tsx bench/crc32c.ts [--sizes 4096,92160,67108864] [--rounds 9] [--offset 12]
 //                                     [--wasm other.wasm] [--json]
@@ -13,6 +13,7 @@
 //   node --import tsx bench/crc32c.ts --wasm /tmp/old-crc.wasm
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { type Summary, summarize } from "./runs.js";
 import { Kernels } from "../src/wasm.js";
 import { crc32cJs } from "./ref/crc32c-js.js";
 
@@ -84,12 +85,7 @@ const impls: Impl[] = [
   { name: "plain JS slicing-by-8", crc: (size) => crc32cJs(source.subarray(0, size)) },
 ];
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
-
-interface Row { size: number; impl: string; bestMBs: number; medianMBs: number }
+interface Row { size: number; impl: string; rates: Summary }
 const rows: Row[] = [];
 
 for (const size of sizes) {
@@ -110,20 +106,20 @@ for (const size of sizes) {
       rates[j].push((size * reps) / seconds / 1e6);
     });
   }
-  impls.forEach((impl, j) => rows.push({ size, impl: impl.name, bestMBs: Math.max(...rates[j]), medianMBs: median(rates[j]) }));
+  impls.forEach((impl, j) => rows.push({ size, impl: impl.name, rates: summarize(rates[j]) }));
 }
 
 if (args.json) {
-  console.log(JSON.stringify({ rounds, offset, rows }));
+  console.log(JSON.stringify({ rounds, offset, rows: rows.map((r) => ({ size: r.size, impl: r.impl, median_mb_s: r.rates.median, min_mb_s: r.rates.min, max_mb_s: r.rates.max, spread: r.rates.spread })) }));
 } else {
   const label = (n: number) => (n >= 1 << 20 && n % (1 << 20) === 0 ? `${n / (1 << 20)} MiB` : `${n} B`);
-  console.log(`CRC32C throughput, MB/s (best of ${rounds} rounds; median in brackets), data at offset ${offset} mod 64`);
+  console.log(`CRC32C throughput, MB/s: median of ${rounds} interleaved rounds (spread = (max - min) / median), data at offset ${offset} mod 64`);
   for (const size of sizes) {
     const [w, js] = rows.filter((r) => r.size === size);
     console.log(
-      `${label(size).padStart(8)}  ${w.impl}: ${w.bestMBs.toFixed(0).padStart(6)} (${w.medianMBs.toFixed(0)})` +
-        `  ${js.impl}: ${js.bestMBs.toFixed(0).padStart(5)} (${js.medianMBs.toFixed(0)})` +
-        `  ratio ${(w.bestMBs / js.bestMBs).toFixed(2)}x`,
+      `${label(size).padStart(8)}  ${w.impl}: ${w.rates.median.toFixed(0).padStart(6)} (±${(100 * w.rates.spread).toFixed(0)}%)` +
+        `  ${js.impl}: ${js.rates.median.toFixed(0).padStart(5)} (±${(100 * js.rates.spread).toFixed(0)}%)` +
+        `  ratio ${(w.rates.median / js.rates.median).toFixed(2)}x`,
     );
   }
 }

@@ -1,12 +1,13 @@
 // sconeEvent throughput: split interleaved float64 (32, 180, 2) images into planar flux/flux_err
 // (float32 or float64) and compute the quality metrics, as the SCONE converter calls it: many
 // distinct 92,160-byte images in a row, each written to its own row of a batch-sized output.
-// Prints GB/s of input image bytes (10^9 bytes per second), best of several rounds (median too).
+// Prints GB/s of input image bytes (10^9 bytes per second): the median of several rounds and their spread.
 //
 //   node --import tsx bench/kernels.ts [--images 64] [--rounds 9] [--nw 32] [--nt 180] [--json]
 //
 // The default 64 images (5.9 MB in, 2.9 or 5.9 MB out) exceed L2, as a real batch does.
 import { parseArgs } from "node:util";
+import { type Summary, summarize } from "./runs.js";
 import { heatmap, NT, NW, Rng } from "../src/generate.js";
 import { Kernels } from "../src/wasm.js";
 
@@ -60,13 +61,8 @@ function pass(f64out: number): void {
   }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
-
 const passes = Math.max(1, Math.round(ROUND_BYTES / (images * imageBytes)));
-const result: Record<string, { bestGBs: number; medianGBs: number }> = {};
+const result: Record<string, Summary> = {};
 for (const f64out of [0, 1]) pass(f64out); // warm up
 const rates: number[][] = [[], []];
 for (let round = 0; round < rounds; round++) {
@@ -78,15 +74,15 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 for (const f64out of [0, 1]) {
-  result[f64out ? "f64" : "f32"] = { bestGBs: Math.max(...rates[f64out]), medianGBs: median(rates[f64out]) };
+  result[f64out ? "f64" : "f32"] = summarize(rates[f64out]);
 }
 
 if (args.json) {
   console.log(JSON.stringify({ nw, nt, images, imageBytes, rounds, result }));
 } else {
-  console.log(`sconeEvent on ${images} images of (${nw}, ${nt}, 2) float64 (${imageBytes} bytes each), GB/s of input, best of ${rounds} (median)`);
+  console.log(`sconeEvent on ${images} images of (${nw}, ${nt}, 2) float64 (${imageBytes} bytes each), GB/s of input, median of ${rounds} rounds (spread = (max - min) / median)`);
   for (const [name, r] of Object.entries(result)) {
-    const perImage = imageBytes / (r.bestGBs * 1e9) * 1e6;
-    console.log(`  ${name} out: ${r.bestGBs.toFixed(2)} GB/s (${r.medianGBs.toFixed(2)})  ${perImage.toFixed(2)} µs/image  ${(r.bestGBs * 1e9 / imageBytes / 1e3).toFixed(0)}k images/s`);
+    const perImage = imageBytes / (r.median * 1e9) * 1e6;
+    console.log(`  ${name} out: ${r.median.toFixed(2)} GB/s (±${(100 * r.spread).toFixed(0)}%)  ${perImage.toFixed(2)} µs/image  ${(r.median * 1e9 / imageBytes / 1e3).toFixed(0)}k images/s`);
   }
 }
