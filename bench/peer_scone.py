@@ -37,7 +37,7 @@ from google.protobuf.internal import api_implementation
 W, T, C = 32, 180, 2
 IMAGE_BYTES = W * T * C * 8
 WAVE = np.linspace(3000.0, 10100.0, W)   # the converter's default axes
-TIME = np.linspace(-50.0, 130.0, T)
+TIME = np.linspace(-30.0, 150.0, T)
 
 
 def _build_example_class():
