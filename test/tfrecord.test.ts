@@ -13,7 +13,7 @@ import { detectCompression, stripCompressionSuffix } from "../src/formats/compre
 import { detectTFRecordCompression, maskedCrcOf } from "../src/sources.ts";
 import { kernels } from "../src/wasm.ts";
 import { verifyTFRecord } from "../src/inspect.ts";
-import { EXTERNAL, FIXTURES, readArrow, tmp } from "./helpers.ts";
+import { FIXTURES, readArrow, tmp } from "./helpers.ts";
 
 const k = kernels();
 const crc = JSON.parse(readFileSync(join(FIXTURES, "tfrecord/crc.json"), "utf8"));
@@ -208,7 +208,7 @@ describe("files that are not what their name says", () => {
   it("an NPZ named .tfrecord is named as such", async () => {
     const dir = tmp();
     const p = join(dir, "oops.tfrecord");
-    copyFileSync(join(EXTERNAL, "numpy_py3-arr-savez.npz"), p);
+    copyFileSync(join(FIXTURES, "npz/versions.npz"), p);
     await expect(convert([p], { ...FILE_DEFAULTS, output: join(dir, "o") })).rejects.toMatchObject({
       code: "length_crc", offset: 0, record: 0, message: expect.stringContaining("not a TFRecord file"),
     });
