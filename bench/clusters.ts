@@ -21,7 +21,7 @@ import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { dictionaryVector } from "../src/arrow.js";
-import { clusterSchema, emitClusterBatches, readClusterBatch } from "../src/datasets/clusters.js";
+import { clusterPlanSchema, emitClusters, planClusterBatch } from "../src/datasets/clusters.js";
 import { generateClusters } from "../src/generate-clusters.js";
 import { convert } from "../src/pipeline/convert.js";
 import { FILE_DEFAULTS } from "../src/pipeline/convert-file.js";
@@ -75,9 +75,9 @@ async function decodeRun(folder: string): Promise<Run> {
     const mark = k.mark();
     const input = openNpz(f);
     try {
-      const b = readClusterBatch(k, input.zip!, { metadataLayout: "auto", precision: "f32" });
-      const schema = clusterSchema({ layout: b.layout.layout, height: b.height, width: b.width, precision: "f32" });
-      emitClusterBatches(k, b, schema, dictionaryVector([basename(f)]), (batch) => { clusters += batch.numRows; });
+      const plan = planClusterBatch(k, input.zip!, { metadataLayout: "auto" });
+      const schema = clusterPlanSchema(plan, "f32");
+      emitClusters(k, input.zip!, plan, schema, dictionaryVector([basename(f)]), (batch) => { clusters += batch.numRows; }, { precision: "f32" });
     } finally {
       input.close();
       k.release(mark);

@@ -20,6 +20,7 @@ export type ErrorCode =
   | "schema"           // records disagree with the inferred or requested schema
   | "record_size"      // a TFRecord record larger than --max-record-bytes
   | "unknown_kind"     // the input is none of the kinds we read
+  | "too_large"        // a member, row or record larger than what is read whole
   | "internal";
 
 export interface ErrorWhere {

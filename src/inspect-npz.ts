@@ -4,7 +4,7 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import type { RecordBatch, Schema } from "apache-arrow";
 import { dictionaryVector } from "./arrow.js";
-import { clusterSchema, emitClusterBatches, isClusterArchive, type LayoutName, readClusterBatch } from "./datasets/clusters.js";
+import { clusterPlanSchema, emitClusters, isClusterArchive, type LayoutName, planClusterBatch } from "./datasets/clusters.js";
 import { emitGenericNpz, planGenericNpz } from "./datasets/generic-npz.js";
 import { isArrowsmithError } from "./errors.js";
 import { npzArrays, npzHeader } from "./formats/npy.js";
@@ -129,9 +129,9 @@ export function inspectNpz(file: string, n = 3, opts: { metadataLayout?: "auto" 
       let schema: Schema | undefined;
       const result = { ...base, kind: "clusters" as const, arrays, first, warnings, problems };
       try {
-        const b = readClusterBatch(k, zip, { metadataLayout: opts.metadataLayout ?? "auto", precision: "f32" });
-        schema = clusterSchema({ layout: b.layout.layout, how: b.layout.how, height: b.height, width: b.width, precision: "f32" });
-        emitClusterBatches(k, b, schema, source, collect, Math.max(1, n), n);
+        const b = planClusterBatch(k, zip, { metadataLayout: opts.metadataLayout ?? "auto" });
+        schema = clusterPlanSchema(b, "f32");
+        emitClusters(k, zip, b, schema, source, collect, { precision: "f32", maxRows: n });
         return {
           ...result, clusters: b.n, image_shape: [b.height, b.width], layout: { name: b.layout.layout.name, how: b.layout.how, order: b.layout.layout.what },
           schema: describeSchema(schema), schemaMetadata: Object.fromEntries(schema.metadata),
@@ -144,7 +144,7 @@ export function inspectNpz(file: string, n = 3, opts: { metadataLayout?: "auto" 
     }
     try {
       const plan = planGenericNpz(zip, npzArrays(zip));
-      emitGenericNpz(zip, plan, source, collect, 1, n);
+      emitGenericNpz(zip, plan, source, collect, undefined, n);
       return { ...base, kind: "generic", arrays, rows: plan.rows, schema: describeSchema(plan.schema), schemaMetadata: Object.fromEntries(plan.schema.metadata), first, warnings, problems };
     } catch (err) {
       if (!isArrowsmithError(err)) throw err;

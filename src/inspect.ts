@@ -2,12 +2,13 @@
 import type { RecordBatch } from "apache-arrow";
 import { SCONE_DEFAULTS, type SconeOptions, SconeBatcher, METRICS, sconeSchema, isSconeRecord } from "./datasets/scone.js";
 import { ExampleSchemaInference } from "./datasets/generic-tfrecord.js";
+import { statSync } from "node:fs";
+import type { LayoutName } from "./datasets/clusters.js";
 import { isArrowsmithError } from "./errors.js";
 import { decodeExample, type FeatureValue } from "./formats/example.js";
 import { readRecords } from "./io/records.js";
 import { decodeTFRecordTask, detectTFRecordKind, FILE_DEFAULTS, firstRecordKinds } from "./pipeline/convert-file.js";
-import { parseNpyHeader } from "./formats/npy.js";
-import { npzCompression, openNpz } from "./pipeline/npz-task.js";
+import { npzCompression, openNpz, readNpzFile } from "./pipeline/npz-task.js";
 import { ErrorPolicy } from "./pipeline/policy.js";
 import type { Sink } from "./sinks/sink.js";
 import { kernels } from "./wasm.js";
@@ -115,33 +116,30 @@ export async function verifyTFRecord(file: string, opts: { maxRecordBytes?: numb
   };
 }
 
-/** Structure of an NPZ: the central directory, each member's CRC-32, and each .npy header. */
-export function verifyNpz(file: string): VerifyResult {
-  const problems: VerifyResult["problems"] = [];
-  let members = 0;
+/**
+ * An NPZ through every check of the conversion (the same reader, with a sink that keeps nothing):
+ * the central directory, each member's CRC-32 and .npy header, and for a cluster batch its layout,
+ * row counts and the plane its file name declares; for a generic archive the shared row count.
+ * `records` is the rows the conversion would write. Problems carry the file's byte offset where
+ * one is known, and never a record index (an NPZ has none).
+ */
+export function verifyNpz(file: string, opts: { kind?: "auto" | "clusters" | "generic"; metadataLayout?: "auto" | LayoutName } = {}): VerifyResult {
+  const k = kernels();
   let size = 0;
   let compression = "none";
   try {
-    const input = openNpz(file, true);
-    size = input.size;
-    compression = npzCompression(input.zip);
-    try {
-      for (const e of input.zip?.entries ?? []) {
-        try {
-          const bytes = input.zip!.read(e);
-          if (e.name.endsWith(".npy")) parseNpyHeader(bytes, { file, member: e.name, deflated: e.method !== 0 }, bytes.length);
-        } catch (err) {
-          if (!isArrowsmithError(err)) throw err;
-          problems.push({ offset: err.offset, code: err.code, message: err.detail });
-        }
-        members++;
-      }
-    } finally {
-      input.close();
-    }
+    size = statSync(file).size;
+    const r = readNpzFile(k, file, { kind: opts.kind ?? "auto", metadataLayout: opts.metadataLayout ?? "auto", precision: "f32", verify: true }, () => countingSink());
+    r.sink.finish();
+    return { file, compression: r.compression, size: r.size, records: r.rows, ok: true, problems: [] };
   } catch (err) {
     if (!isArrowsmithError(err)) throw err;
-    problems.push({ offset: err.offset, code: err.code, message: err.detail });
+    const problem = { ...(err.offset === undefined ? {} : { offset: err.offset }), code: err.code, message: err.detail };
+    try {
+      const input = openNpz(file, false);
+      compression = npzCompression(input.zip);
+      input.close();
+    } catch { /* the archive itself is unreadable */ }
+    return { file, compression, size, records: 0, ok: false, problems: [problem] };
   }
-  return { file, compression, size, records: members, ok: problems.length === 0, problems };
 }

@@ -121,3 +121,36 @@ describe("arrowsmith CLI on cluster batches", () => {
     expect(JSON.parse(r.stdout).events).toBe(5);
   });
 });
+
+describe("verify on NPZ: the checks of convert, nothing written", () => {
+  const bad = (name: string) => join(DIR, "bad", name);
+
+  it("fails what convert refuses (row counts that disagree, a plane the file name contradicts, a bad CRC), ok on good batches", () => {
+    for (const [name, message] of [
+      ["rows_disagree.npz", /"images\.npy" has 1 clusters but "metadata\.npy" has 2 rows/],
+      ["clusters_planeU_batch0666.npz", /fits no layout: .*the file name says plane U/],
+      ["clusters_planeX_batch0777.npz", /CRC-32/],
+      ["k13.npz", /13 columns/],
+    ] as const) {
+      expect(run("convert", bad(name), "-o", tmp()).code, name).toBe(1);
+      const r = run("verify", bad(name), "--json");
+      expect(r.code, name).toBe(1);
+      const f = JSON.parse(r.stdout).files[0];
+      expect(f.ok).toBe(false);
+      expect(f.problems[0].message).toMatch(message);
+    }
+    const r = run("verify", join(DIR, "dataset"));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/ok +\S+clusters_planeU_batch0000\.npz: 6 rows/);
+  });
+
+  it("names no record (an NPZ has none) and no undefined place in its messages", () => {
+    for (const file of [join(EXTERNAL, "test_cc_bg_planeU.npz"), bad("rows_disagree.npz"), bad("clusters_planeX_batch0777.npz")]) {
+      const r = run("verify", file);
+      expect(r.code).toBe(1);
+      expect(r.stdout).not.toMatch(/undefined|record/);
+      expect(r.stdout).toContain(file);
+    }
+    expect(run("verify", join(EXTERNAL, "test_cc_bg_planeU.npz")).stdout).toMatch(/byte \d+: npy member "images\.npy": object array/);
+  });
+});

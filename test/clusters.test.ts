@@ -10,7 +10,7 @@ import { basename, join } from "node:path";
 import type { Table } from "apache-arrow";
 import { beforeAll, describe, expect, it } from "vitest";
 import { dictionaryVector } from "../src/arrow.ts";
-import { clusterColumns, clusterSchema, emitClusterBatches, LAYOUTS, layoutMismatch, planeFromName, readClusterBatch, resolveLayout } from "../src/datasets/clusters.ts";
+import { clusterColumns, clusterPlanSchema, emitClusters, LAYOUTS, layoutMismatch, planClusterBatch, planeFromName, resolveLayout } from "../src/datasets/clusters.ts";
 import { generateClusters } from "../src/generate-clusters.ts";
 import { inspectNpz } from "../src/inspect-npz.ts";
 import { convert } from "../src/pipeline/convert.ts";
@@ -69,13 +69,15 @@ function checkFile(t: Table, rel: string, precision: "f32" | "f64"): void {
 }
 
 describe("cluster batches → Arrow", () => {
-  for (const precision of ["f32", "f64"] as const) {
+  // windowBytes 1: one row per window, so every batch is read as many row windows (as a member
+  // too large for memory is), stored and deflate, every dtype, byte order and Fortran order
+  for (const [precision, windowBytes] of [["f32", undefined], ["f64", undefined], ["f32", 1], ["f64", 1]] as const) {
     for (const folder of ["dataset", "variants"]) {
-      describe(`${folder} (${precision})`, () => {
+      describe(`${folder} (${precision}${windowBytes ? ", one row per window" : ""})`, () => {
         let out: string;
         beforeAll(async () => {
           out = tmp();
-          const s = await convert([join(DIR, folder)], opts({ output: out, scone: { ...SCONE_DEFAULTS, precision } }));
+          const s = await convert([join(DIR, folder)], opts({ output: out, scone: { ...SCONE_DEFAULTS, precision }, windowBytes }));
           expect(s.problems).toEqual([]);
         });
         for (const rel of Object.keys(expected.files).filter((f) => f.startsWith(folder + "/"))) {
@@ -103,12 +105,13 @@ describe("cluster batches → Arrow", () => {
     const mark = k.mark();
     const input = openNpz(join(DIR, rel));
     try {
-      const b = readClusterBatch(k, input.zip!, { metadataLayout: "auto", precision: "f32" });
-      const schema = clusterSchema({ layout: b.layout.layout, how: b.layout.how, height: b.height, width: b.width, precision: "f32" });
+      const b = planClusterBatch(k, input.zip!, { metadataLayout: "auto" });
+      const schema = clusterPlanSchema(b, "f32");
       const out = join(tmp(), "x.arrow");
       const sink = openSink("arrow", out, schema, { compression: "none" });
       let batches = 0;
-      emitClusterBatches(k, b, schema, dictionaryVector([basename(rel)]), (batch) => { sink.write(batch); batches++; }, 4);
+      emitClusters(k, input.zip!, b, schema, dictionaryVector([basename(rel)]), (batch) => { sink.write(batch); batches++; },
+        { precision: "f32", windowBytes: 4 * b.height * b.width * 4 });
       sink.finish();
       expect(batches).toBe(2);
       checkFile(readArrow(out), rel, "f32");
@@ -214,7 +217,7 @@ describe("broken batches", () => {
       .rejects.toMatchObject({ code: "feature", message: expect.stringContaining('member "images.npy" is bool') });
   });
 
-  it("a damaged member fails its CRC-32; --no-verify reads it; --on-error skip writes an empty output and counts it", async () => {
+  it("a damaged member fails its CRC-32; --no-verify reads it; --on-error skip writes no output for it, lists and counts it", async () => {
     const file = bad("clusters_planeX_batch0777.npz");
     await expect(convert([file], opts({ output: tmp() }))).rejects.toMatchObject({ code: "member_crc", file, message: expect.stringContaining("images.npy") });
     const nv = tmp();
@@ -223,11 +226,14 @@ describe("broken batches", () => {
     const out = tmp();
     const k = await convert([file, join(DIR, "dataset/clusters_planeU_batch0001.npz")], opts({ output: out, onError: "skip" }));
     expect(k.problems).toEqual([expect.objectContaining({ code: "member_crc", file, skipped: "file" })]);
-    expect(readArrow(join(out, "clusters_planeX_batch0777.arrow")).numRows).toBe(0);
+    // a refused input has no output file (not an empty one with an assumed schema)
+    expect(readdirSync(out).filter((f) => !f.startsWith("_")).sort()).toEqual(["clusters_planeU_batch0001.arrow"]);
     expect(readArrow(join(out, "clusters_planeU_batch0001.arrow")).numRows).toBe(2);
     expect(readFileSync(join(out, "_errors.jsonl"), "utf8")).toContain("member_crc");
     const m = JSON.parse(readFileSync(join(out, "_manifest.json"), "utf8"));
     expect(m.totals.skipped).toBe(1);
+    expect(m.totals.outputs).toBe(1);
+    expect(m.inputs.find((e: { input: string }) => e.input === file)).toMatchObject({ records: 0, skipped: 1, outputs: [] });
   });
 
   it("a truncated archive is an error naming the file", async () => {
@@ -244,6 +250,33 @@ describe("broken batches", () => {
 });
 
 describe("generic NPZ", () => {
+  it("read in windows of one row, every fixture archive gives the same table (or the same refusal) as one window", async () => {
+    const files = [join(DIR, "generic/table.npz"), ...readdirSync(join(FIXTURES, "npz")).filter((f) => f.endsWith(".npz")).map((f) => join(FIXTURES, "npz", f))];
+    const values = (t: Table) => t.schema.fields.map((f) => {
+      const col = t.getChild(f.name)!;
+      const norm = (v: unknown): unknown => (v && typeof v === "object" && "toArray" in (v as object) ? Array.from((v as { toArray(): ArrayLike<unknown> }).toArray(), norm)
+        : typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString("hex") : Number.isNaN(v) ? "NaN" : v);
+      return Array.from({ length: t.numRows }, (_, r) => norm(col.get(r)));
+    });
+    let compared = 0;
+    for (const file of files) {
+      const one = tmp(), many = tmp();
+      const a = await convert([file], opts({ output: one, kind: "generic" })).catch((e) => e);
+      const b = await convert([file], opts({ output: many, kind: "generic", windowBytes: 1 })).catch((e) => e);
+      if (a instanceof Error) {
+        expect((b as { code?: string }).code, file).toBe((a as { code?: string }).code);
+        continue;
+      }
+      const name = `${stem(file)}.arrow`;
+      const ta = readArrow(join(one, name)), tb = readArrow(join(many, name));
+      expect(tb.numRows, file).toBe(ta.numRows);
+      expect(tb.batches.length, file).toBe(Math.max(1, ta.numRows));
+      expect(values(tb), file).toEqual(values(ta));
+      compared++;
+    }
+    expect(compared).toBeGreaterThanOrEqual(5);
+  });
+
   it("arrays sharing a leading dimension become columns; 0-d arrays go to the schema metadata", async () => {
     const out = tmp();
     const s = await convert([join(DIR, "generic/table.npz")], opts({ output: out }));

@@ -1,7 +1,7 @@
 // TFRecord framing and tf.train.Example decoding: the wire-format fixture (Google protobuf: packed
 // and unpacked lists, full-range and negative int64s, map entries in any order, unknown fields),
 // corrupt and truncated files, and compression detection.
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync, deflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
@@ -220,5 +220,28 @@ describe("files that are not what their name says", () => {
     const p = join(dir, "noise.tfrecord");
     writeFileSync(p, Uint8Array.from({ length: 5000 }, (_, i) => (i * 7919) & 255));
     await expect(convert([p], { ...FILE_DEFAULTS, output: join(dir, "o") })).rejects.toMatchObject({ code: "length_crc", message: expect.stringContaining("not a TFRecord file") });
+  });
+});
+
+describe("--on-error skip: an input of which nothing can be kept", () => {
+  it("gets no output file (not a 0-row file of an assumed schema); the manifest lists it, _errors.jsonl says why", async () => {
+    const dir = tmp();
+    const junk = join(dir, "junk.tfrecord");
+    writeFileSync(junk, Buffer.from("this is not a TFRecord file, only text that a user pointed at by mistake\n".repeat(4)));
+    const badGzip = join(dir, "broken.tfrecord.gz");
+    writeFileSync(badGzip, Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0]), Buffer.alloc(60, 0xab)]));
+    const good = join(FIXTURES, "scone/heatmaps_0000.tfrecord");
+    const out = join(dir, "out");
+    const s = await convert([junk, badGzip, good], { ...FILE_DEFAULTS, output: out, threads: 1, kind: "scone", onError: "skip" });
+    expect(readdirSync(out).filter((f) => !f.startsWith("_"))).toEqual(["heatmaps_0000.arrow"]);
+    const m = JSON.parse(readFileSync(join(out, "_manifest.json"), "utf8"));
+    for (const f of [junk, badGzip]) {
+      expect(m.inputs.find((e: { input: string }) => e.input === f)).toMatchObject({ records: 0, outputs: [] });
+      expect(s.problems.some((p) => p.file === f)).toBe(true);
+    }
+    const errors = readFileSync(join(out, "_errors.jsonl"), "utf8");
+    expect(errors).toContain(junk);
+    expect(errors).toContain(badGzip);
+    expect(m.totals.outputs).toBe(1);
   });
 });

@@ -336,3 +336,74 @@ describe("inflateRawInto", () => {
     });
   }
 });
+
+describe("ZipArchive.stream: a member front to back in pieces", () => {
+  /** Streams a member in pieces of `piece` bytes and returns what came out. */
+  function streamAll(zip: ZipArchive, name: string, piece: number): Uint8Array {
+    const e = zip.entry(name)!;
+    const s = zip.stream(e);
+    const out = new Uint8Array(e.size);
+    for (let at = 0; at < e.size; at += piece) s.read(Math.min(piece, e.size - at), out, at);
+    s.finish();
+    return out;
+  }
+
+  it("gives what a whole read gives, in any piece size, stored and deflate, with either inflater", () => {
+    const files = readdirSync(FIX).filter((f) => f.endsWith(".npz") && f !== "bzip2.npz");
+    expect(files.length).toBeGreaterThan(5);
+    for (const mode of ["auto", "buffered"] as const) {
+      setInflateMode(mode);
+      for (const f of files) {
+        const zip = open(fixture(f), f);
+        for (const e of zip.entries) {
+          const whole = zip.read(e);
+          for (const piece of [1, 7, 4096, Math.max(1, e.size)]) expect(Buffer.compare(streamAll(zip, e.name, piece), whole), `${f} ${e.name} ${piece}`).toBe(0);
+        }
+      }
+    }
+  });
+
+  it("reads members over the whole-read limit, which read() refuses", () => {
+    const bytes = fixture("clusters_compressed.npz");
+    const zip = ZipArchive.open(bytesSource(bytes), { file: "t.npz", maxMemberSize: 100 });
+    const e = zip.entries.find((x) => x.size > 100)!;
+    const err = catchError(() => zip.read(e));
+    expect(err.code).toBe("too_large");
+    expect(err.message).toContain(e.name);
+    const small = open(bytes);
+    expect(Buffer.compare(streamAll(zip, e.name, 1000), small.read(small.entry(e.name)!))).toBe(0);
+  });
+
+  it("a flipped stored byte fails the CRC-32 at finish, placed at the member", () => {
+    const bytes = fixture("clusters_savez.npz");
+    const e0 = open(bytes).entry("metadata.npy")!;
+    const at = open(bytes).dataOffset(e0);
+    bytes[at + 200] ^= 0x10;
+    const err = catchError(() => streamAll(open(bytes, "batch.npz"), "metadata.npy", 64));
+    expect(err).toMatchObject({ code: "member_crc", file: "batch.npz", offset: at });
+    // --no-verify reads it
+    expect(streamAll(open(bytes, "batch.npz", false), "metadata.npy", 64).length).toBe(e0.size);
+  });
+
+  it("damaged deflate data, and sizes the stream does not have: compression or member_crc, never another exception", () => {
+    const bytes = fixture("clusters_compressed.npz");
+    const zip = open(bytes);
+    const e = zip.entries[0];
+    for (const mode of ["auto", "buffered"] as const) {
+      setInflateMode(mode);
+      for (const rel of [0, 3, 50, e.compressedSize - 1]) {
+        const copy = bytes.slice();
+        copy[zip.dataOffset(e) + rel] ^= 0x5a;
+        expect(["compression", "member_crc"]).toContain(catchError(() => streamAll(open(copy), e.name, 333)).code);
+      }
+      // the central directory declares one byte fewer, or one more, than the stream holds
+      for (const delta of [-1, 1]) {
+        const copy = bytes.slice();
+        dv(copy).setUint32(e.centralOffset + 24, e.size + delta, true);
+        const err = catchError(() => streamAll(open(copy), e.name, 333));
+        expect(err.code).toBe("compression");
+        expect(err.message).toMatch(delta < 0 ? /inflates to more than/ : /ends after/);
+      }
+    }
+  });
+});

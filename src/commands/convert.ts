@@ -48,7 +48,7 @@ export function optionWarnings(o: Pick<ConvertCommandOptions, "format">, given: 
 
 /** The columns the outputs left out (CSV: tensors and lists), by name. */
 export function droppedColumnWarnings(s: ConvertSummary): string[] {
-  const dropped = [...new Set(s.results.flatMap((r) => r.output.dropped ?? []))];
+  const dropped = [...new Set(s.results.flatMap((r) => r.output?.dropped ?? []))];
   return dropped.length
     ? [`CSV holds the scalar and metric columns only: ${dropped.join(", ")} left out (--format arrow or parquet keeps them)`]
     : [];
@@ -112,7 +112,7 @@ export function jsonSummary(s: ConvertSummary): Record<string, unknown> {
     events_per_second: s.events / s.seconds, mib_per_second: s.inputBytes / s.seconds / MiB,
     // peak resident memory of the whole process, worker threads included
     peak_rss_bytes: process.resourceUsage().maxRSS * 1024, problems: s.problems,
-    outputs: s.results.map((f) => ({ input: f.input, part: f.part, output: f.output.path, rows: f.output.rows, bytes: f.output.bytes, kind: f.kind, skipped: f.skipped })),
+    outputs: s.results.map((f) => ({ input: f.input, part: f.part, output: f.output?.path ?? null, rows: f.rows, bytes: f.output?.bytes ?? 0, kind: f.kind, skipped: f.skipped })),
   };
 }
 

@@ -54,7 +54,7 @@ export async function runDemo(o: DemoCommandOptions, w: (s: string) => void): Pr
       await kind.make(input);
       w("2. converting to Arrow (checksums verified, float32 tensors, per-event metrics; as many threads as the input size pays for)…");
       const s = await convert([input], { ...FILE_DEFAULTS, output: out });
-      for (const f of s.results) w(`   ${f.input.split("/").pop()} → ${f.output.path} (${f.rows} rows, ${formatBytes(f.output.bytes)})`);
+      for (const f of s.results) if (f.output) w(`   ${f.input.split("/").pop()} → ${f.output.path} (${f.rows} rows, ${formatBytes(f.output.bytes)})`);
       w(`   ${renderSummary(s, out).split("\n")[0]}`);
       w("3. statistics:");
       const files = expandInputs([input]);

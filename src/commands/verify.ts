@@ -16,10 +16,17 @@ export async function runVerify(inputs: string[]): Promise<VerifyCommandResult> 
   return { ok: files.every((r) => r.ok), files };
 }
 
+/** Where a problem is: its byte offset and record index, where known (an NPZ has no records). */
+function where(p: { offset?: number; record?: number }): string {
+  const place = [p.offset !== undefined ? `byte ${p.offset}` : "", p.record !== undefined ? `record ${p.record}` : ""].filter(Boolean).join(", ");
+  return place ? `${place}: ` : "";
+}
+
 export function renderVerify(r: VerifyCommandResult): string {
+  const unit = (f: string) => (isNpzFile(f) ? "rows" : "records");
   return r.files.map((f) => f.ok
-    ? `ok    ${f.file}: ${f.records} ${isNpzFile(f.file) ? "members" : "records"}`
-    : `FAIL  ${f.file}: ${f.records} records read\n${f.problems.map((p) => `      byte ${p.offset}, record ${p.record}: ${p.message}`).join("\n")}`).join("\n");
+    ? `ok    ${f.file}: ${f.records} ${unit(f.file)}`
+    : `FAIL  ${f.file}: ${f.records} ${unit(f.file)} read\n${f.problems.map((p) => `      ${where(p)}${p.message}`).join("\n")}`).join("\n");
 }
 
 export const verifyCommand: CommandSpec<VerifyCommandResult> = {

@@ -9,7 +9,7 @@
 import { Bool, Dictionary, Field, FixedSizeList, Float32, Float64, Int32, Int64, type RecordBatch, Schema, type Utf8, type Vector } from "apache-arrow";
 import { boolData, dictionaryData, dictionaryType, dictionaryVector, primitiveData, recordBatch, tensorData, tensorField } from "../arrow.js";
 import { ArrowsmithError } from "../errors.js";
-import { type NpyHeader, npyConvertInWasm, npzContext, npzHeader } from "../formats/npy.js";
+import { type NpyHeader, NPZ_WHOLE_LIMIT, NpzRowReader, type NpzArray, npyConvertInWasm, npzContext, npzHeader, rowContiguous } from "../formats/npy.js";
 import type { ZipArchive, ZipEntry } from "../formats/zip.js";
 import { VERSION } from "../version.js";
 import type { Kernels } from "../wasm.js";
@@ -208,8 +208,11 @@ export function isClusterArchive(zip: ZipArchive): boolean {
   return !!zip.entry(IMAGES) && !!zip.entry(METADATA);
 }
 
-/** A batch read into wasm memory (pointers valid until the caller releases its mark). */
-export interface ClusterBatch {
+/**
+ * A batch whose metadata is read and checked, its layout settled and its images header checked
+ * against it: everything that comes before the images, which are read by emitClusters.
+ */
+export interface ClusterPlan {
   file: string;
   n: number;
   height: number;
@@ -218,22 +221,13 @@ export interface ClusterBatch {
   columns: number;
   meta: Float32Array;
   layout: ResolvedLayout;
+  images: NpzArray;
   imageDtype: string;
   metadataDtype: string;
-  /** Native float32 C-order images (64-byte aligned), and float64 ones with precision f64. */
-  f32: number;
-  f64?: number;
-  /** Metric outputs of clusterImages. */
-  sum: number;
-  max: number;
-  nonzero: number;
-  extent: number;
-  members: ZipEntry[];
 }
 
 export interface ClusterReadOptions {
   metadataLayout: "auto" | LayoutName;
-  precision: "f32" | "f64";
 }
 
 function member(zip: ZipArchive, name: string): ZipEntry {
@@ -255,7 +249,11 @@ function checkNumeric(zip: ZipArchive, name: string, h: NpyHeader, dims: number,
 }
 
 /** Reads a member so that its array data starts 64-byte aligned in wasm memory; returns that pointer. */
-export function readAligned(k: Kernels, zip: ZipArchive, entry: ZipEntry, h: NpyHeader): number {
+export function readAligned(k: Kernels, zip: ZipArchive, entry: ZipEntry, h: NpyHeader, why = "it is read whole"): number {
+  if (entry.size > NPZ_WHOLE_LIMIT) {
+    throw new ArrowsmithError("too_large", `member "${entry.name}" holds ${entry.size} bytes, and ${why}: at most ${NPZ_WHOLE_LIMIT} bytes are read whole`,
+      { file: zip.file, offset: entry.centralOffset, hint: "this is not a cluster batch as the productions write them (1,000 clusters, a few MB)" });
+  }
   const raw = k.alloc(entry.size + 64);
   const base = Math.ceil((raw + h.dataOffset) / 64) * 64 - h.dataOffset;
   zip.readInto(entry, k.bytes(), base);
@@ -298,82 +296,74 @@ export function imagesHeader(zip: ZipArchive, rows: number): { header: NpyHeader
 }
 
 /**
- * Reads and checks a cluster batch: metadata first (small; the layout is settled before the images
- * are read), then the images into wasm memory, converted to native float32 when needed, and the
- * metrics. Allocates from `k` without releasing: the caller owns the mark.
+ * Reads and checks what comes before the images: the metadata (read whole: N × K float32), its
+ * layout, and the images header against it. Nothing of the images is read yet.
  */
-export function readClusterBatch(k: Kernels, zip: ZipArchive, opts: ClusterReadOptions): ClusterBatch {
+export function planClusterBatch(k: Kernels, zip: ZipArchive, opts: ClusterReadOptions): ClusterPlan {
   const md = readMetadata(k, zip);
   const [n, cols] = md.header.shape;
   const im = imagesHeader(zip, n);
   const layout = resolveLayout(md.meta, n, cols, opts.metadataLayout, zip.file);
   const [, height, width] = im.header.shape;
-  const h = im.header;
-  if (h.count > 0x7fffffff) throw new ArrowsmithError("npy", `member "images.npy" has ${h.count} pixels, more than one kernel call takes`, { file: zip.file });
-  const transposed = h.fortranOrder && h.shape.length > 1 && h.count > 0;
-  const sum = k.alloc(n * 8), max = k.alloc(n * 4), nonzero = k.alloc(n * 4), extent = k.alloc(n * 16);
-  const base = {
-    file: zip.file, n, height, width, columns: cols, meta: md.meta, layout, imageDtype: h.dtype.descr, metadataDtype: md.header.dtype.descr,
-    sum, max, nonzero, extent, members: [md.entry, im.entry],
+  return {
+    file: zip.file, n, height, width, columns: cols, meta: md.meta, layout, images: { name: "images", entry: im.entry, header: im.header },
+    imageDtype: im.header.dtype.descr, metadataDtype: md.header.dtype.descr,
   };
-  let data: number;
-  try {
-    data = readAligned(k, zip, im.entry, h);
-  } catch (e) {
-    throw placeNpy(e, zip, im.entry);
-  }
-  let f64: number | undefined;
-  if (opts.precision === "f64") {
-    // before any in-place float32 conversion of the source below
-    f64 = k.alloc(h.count * 8);
-    npyConvertInWasm(k, h, data, f64, "f64");
-  }
-  let f32 = data;
-  if (h.dtype.descr === "<f4" && !transposed) {
-    // numpy's own layout: the member data is the column
-  } else if (h.dtype.descr === ">f4" && !transposed) {
-    npyConvertInWasm(k, h, data, data, "f32");
-  } else {
-    f32 = k.alloc(h.count * 4);
-    npyConvertInWasm(k, h, data, f32, "f32");
-  }
-  k.exports.clusterImages(f32, n, height, width, 0, sum, max, nonzero, extent);
-  return { ...base, f32, f64 };
+}
+
+/** The output schema of a planned batch. */
+export function clusterPlanSchema(p: ClusterPlan, precision: "f32" | "f64", extra: Record<string, string> = {}): Schema {
+  return clusterSchema({ layout: p.layout.layout, how: p.layout.how, height: p.height, width: p.width, precision, extra });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Record batches
 
-/** Rows per record batch: ~32 MiB of image data. */
-export function clusterBatchRows(height: number, width: number, precision: "f32" | "f64"): number {
-  return Math.max(1, Math.floor((32 << 20) / Math.max(1, height * width * (precision === "f64" ? 8 : 4))));
+/** Image bytes (source or output, whichever is wider) per window of rows: one record batch each. */
+export const CLUSTER_WINDOW_BYTES = 32 << 20;
+
+export interface ClusterEmitOptions {
+  precision: "f32" | "f64";
+  /** Bytes of images per window (and record batch); default CLUSTER_WINDOW_BYTES. */
+  windowBytes?: number;
+  /** Emit only the first rows (the rest is still read and checked). */
+  maxRows?: number;
 }
 
 /**
- * Emits the batch as record batches of at most `batchRows` rows. Tensor and metric columns are views
- * of wasm memory; `emit` must write each batch before returning (Sink.write does).
- * `maxRows` stops early (for a look at the first clusters). Returns the clusters with a non-finite pixel.
+ * Reads the images a window of rows at a time into wasm memory (the member is C order: a window is
+ * contiguous), converts them to native float32 (and float64 with precision f64) where the dtype
+ * needs it, computes the metrics, and emits one record batch per window. Memory follows the window,
+ * not the member: a 4 GB images member takes what a 32 MiB one does. A little-endian float32 window
+ * becomes the tensor column without a copy; `emit` must write each batch before returning
+ * (Sink.write does). The member's CRC-32 is checked after its last row, so a damaged member fails
+ * after its batches were emitted: the caller's sink is aborted then. A Fortran-order member has no
+ * contiguous rows and is read whole (up to NPZ_WHOLE_LIMIT). Returns the clusters with a non-finite pixel.
  */
-export function emitClusterBatches(k: Kernels, b: ClusterBatch, schema: Schema, source: Vector<Utf8>,
-                                   emit: (batch: RecordBatch) => void, batchRows = clusterBatchRows(b.height, b.width, b.f64 ? "f64" : "f32"),
-                                   maxRows = b.n): number {
-  const { n, layout: { layout: L }, meta, columns: K } = b;
-  const hw = b.height * b.width;
-  const buf = k.memory.buffer;
-  const images = b.f64 !== undefined ? new Float64Array(buf, b.f64, n * hw) : new Float32Array(buf, b.f32, n * hw);
-  const sum = new Float64Array(buf, b.sum, n);
-  const max = new Float32Array(buf, b.max, n);
-  const nonzero = new Int32Array(buf, b.nonzero, n);
-  const extent = new Int32Array(buf, b.extent, 4 * n);
+export function emitClusters(k: Kernels, zip: ZipArchive, p: ClusterPlan, schema: Schema, source: Vector<Utf8>,
+                             emit: (batch: RecordBatch) => void, o: ClusterEmitOptions): number {
+  const { n, layout: { layout: L }, meta, columns: K } = p;
+  const h = p.images.header;
+  const hw = p.height * p.width;
+  const f64 = o.precision === "f64";
+  const rowIn = hw * h.dtype.itemSize;
+  const rowOut = hw * (f64 ? 8 : 4);
+  const rowMax = Math.max(rowIn, rowOut, 1);
+  if (rowMax > NPZ_WHOLE_LIMIT) {
+    throw new ArrowsmithError("too_large", `member "images.npy": one cluster image of ${p.height} × ${p.width} is ${rowMax} bytes, over the ${NPZ_WHOLE_LIMIT} read at a time`,
+      { file: zip.file, offset: p.images.entry.centralOffset });
+  }
+  const window = Math.max(1, Math.min(n, Math.floor((o.windowBytes ?? CLUSTER_WINDOW_BYTES) / rowMax)));
+  const stop = Math.min(n, o.maxRows ?? n);
 
   const column = (c: number) => {
     const out = new Float32Array(n);
-    for (let i = 0, p = c; i < n; i++, p += K) out[i] = meta[p];
+    for (let i = 0, q = c; i < n; i++, q += K) out[i] = meta[q];
     return out;
   };
   const flag = (c: number) => {
     const out = new Uint8Array(n);
-    for (let i = 0, p = c; i < n; i++, p += K) out[i] = meta[p] !== 0 ? 1 : 0;
+    for (let i = 0, q = c; i < n; i++, q += K) out[i] = meta[q] !== 0 ? 1 : 0;
     return out;
   };
   const marley = flag(L.marley);
@@ -385,54 +375,107 @@ export function emitClusterBatches(k: Kernels, b: ClusterBatch, schema: Schema, 
   for (let i = 0; i < n; i++) nuValid[i] = nu[i] === -1 ? 0 : 1;
   const pe = column(L.particleEnergy);
   const plane = new Int32Array(n);
-  for (let i = 0, p = L.plane; i < n; i++, p += K) plane[i] = meta[p];
+  for (let i = 0, q = L.plane; i < n; i++, q += K) plane[i] = meta[q];
   const es = new Int32Array(n);
   const esValid = new Uint8Array(n);
   if (L.es !== undefined) {
-    for (let i = 0, p = L.es; i < n; i++, p += K) es[i] = meta[p];
+    for (let i = 0, q = L.es; i < n; i++, q += K) es[i] = meta[q];
     esValid.fill(1);
-  }
-  const nonEmpty = new Uint8Array(n);
-  let nonfinite = 0;
-  for (let i = 0; i < n; i++) {
-    nonEmpty[i] = nonzero[i] !== 0 ? 1 : 0;
-    // float32 pixels summed in float64 cannot overflow: only NaN/inf pixels make the sum non-finite
-    if (!Number.isFinite(sum[i])) nonfinite++;
   }
   const rows = new BigInt64Array(n);
   const rowWords = new Int32Array(rows.buffer);
   for (let i = 0; i < n; i++) rowWords[2 * i] = i;
   const planeDict = dictionaryVector([...PLANES]);
   const esDict = dictionaryVector([...INTERACTIONS]);
-  const zeros = new Int32Array(Math.min(n, batchRows));
+  const zeros = new Int32Array(window);
+  const nonEmpty = new Uint8Array(window);
   const fields = schema.fields;
 
-  const stop = Math.min(n, maxRows);
-  for (let s = 0; s < stop; s += batchRows) {
-    const e = Math.min(stop, s + batchRows);
-    const len = e - s;
-    let f = 0;
-    const next = () => fields[f++].type;
-    const children = [tensorData(next() as FixedSizeList, images.subarray(s * hw, e * hw), len)];
-    next();
-    children.push(boolData(marley.subarray(s, e), len));
-    next();
-    children.push(boolData(main.subarray(s, e), len));
-    for (const c of floats) children.push(primitiveData(next(), c.subarray(s, e), len));
-    children.push(primitiveData(next(), nu.subarray(s, e), len, nuValid.subarray(s, e)));
-    children.push(primitiveData(next(), pe.subarray(s, e), len));
-    children.push(dictionaryData(next() as Dictionary<Utf8, Int32>, planeDict, plane.subarray(s, e), len));
-    children.push(dictionaryData(next() as Dictionary<Utf8, Int32>, esDict, es.subarray(s, e), len, esValid.subarray(s, e)));
-    children.push(primitiveData(next(), sum.subarray(s, e), len));
-    children.push(primitiveData(next(), max.subarray(s, e), len));
-    children.push(primitiveData(next(), nonzero.subarray(s, e), len));
-    for (let q = 0; q < 4; q++) children.push(primitiveData(next(), extent.subarray(q * n + s, q * n + e), len, nonEmpty.subarray(s, e)));
-    children.push(dictionaryData(next() as Dictionary<Utf8, Int32>, source, zeros.subarray(0, len), len));
-    children.push(primitiveData(next(), rows.subarray(s, e), len));
-    if (f !== fields.length) throw new ArrowsmithError("internal", `cluster batch built ${f} columns for a schema of ${fields.length}`);
-    emit(recordBatch(schema, children, len));
+  const mark = k.mark();
+  let reader: NpzRowReader | undefined;
+  try {
+    // every region is allocated before the first view is made: nothing grows memory afterwards
+    let wholeF32 = 0, wholeF64 = 0, raw = 0, conv = 0, convF64 = 0;
+    if (rowContiguous(h)) {
+      reader = new NpzRowReader(zip, p.images);
+      raw = k.alloc(window * rowIn);
+      conv = h.dtype.descr === "<f4" || h.dtype.descr === ">f4" ? raw : k.alloc(window * hw * 4);
+      if (f64) convF64 = k.alloc(window * hw * 8);
+    } else {
+      let data: number;
+      try {
+        data = readAligned(k, zip, p.images.entry, h, "its Fortran order has no contiguous rows to read in windows");
+      } catch (e) {
+        throw placeNpy(e, zip, p.images.entry);
+      }
+      if (f64) {
+        wholeF64 = k.alloc(h.count * 8);
+        npyConvertInWasm(k, h, data, wholeF64, "f64");
+      }
+      wholeF32 = k.alloc(h.count * 4);
+      npyConvertInWasm(k, h, data, wholeF32, "f32");
+    }
+    const sum = k.alloc(window * 8), max = k.alloc(window * 4), nonzero = k.alloc(window * 4), extent = k.alloc(window * 16);
+    const buf = k.memory.buffer;
+    const sums = new Float64Array(buf, sum, window);
+    let nonfinite = 0;
+    for (let s = 0; s < n; s += window) {
+      const len = Math.min(window, n - s);
+      let f32At: number, f64At: number | undefined;
+      if (reader) {
+        reader.read(len, k.bytes(), raw);
+        const wh: NpyHeader = { ...h, shape: [len * hw], count: len * hw, byteLength: len * rowIn, fortranOrder: false };
+        if (f64) npyConvertInWasm(k, wh, raw, convF64, "f64"); // before the in-place float32 conversion below
+        if (h.dtype.descr !== "<f4") npyConvertInWasm(k, wh, raw, conv, "f32");
+        f32At = conv;
+        f64At = f64 ? convF64 : undefined;
+      } else {
+        f32At = wholeF32 + s * hw * 4;
+        f64At = f64 ? wholeF64 + s * hw * 8 : undefined;
+      }
+      k.exports.clusterImages(f32At, len, p.height, p.width, 0, sum, max, nonzero, extent);
+      // float32 pixels summed in float64 cannot overflow: only NaN/inf pixels make the sum non-finite
+      for (let i = 0; i < len; i++) if (!Number.isFinite(sums[i])) nonfinite++;
+      const e = Math.min(stop, s + len);
+      if (s >= e) continue;
+      const m = e - s;
+      const images = f64At !== undefined ? new Float64Array(buf, f64At, m * hw) : new Float32Array(buf, f32At, m * hw);
+      const nz = new Int32Array(buf, nonzero, m);
+      const ext = new Int32Array(buf, extent, 4 * len);
+      for (let i = 0; i < m; i++) nonEmpty[i] = nz[i] !== 0 ? 1 : 0;
+      let f = 0;
+      const next = () => fields[f++].type;
+      const children = [tensorData(next() as FixedSizeList, images, m)];
+      next();
+      children.push(boolData(marley.subarray(s, e), m));
+      next();
+      children.push(boolData(main.subarray(s, e), m));
+      for (const c of floats) children.push(primitiveData(next(), c.subarray(s, e), m));
+      children.push(primitiveData(next(), nu.subarray(s, e), m, nuValid.subarray(s, e)));
+      children.push(primitiveData(next(), pe.subarray(s, e), m));
+      children.push(dictionaryData(next() as Dictionary<Utf8, Int32>, planeDict, plane.subarray(s, e), m));
+      children.push(dictionaryData(next() as Dictionary<Utf8, Int32>, esDict, es.subarray(s, e), m, esValid.subarray(s, e)));
+      children.push(primitiveData(next(), sums.subarray(0, m), m));
+      children.push(primitiveData(next(), new Float32Array(buf, max, m), m));
+      children.push(primitiveData(next(), nz, m));
+      for (let q = 0; q < 4; q++) children.push(primitiveData(next(), ext.subarray(q * len, q * len + m), m, nonEmpty.subarray(0, m)));
+      children.push(dictionaryData(next() as Dictionary<Utf8, Int32>, source, zeros.subarray(0, m), m));
+      children.push(primitiveData(next(), rows.subarray(s, e), m));
+      if (f !== fields.length) throw new ArrowsmithError("internal", `cluster batch built ${f} columns for a schema of ${fields.length}`);
+      emit(recordBatch(schema, children, m));
+    }
+    if (reader) {
+      try {
+        reader.finish();
+      } catch (e) {
+        throw placeNpy(e, zip, p.images.entry);
+      }
+    }
+    return nonfinite;
+  } finally {
+    reader?.close();
+    k.release(mark);
   }
-  return nonfinite;
 }
 
 export { dictionaryVector };

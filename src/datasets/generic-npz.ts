@@ -13,7 +13,10 @@ import {
 } from "apache-arrow";
 import { boolData, dictionaryData, dictionaryType, primitiveData, recordBatch, TENSOR_EXTENSION } from "../arrow.js";
 import { ArrowsmithError } from "../errors.js";
-import { type NpyDtype, type NpyHeader, type NpzArray, npyValues, parseNpyHeader, npzContext, type NpyTypedArray } from "../formats/npy.js";
+import {
+  type NpyDtype, type NpyHeader, type NpzArray, NPZ_WHOLE_LIMIT, NpzRowReader, npyRowBytes, npyValues, parseNpyHeader, npzContext,
+  rowContiguous, type NpyTypedArray,
+} from "../formats/npy.js";
 import type { ZipArchive } from "../formats/zip.js";
 import { VERSION } from "../version.js";
 
@@ -122,32 +125,83 @@ function columnData(type: DataType, values: NpyTypedArray | string[] | Uint8Arra
   return makeData({ type, length: len, nullCount: 0, child });
 }
 
+/** Bytes of values per window of rows (and per record batch) of a generic NPZ. */
+export const GENERIC_WINDOW_BYTES = 32 << 20;
+
+/** Where one column's rows come from: a window buffer refilled from the member, or the whole array (Fortran order). */
+type ColumnSource =
+  | { reader: NpzRowReader; buffer: ArrayBuffer; header: NpyHeader }
+  | { whole: NpyTypedArray | string[] | Uint8Array[] };
+
 /**
- * Reads every column array (whole, into JS memory: npyValues swaps and transposes as needed) and
- * emits record batches of about `batchBytes` of values, up to `maxRows` rows. Returns the rows written.
+ * Reads the column arrays side by side, a window of rows at a time (each member front to back, so
+ * memory follows the window, not the arrays: four 1 GiB arrays take what four small ones do), and
+ * emits one record batch per window of about `batchBytes` of values, up to `maxRows` rows (the rest
+ * is still read, so every member's CRC-32 is checked). Big-endian values are swapped and bools made
+ * 0/1 in the window. A Fortran-order array with more than one dimension has no contiguous rows: it
+ * is read whole (up to NPZ_WHOLE_LIMIT) and transposed. Returns the rows emitted.
  */
 export function emitGenericNpz(zip: ZipArchive, plan: GenericNpzPlan, source: Vector<Utf8>, emit: (b: RecordBatch) => void,
-                               batchBytes = 32 << 20, maxRows = plan.rows): number {
-  const n = Math.min(plan.rows, maxRows);
+                               batchBytes = GENERIC_WINDOW_BYTES, maxRows = plan.rows): number {
+  const n = plan.rows;
+  const stop = Math.min(n, maxRows);
   const fields = plan.schema.fields;
-  const values = plan.columns.map((c) => {
-    const npy = zip.read(c.array.entry);
-    return npyValues(parseNpyHeader(npy, npzContext(zip, c.array.entry)), npy);
-  });
-  const rowBytes = plan.columns.reduce((a, c) => a + c.width * Math.max(1, c.array.header.dtype.itemSize), 0);
-  const step = Math.max(1, Math.floor(batchBytes / Math.max(1, rowBytes)));
-  for (let s = 0; s < n; s += step) {
-    const e = Math.min(n, s + step);
-    const len = e - s;
-    const children = plan.columns.map((c, j) => columnData(fields[j].type, values[j], c.array.header.dtype.kind, s, e, c.width));
-    const rows = new BigInt64Array(len);
-    const words = new Int32Array(rows.buffer);
-    for (let i = 0; i < len; i++) words[2 * i] = s + i;
-    children.push(dictionaryData(fields[fields.length - 2].type, source, new Int32Array(len), len));
-    children.push(primitiveData(fields[fields.length - 1].type, rows, len));
-    emit(recordBatch(plan.schema, children, len));
+  const rowBytes = plan.columns.reduce((a, c) => a + npyRowBytes(c.array.header), 0);
+  if (rowBytes > NPZ_WHOLE_LIMIT) {
+    throw new ArrowsmithError("too_large", `one row of the arrays is ${rowBytes} bytes, over the ${NPZ_WHOLE_LIMIT} read at a time`,
+      { file: zip.file, hint: "the generic kind makes one row per index of the first dimension; this archive's rows are too large for that" });
   }
-  return n;
+  const step = Math.max(1, Math.min(n, Math.floor(batchBytes / Math.max(1, rowBytes))));
+  const sources: ColumnSource[] = [];
+  try {
+    for (const c of plan.columns) {
+      const h = c.array.header;
+      if (rowContiguous(h)) {
+        sources.push({ reader: new NpzRowReader(zip, c.array), buffer: new ArrayBuffer(step * npyRowBytes(h)), header: h });
+      } else {
+        if (c.array.entry.size > NPZ_WHOLE_LIMIT) {
+          throw new ArrowsmithError("too_large",
+            `member "${c.array.entry.name}" holds ${c.array.entry.size} bytes in Fortran order, which has no contiguous rows to read in windows: at most ${NPZ_WHOLE_LIMIT} bytes are read whole`,
+            { file: zip.file, offset: c.array.entry.centralOffset, hint: "re-save the array in C order (np.ascontiguousarray)" });
+        }
+        const npy = zip.read(c.array.entry);
+        sources.push({ whole: npyValues(parseNpyHeader(npy, npzContext(zip, c.array.entry)), npy) });
+      }
+    }
+    const rows = new BigInt64Array(step);
+    const words = new Int32Array(rows.buffer);
+    const zeros = new Int32Array(step);
+    for (let s = 0; s < n; s += step) {
+      const len = Math.min(step, n - s);
+      const windows = sources.map((src) => {
+        if ("whole" in src) return undefined;
+        const bytes = new Uint8Array(src.buffer, 0, len * src.reader.rowBytes);
+        src.reader.read(len, bytes, 0);
+        return windowValues(src.header, bytes, len);
+      });
+      const m = Math.min(stop, s + len) - s;
+      if (m <= 0) continue;
+      const children = plan.columns.map((c, j) => {
+        const src = sources[j], w = windows[j];
+        const kind = c.array.header.dtype.kind;
+        return w ? columnData(fields[j].type, w, kind, 0, m, c.width) : columnData(fields[j].type, (src as { whole: NpyTypedArray }).whole, kind, s, s + m, c.width);
+      });
+      for (let i = 0; i < m; i++) words[2 * i] = s + i;
+      children.push(dictionaryData(fields[fields.length - 2].type, source, zeros.subarray(0, m), m));
+      children.push(primitiveData(fields[fields.length - 1].type, rows.subarray(0, m), m));
+      emit(recordBatch(plan.schema, children, m));
+    }
+    for (const src of sources) if ("reader" in src) src.reader.finish();
+    return stop;
+  } finally {
+    for (const src of sources) if ("reader" in src) src.reader.close();
+  }
+}
+
+/** The values of `rows` C-order rows in `bytes` (swapped to native order in place, bools as 0/1). */
+function windowValues(h: NpyHeader, bytes: Uint8Array, rows: number): NpyTypedArray | string[] | Uint8Array[] {
+  const count = rows * (h.shape.slice(1).reduce((a, d) => a * d, 1));
+  return npyValues({ ...h, shape: [count], count, byteLength: bytes.length, dataOffset: 0, fortranOrder: false }, bytes, true);
 }
 
 /** The schema of an empty or unreadable generic NPZ: provenance only. */

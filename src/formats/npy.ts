@@ -9,7 +9,7 @@
 // pickle where an array should be.
 import { ArrowsmithError } from "../errors.js";
 import type { KernelExports } from "../wasm.js";
-import type { ZipArchive, ZipEntry } from "./zip.js";
+import type { MemberStream, ZipArchive, ZipEntry } from "./zip.js";
 
 export const NPY_MAGIC = Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59);
 /** numpy caps headers at 10,000 bytes when reading; ours only need to be sane. */
@@ -368,8 +368,12 @@ export type NpyTypedArray =
   | Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array
   | Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
 
-/** The array's values in C order: a typed array of its own type (bool as 0/1 Uint8Array), strings for U, byte strings for S. */
-export function npyValues(h: NpyHeader, npy: Uint8Array): NpyTypedArray | string[] | Uint8Array[] {
+/**
+ * The array's values in C order: a typed array of its own type (bool as 0/1 Uint8Array), strings
+ * for U, byte strings for S. With `inPlace` (C order only, `npy` aligned to the item size) the
+ * values are swapped and normalised where they lie and the typed array is a view of `npy`.
+ */
+export function npyValues(h: NpyHeader, npy: Uint8Array, inPlace = false): NpyTypedArray | string[] | Uint8Array[] {
   const { dtype } = h;
   const data = npy.subarray(h.dataOffset, h.dataOffset + h.byteLength);
   if (data.length !== h.byteLength) throw new RangeError(`npy data: ${data.length} bytes, header says ${h.byteLength}`);
@@ -378,15 +382,17 @@ export function npyValues(h: NpyHeader, npy: Uint8Array): NpyTypedArray | string
     for (let i = 0; i < h.count; i++) items.push(stringItem(dtype, data, i * dtype.itemSize));
     return (h.fortranOrder ? transposeList(items, h.shape) : items) as string[] | Uint8Array[];
   }
-  const copy = data.slice();
+  const transpose = h.fortranOrder && h.shape.length > 1;
+  if (inPlace && (transpose || (npy.byteOffset + h.dataOffset) % dtype.itemSize)) throw new RangeError("npy values in place: Fortran order or unaligned data");
+  const copy = inPlace ? data : data.slice();
   if (dtype.bigEndian) swapBytes(copy, dtype.itemSize);
   if (dtype.kind === "b") for (let i = 0; i < copy.length; i++) copy[i] = copy[i] !== 0 ? 1 : 0;
   let bytes = copy;
-  if (h.fortranOrder && h.shape.length > 1) {
+  if (transpose) {
     bytes = new Uint8Array(copy.length);
     transposeBytes(copy, bytes, h.shape, dtype.itemSize);
   }
-  return typed(dtype, bytes.buffer);
+  return typed(dtype, bytes.buffer, bytes.byteOffset, h.count);
 }
 
 /** Any numeric array as float32, C order; one rounding to nearest even per value, as numpy's astype(np.float32). */
@@ -433,18 +439,18 @@ function bigToF32(b: bigint): number {
   return neg ? -r : r;
 }
 
-function typed(d: NpyDtype, buf: ArrayBufferLike): NpyTypedArray {
+function typed(d: NpyDtype, buf: ArrayBufferLike, at: number, n: number): NpyTypedArray {
   switch (d.kind + d.itemSize) {
-    case "f4": return new Float32Array(buf);
-    case "f8": return new Float64Array(buf);
-    case "i1": return new Int8Array(buf);
-    case "u1": case "b1": return new Uint8Array(buf);
-    case "i2": return new Int16Array(buf);
-    case "u2": return new Uint16Array(buf);
-    case "i4": return new Int32Array(buf);
-    case "u4": return new Uint32Array(buf);
-    case "i8": return new BigInt64Array(buf);
-    case "u8": return new BigUint64Array(buf);
+    case "f4": return new Float32Array(buf, at, n);
+    case "f8": return new Float64Array(buf, at, n);
+    case "i1": return new Int8Array(buf, at, n);
+    case "u1": case "b1": return new Uint8Array(buf, at, n);
+    case "i2": return new Int16Array(buf, at, n);
+    case "u2": return new Uint16Array(buf, at, n);
+    case "i4": return new Int32Array(buf, at, n);
+    case "u4": return new Uint32Array(buf, at, n);
+    case "i8": return new BigInt64Array(buf, at, n);
+    case "u8": return new BigUint64Array(buf, at, n);
   }
   throw new ArrowsmithError("internal", `npy: no typed array for ${d.descr}`);
 }
@@ -606,4 +612,58 @@ export function readNpzArray(zip: ZipArchive, name: string): { header: NpyHeader
 /** Error context for a member: stored data has real file offsets, inflated data only its member's. */
 export function npzContext(zip: ZipArchive, entry: ZipEntry): NpyContext {
   return { file: zip.file, member: entry.name, offset: zip.dataOffset(entry), deflated: entry.method !== 0 };
+}
+
+/**
+ * Members that must be read whole (a Fortran-order array, `metadata`, a 0-d value) may hold at most
+ * this many bytes; C-order arrays of any size are read in windows of rows instead (NpzRowReader).
+ */
+export const NPZ_WHOLE_LIMIT = 256 << 20;
+
+/** True when the array's rows (indices of its first axis) lie one after another in the member. */
+export function rowContiguous(h: NpyHeader): boolean {
+  return !h.fortranOrder || h.shape.length < 2 || h.count === 0;
+}
+
+/** Bytes of one row (one index of the first axis) of an array with at least one dimension. */
+export function npyRowBytes(h: NpyHeader): number {
+  return h.shape.slice(1).reduce((a, d) => a * d, 1) * h.dtype.itemSize;
+}
+
+/**
+ * Reads an array's rows front to back from its NPZ member, a window at a time, so memory follows
+ * the window and not the array; the member's CRC-32 is checked by `finish()` after the last row.
+ */
+export class NpzRowReader {
+  readonly rows: number;
+  readonly rowBytes: number;
+  private readonly stream: MemberStream;
+
+  constructor(zip: ZipArchive, a: NpzArray) {
+    const h = a.header;
+    if (!rowContiguous(h) || h.shape.length === 0) throw new ArrowsmithError("internal", `npy member "${a.entry.name}": rows are not contiguous`);
+    this.rows = h.shape[0];
+    this.rowBytes = npyRowBytes(h);
+    this.stream = zip.stream(a.entry);
+    try {
+      this.stream.read(h.dataOffset, new Uint8Array(h.dataOffset), 0);
+    } catch (e) {
+      this.stream.close();
+      throw e;
+    }
+  }
+
+  /** Writes the next `rows` rows to `into[at ..]`. */
+  read(rows: number, into: Uint8Array, at: number): void {
+    this.stream.read(rows * this.rowBytes, into, at);
+  }
+
+  /** Checks the rest of the member (its end and CRC-32) and closes it. */
+  finish(): void {
+    this.stream.finish();
+  }
+
+  close(): void {
+    this.stream.close();
+  }
 }

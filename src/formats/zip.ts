@@ -85,7 +85,7 @@ export interface ZipOptions {
   file?: string;
   /** Compare each member's CRC-32 with the central directory (default true; `--no-verify` skips it). */
   verifyCrc?: boolean;
-  /** Refuse members whose declared uncompressed size is larger than this (default 4 GiB - 1, wasm32's limit). */
+  /** Refuse whole reads (`read`, `readInto`) of members larger than this (default 4 GiB - 1, wasm32's limit); `stream` reads any size. */
   maxMemberSize?: number;
 }
 
@@ -177,11 +177,26 @@ export class ZipArchive {
   }
 
   /**
+   * The member's uncompressed bytes front to back, in pieces of the caller's choosing: memory stays
+   * at one piece plus a 1 MiB input buffer whatever the member's size (members larger than
+   * `maxMemberSize`, which whole reads refuse, are read this way). The CRC-32 and the end of a
+   * deflate stream are checked by `finish()`, once every byte has been read.
+   */
+  stream(entry: ZipEntry): MemberStream {
+    this.checkMethod(entry);
+    const data = this.dataOffset(entry);
+    const fetch = (off: number, len: number, into: Uint8Array) => this.readRaw(data + off, len, into, 0, entry);
+    const placed = (e: unknown) => this.placed(e, data, entry);
+    const stored = (off: number, len: number, into: Uint8Array, at: number) => this.readRaw(data + off, len, into, at, entry);
+    return new MemberStream(entry, this.file, data, this.verify, this.maxMember, fetch, stored, placed);
+  }
+
+  /**
    * The first `min(n, size)` uncompressed bytes of a member (to look at an .npy header before
    * committing memory to the whole array). Inflates only as much as needed; no CRC check.
    */
   readPrefix(entry: ZipEntry, n: number): Uint8Array {
-    this.checkReadable(entry);
+    this.checkMethod(entry);
     const want = Math.max(0, Math.min(n, entry.size));
     const data = this.dataOffset(entry);
     const out = new Uint8Array(want);
@@ -202,6 +217,15 @@ export class ZipArchive {
   }
 
   private checkReadable(entry: ZipEntry): void {
+    this.checkMethod(entry);
+    if (entry.size > this.maxMember) {
+      throw new ArrowsmithError("too_large",
+        `zip member "${entry.name}" declares ${entry.size} bytes; a member read whole may have at most ${this.maxMember}`,
+        { file: this.file, offset: entry.centralOffset });
+    }
+  }
+
+  private checkMethod(entry: ZipEntry): void {
     const where = { file: this.file, offset: entry.centralOffset };
     if (this.entries[entry.index] !== entry) throw new RangeError(`zip entry "${entry.name}" is not from this archive`);
     if (entry.flags & 0x41) {
@@ -212,9 +236,6 @@ export class ZipArchive {
       throw new ArrowsmithError("zip",
         `zip member "${entry.name}" uses compression method ${entry.method}${what}; arrowsmith reads stored (0) and deflate (8) only`,
         { ...where, hint: "numpy writes only these two (np.savez, np.savez_compressed); re-save the arrays with numpy" });
-    }
-    if (entry.size > this.maxMember) {
-      throw new ArrowsmithError("zip", `zip member "${entry.name}" declares ${entry.size} bytes, over the limit of ${this.maxMember}`, where);
     }
   }
 
@@ -516,17 +537,17 @@ const KERNEL_CRC_CHUNK = 256 * 1024;
  * allocator's top without growing memory (growing would detach the callers' views); without room
  * it is zlib's.
  */
-export function memberCrc32(into: Uint8Array, at: number, size: number): number {
+export function memberCrc32(into: Uint8Array, at: number, size: number, start = 0): number {
   if (size >= KERNEL_CRC_MIN) {
     const k = kernels();
-    if (into.buffer === k.memory.buffer) return k.crc32(into.byteOffset + at, size);
+    if (into.buffer === k.memory.buffer) return k.crc32(into.byteOffset + at, size, start);
     const top = k.mark();
     const room = Math.floor((k.memory.buffer.byteLength - top) / 64) * 64;
     if (room >= 65536) {
       const chunk = Math.min(KERNEL_CRC_CHUNK, room, Math.ceil(size / 64) * 64);
       const ptr = k.alloc(chunk);
       try {
-        let crc = 0;
+        let crc = start;
         for (let done = 0; done < size; done += chunk) {
           const n = Math.min(chunk, size - done);
           k.bytes().set(into.subarray(at + done, at + done + n), ptr);
@@ -538,7 +559,7 @@ export function memberCrc32(into: Uint8Array, at: number, size: number): number 
       }
     }
   }
-  return crc32(into.subarray(at, at + size));
+  return crc32(into.subarray(at, at + size), start);
 }
 
 /** Plain table CRC-32 (the fallback, and a reference in tests). */
@@ -693,5 +714,151 @@ function inflatePrefix(fetch: (off: number, len: number, into: Uint8Array) => vo
     return done;
   } finally {
     z.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A member read front to back in pieces.
+
+/** Compressed bytes fetched at a time by a MemberStream. */
+const STREAM_INPUT = 1 << 20;
+
+/** Returned by ZipArchive.stream: `read` the member's bytes in order, then `finish` to check them. */
+export class MemberStream {
+  /** Uncompressed bytes delivered so far. */
+  position = 0;
+  private crc = 0;
+  private inflater?: ReturnType<typeof openHandle>;
+  /** Without zlib's handle (a Node that lacks it): the member inflated whole, within the whole-read limit. */
+  private whole?: Uint8Array;
+  private input = new Uint8Array(0);
+  private inPos = 0;
+  private inLen = 0;
+  private fetched = 0;
+  private done = false;
+
+  constructor(readonly entry: ZipEntry, private readonly file: string, private readonly dataOffset: number, private readonly verify: boolean,
+              private readonly maxWhole: number,
+              private readonly fetch: (off: number, len: number, into: Uint8Array) => void,
+              private readonly stored: (off: number, len: number, into: Uint8Array, at: number) => void,
+              private readonly placed: (e: unknown) => ArrowsmithError) {}
+
+  /** Writes the next `length` bytes of the member to `into[at ..]`. */
+  read(length: number, into: Uint8Array, at: number): void {
+    const { entry } = this;
+    if (length < 0 || this.position + length > entry.size || at < 0 || at + length > into.byteLength) {
+      throw new RangeError(`zip stream: ${length} bytes at member byte ${this.position} (of ${entry.size}) into ${at} of a buffer of ${into.byteLength}`);
+    }
+    if (this.done) throw new RangeError("zip stream: read after finish");
+    if (entry.method === ZIP_STORED) this.stored(this.position, length, into, at);
+    else {
+      try {
+        this.inflate(length, into, at);
+      } catch (e) {
+        this.close();
+        throw this.placed(e);
+      }
+    }
+    if (this.verify) this.crc = memberCrc32(into, at, length, this.crc);
+    this.position += length;
+  }
+
+  /** Reads whatever is left, checks that a deflate stream ends exactly here and the CRC-32; closes the stream. */
+  finish(): void {
+    const { entry } = this;
+    if (this.position < entry.size) {
+      const scratch = new Uint8Array(Math.min(STREAM_INPUT, entry.size - this.position));
+      while (this.position < entry.size) this.read(Math.min(scratch.length, entry.size - this.position), scratch, 0);
+    }
+    try {
+      if (entry.method !== ZIP_STORED && !this.whole) this.checkEnd();
+    } catch (e) {
+      throw this.placed(e);
+    } finally {
+      this.close();
+    }
+    if (this.verify && this.crc !== entry.crc32) {
+      throw new ArrowsmithError("member_crc",
+        `zip member "${entry.name}": CRC-32 of its ${entry.size} bytes is ${hex(this.crc)}, the central directory says ${hex(entry.crc32)}`,
+        { file: this.file, offset: this.dataOffset, hint: "the archive is corrupt" });
+    }
+  }
+
+  /** Frees the inflater (safe to call more than once, and after an error). */
+  close(): void {
+    this.done = true;
+    this.inflater?.z.close();
+    this.inflater = undefined;
+    this.whole = undefined;
+  }
+
+  private fill(): void {
+    const n = Math.min(STREAM_INPUT, this.entry.compressedSize - this.fetched);
+    if (this.input.length < n) this.input = new Uint8Array(n);
+    this.fetch(this.fetched, n, this.input);
+    this.fetched += n;
+    this.inPos = 0;
+    this.inLen = n;
+  }
+
+  private inflate(length: number, into: Uint8Array, at: number): void {
+    const { entry } = this;
+    if (this.whole) {
+      into.set(this.whole.subarray(this.position, this.position + length), at);
+      return;
+    }
+    if (!this.inflater) {
+      this.inflater = openHandle();
+      if (!this.inflater) {
+        if (entry.size > this.maxWhole) {
+          throw new ArrowsmithError("too_large", `member of ${entry.size} bytes needs streaming inflation, which this Node's zlib lacks (whole reads stop at ${this.maxWhole})`);
+        }
+        const comp = new Uint8Array(entry.compressedSize);
+        this.fetch(0, entry.compressedSize, comp);
+        this.whole = new Uint8Array(entry.size);
+        inflateBuffered(comp, this.whole, 0, entry.size);
+        into.set(this.whole.subarray(this.position, this.position + length), at);
+        return;
+      }
+    }
+    const { h, state, error } = this.inflater;
+    let done = 0;
+    while (done < length) {
+      if (this.inLen === 0) {
+        if (this.fetched >= entry.compressedSize) throw zlibFailure(`deflate data ends after ${this.position + done} bytes; the member declares ${entry.size}`);
+        this.fill();
+      }
+      h.writeSync(zlib.constants.Z_NO_FLUSH, this.input, this.inPos, this.inLen, into, at + done, length - done);
+      const e = error();
+      if (e) throw zlibFailure(`corrupt deflate data: ${e}`);
+      const out = length - done - state[0];
+      const used = this.inLen - state[1];
+      // neither input taken nor output made, with room for both: the stream has ended
+      if (out === 0 && used === 0) throw zlibFailure(`deflate data ends after ${this.position + done} bytes; the member declares ${entry.size}`);
+      done += out;
+      this.inPos += used;
+      this.inLen -= used;
+    }
+  }
+
+  /** After the declared size: the stream must end (no more output, no missing end). */
+  private checkEnd(): void {
+    if (!this.inflater) this.inflater = openHandle();
+    if (!this.inflater) return; // an empty member never opened an inflater; nothing to check without one
+    const { h, state, error } = this.inflater;
+    const probe = new Uint8Array(1);
+    const size = this.entry.size;
+    for (;;) {
+      if (this.inLen === 0 && this.fetched < this.entry.compressedSize) this.fill();
+      const last = this.fetched >= this.entry.compressedSize;
+      h.writeSync(last ? zlib.constants.Z_FINISH : zlib.constants.Z_NO_FLUSH, this.input, this.inPos, this.inLen, probe, 0, 1);
+      const e = error();
+      if (state[0] === 0) throw zlibFailure(`deflate data inflates to more than the ${size} bytes the member declares`);
+      if (e) throw zlibFailure(`deflate stream does not end after the declared ${size} bytes: ${e}`);
+      const used = this.inLen - state[1];
+      this.inPos += used;
+      this.inLen -= used;
+      if (last || used === 0) return;
+    }
   }
 }

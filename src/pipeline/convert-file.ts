@@ -50,6 +50,8 @@ export interface Task {
 
 export interface TaskResult {
   input: string;
+  /** The output name the plan gave the task (written only when `output` is set). */
+  outName: string;
   part?: number;
   kind: Exclude<Kind, "auto">;
   compression: string;
@@ -63,7 +65,8 @@ export interface TaskResult {
   rows: number;
   skipped: number;
   nonfiniteEvents: number;
-  output: SinkResult;
+  /** None for an input refused as a whole in skip mode (it is in the manifest and _errors.jsonl only). */
+  output?: SinkResult;
   seconds: number;
   problems: Problem[];
 }
@@ -165,11 +168,15 @@ export async function decodeTFRecordTask(k: Kernels, task: Task, opts: FileOptio
     }, (w, ptr, f) => batcher.add(w, ptr, f, path));
     batcher.flush();
     progress?.(0, events - reported);
-    const output = sink.finish();
+    // skip mode: an input (or part) of which no record could be kept gets no output file, so no
+    // output has a schema the data did not decide; the manifest and _errors.jsonl still list it
+    let output: SinkResult | undefined;
+    if (read.records === 0 && policy.problems.length) sink.abort();
+    else output = sink.finish();
     return {
-      input: path, part: task.part, kind: task.kind, compression: read.compression, inputBytes: read.fileSize, mtimeMs: read.mtimeMs,
+      input: path, outName: task.outName, part: task.part, kind: task.kind, compression: read.compression, inputBytes: read.fileSize, mtimeMs: read.mtimeMs,
       taskBytes: task.range ? task.range.end - task.range.start : read.fileSize,
-      records: read.records, rows: output.rows, skipped: read.skipped, nonfiniteEvents: batcher.nonfiniteEvents ?? 0, output,
+      records: read.records, rows: output?.rows ?? 0, skipped: read.skipped, nonfiniteEvents: batcher.nonfiniteEvents ?? 0, output,
       seconds: (performance.now() - t0) / 1000, problems: policy.problems,
     };
   } catch (e) {

@@ -143,7 +143,7 @@ async function convertPlanned(inputs: string[], todo: string[], done: Map<string
     results, problems, manifest, resumed: [...done.keys()], threads,
     events: results.reduce((a, r) => a + r.rows, 0),
     inputBytes: results.reduce((a, r) => a + r.taskBytes, 0),
-    outputBytes: results.reduce((a, r) => a + r.output.bytes, 0),
+    outputBytes: results.reduce((a, r) => a + (r.output?.bytes ?? 0), 0),
     seconds,
   };
 }
@@ -237,7 +237,7 @@ async function convertShard(inputs: string[], stems: Map<string, string>, outDir
       results, problems, manifest, resumed: [...new Set(kept.map((t) => t.input))], threads: want,
       events: results.reduce((a, r) => a + r.rows, 0),
       inputBytes: results.reduce((a, r) => a + r.taskBytes, 0),
-      outputBytes: results.reduce((a, r) => a + r.output.bytes, 0),
+      outputBytes: results.reduce((a, r) => a + (r.output?.bytes ?? 0), 0),
       seconds,
     };
   } catch (e) {
@@ -262,7 +262,7 @@ function shardAsManifest(tasks: number, results: TaskResult[], problems: Problem
     totals: {
       inputs: new Set(results.map((r) => r.input)).size, outputs: tasks, records: results.reduce((a, r) => a + r.records, 0),
       rows: results.reduce((a, r) => a + r.rows, 0), skipped: results.reduce((a, r) => a + r.skipped, 0),
-      input_bytes: results.reduce((a, r) => a + r.taskBytes, 0), output_bytes: results.reduce((a, r) => a + r.output.bytes, 0),
+      input_bytes: results.reduce((a, r) => a + r.taskBytes, 0), output_bytes: results.reduce((a, r) => a + (r.output?.bytes ?? 0), 0),
     },
     problems: problems.length, resumed: 0, wall_seconds: seconds,
   };

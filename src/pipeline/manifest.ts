@@ -46,7 +46,8 @@ export function manifestEntry(results: TaskResult[], optionsKey: string): Manife
     records: results.reduce((a, x) => a + x.records, 0),
     skipped: results.reduce((a, x) => a + x.skipped, 0),
     nonfinite_events: results.reduce((a, x) => a + x.nonfiniteEvents, 0),
-    outputs: results.map((x) => ({ file: x.output.path.split("/").pop()!, rows: x.output.rows, bytes: x.output.bytes })),
+    // an input refused as a whole (skip mode) has no output file
+    outputs: results.flatMap((x) => (x.output && !(x as { refused?: true }).refused ? [{ file: x.output.path.split("/").pop()!, rows: x.output.rows, bytes: x.output.bytes }] : [])),
     options_key: optionsKey,
   };
 }

@@ -1,21 +1,22 @@
 // Converts one NPZ file (one task: NPZ files are never split) into one output in the calling
 // thread. `--kind auto` makes an archive holding `images` and `metadata` a cluster batch and any
-// other archive a generic table. An NPZ is read as a whole (a batch is ~8 MB), so a problem with it
-// (a bad CRC, an inconsistent layout) is a problem with the whole file: `--on-error fail` stops,
-// `--on-error skip` reports it and writes an empty output of the default schema, so every input
-// still has its output and its manifest entry.
+// other archive a generic table. Arrays are read in windows of rows, so memory follows the window,
+// not the member. A problem with an NPZ (a bad CRC, an inconsistent layout) is a problem with the
+// whole file: `--on-error fail` stops; `--on-error skip` reports it (in the manifest and
+// _errors.jsonl) and writes no output for it, so no output ever has a schema the data did not
+// decide. `verify` runs the same reading with a sink that keeps nothing.
 import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { RecordBatch, Schema } from "apache-arrow";
 import { dictionaryVector } from "../arrow.js";
 import {
-  clusterSchema, emitClusterBatches, isClusterArchive, LAYOUTS, type LayoutName, readClusterBatch,
+  clusterPlanSchema, clusterSchema, emitClusters, isClusterArchive, LAYOUTS, type LayoutName, planClusterBatch,
 } from "../datasets/clusters.js";
 import { emitGenericNpz, emptyGenericSchema, planGenericNpz } from "../datasets/generic-npz.js";
 import { ArrowsmithError, isArrowsmithError } from "../errors.js";
-import { npzArrays } from "../formats/npy.js";
+import { NPZ_WHOLE_LIMIT, npzArrays } from "../formats/npy.js";
 import { type ByteSource, ZipArchive, ZIP_DEFLATE, ZIP_STORED } from "../formats/zip.js";
-import { openSink, type Sink } from "../sinks/sink.js";
+import { openSink, type Sink, type SinkResult } from "../sinks/sink.js";
 import type { Kernels } from "../wasm.js";
 import type { FileOptions, Progress, Task, TaskResult } from "./convert-file.js";
 import { ErrorPolicy } from "./policy.js";
@@ -56,7 +57,8 @@ export function openNpz(path: string, verify = true): OpenedNpz {
   const close = () => { if (open) { open = false; closeSync(fd); } };
   try {
     const st = fstatSync(fd);
-    const zip = st.size === 0 ? undefined : ZipArchive.open(fileSource(fd, st.size, path), { file: path, verifyCrc: verify });
+    // whole reads (metadata, Fortran-order arrays, 0-d values) are bounded; arrays are read in row windows
+    const zip = st.size === 0 ? undefined : ZipArchive.open(fileSource(fd, st.size, path), { file: path, verifyCrc: verify, maxMemberSize: NPZ_WHOLE_LIMIT });
     return { path, size: st.size, mtimeMs: st.mtimeMs, zip, close };
   } catch (e) {
     close();
@@ -82,6 +84,74 @@ function warn(message: string): void {
   process.stderr.write(`arrowsmith: warning: ${message}\n`);
 }
 
+export interface NpzReadOptions {
+  kind: "auto" | "clusters" | "generic";
+  metadataLayout: "auto" | LayoutName;
+  precision: "f32" | "f64";
+  verify: boolean;
+  /** Bytes per window of rows (default: 32 MiB). */
+  windowBytes?: number;
+}
+
+/** What reading an NPZ found. */
+export interface NpzRead {
+  kind: "clusters" | "generic";
+  compression: string;
+  size: number;
+  mtimeMs: number;
+  /** Rows written, and clusters with a non-finite pixel. */
+  rows: number;
+  nonfinite: number;
+  /** Set for a 0-byte file. */
+  empty: boolean;
+}
+
+/**
+ * Reads one NPZ file with every check of the conversion (central directory, headers, layout, row
+ * counts, the plane in the file name, each member's CRC-32, the end of each deflate stream),
+ * handing its record batches to the sink `open` gives for the schema the data decided. Throws the
+ * first problem (an ArrowsmithError placed in the file); the caller aborts the sink then.
+ */
+export function readNpzFile(k: Kernels, path: string, o: NpzReadOptions, open: (schema: Schema) => Sink): NpzRead & { sink: Sink } {
+  const mark = k.mark();
+  const source = dictionaryVector([basename(path)]);
+  const input = openNpz(path, o.verify);
+  let sink: Sink | undefined;
+  try {
+    const zip = input.zip;
+    const base = { compression: npzCompression(zip), size: input.size, mtimeMs: input.mtimeMs };
+    let rows = 0;
+    const emit = (b: RecordBatch) => { sink!.write(b); rows += b.numRows; };
+    if (!zip) {
+      warn(`${path}: empty file (0 bytes), an empty batch`);
+      const kind = o.kind === "generic" ? "generic" : "clusters";
+      sink = open(kind === "generic" ? emptyGenericSchema({ "arrowsmith:warning": "empty input file (0 bytes)" })
+        : defaultClusterSchema(o.metadataLayout, o.precision, { "arrowsmith:warning": "empty input file (0 bytes)" }));
+      return { ...base, kind, rows: 0, nonfinite: 0, empty: true, sink };
+    }
+    const arrays = npzArrays(zip);
+    const kind = o.kind === "generic" || (o.kind === "auto" && !isClusterArchive(zip)) ? "generic" : "clusters";
+    let nonfinite = 0;
+    if (kind === "clusters") {
+      const plan = planClusterBatch(k, zip, { metadataLayout: o.metadataLayout });
+      const schema = clusterPlanSchema(plan, o.precision, { "arrowsmith:source_dtypes": JSON.stringify({ images: plan.imageDtype, metadata: plan.metadataDtype }) });
+      sink = open(schema);
+      nonfinite = emitClusters(k, zip, plan, schema, source, emit, { precision: o.precision, windowBytes: o.windowBytes });
+    } else {
+      const plan = planGenericNpz(zip, arrays);
+      sink = open(plan.schema);
+      emitGenericNpz(zip, plan, source, emit, o.windowBytes);
+    }
+    return { ...base, kind, rows, nonfinite, empty: false, sink };
+  } catch (e) {
+    sink?.abort();
+    throw isArrowsmithError(e) && !e.file ? e.at({ file: path }) : e;
+  } finally {
+    input.close();
+    k.release(mark);
+  }
+}
+
 /** Runs one NPZ task in this thread. In fail mode the first problem throws. */
 export async function runNpzTask(k: Kernels, task: Task, outDir: string, opts: FileOptions, progress?: Progress): Promise<TaskResult> {
   const t0 = performance.now();
@@ -91,70 +161,34 @@ export async function runNpzTask(k: Kernels, task: Task, outDir: string, opts: F
     throw new ArrowsmithError("usage", "--kind scone reads TFRecord shards, not NPZ archives", { file: path, hint: "use --kind auto, clusters or generic" });
   }
   const policy = new ErrorPolicy(opts.onError);
-  const source = dictionaryVector([basename(path)]);
-  const mark = k.mark();
-  let sink: Sink | undefined;
-  let input: OpenedNpz | undefined;
   let stat: { size: number; mtimeMs: number } | undefined;
-  let kind: "clusters" | "generic" = task.kind;
-  let rows = 0;
-  let skipped = 0;
-  let nonfinite = 0;
-  const emit = (b: RecordBatch) => { sink!.write(b); rows += b.numRows; };
-  const fallback = (extra: Record<string, string> = {}) => (kind === "generic" ? emptyGenericSchema(extra) : defaultClusterSchema(opts.metadataLayout, opts.scone.precision, extra));
   try {
-    try {
-      try {
-        stat = statSync(path);
-      } catch (e) {
-        throw new ArrowsmithError("io", `cannot open: ${(e as Error).message}`, { file: path, cause: e });
-      }
-      input = openNpz(path, opts.verify);
-      const zip = input.zip;
-      if (!zip) {
-        warn(`${path}: empty file (0 bytes), written as an empty batch`);
-        sink = openSink(opts.format, outPath, fallback({ "arrowsmith:warning": "empty input file (0 bytes)" }), opts.sink);
-      } else {
-        const arrays = npzArrays(zip);
-        // --kind auto reaches here as "clusters" (the plan cannot tell without reading the archive)
-        if (opts.kind === "auto" && !isClusterArchive(zip)) kind = "generic";
-        if (kind === "clusters") {
-          const b = readClusterBatch(k, zip, { metadataLayout: opts.metadataLayout, precision: opts.scone.precision });
-          const schema = clusterSchema({
-            layout: b.layout.layout, how: b.layout.how, height: b.height, width: b.width, precision: opts.scone.precision,
-            extra: { "arrowsmith:source_dtypes": JSON.stringify({ images: b.imageDtype, metadata: b.metadataDtype }) },
-          });
-          sink = openSink(opts.format, outPath, schema, opts.sink);
-          nonfinite = emitClusterBatches(k, b, schema, source, emit);
-        } else {
-          const plan = planGenericNpz(zip, arrays);
-          sink = openSink(opts.format, outPath, plan.schema, opts.sink);
-          emitGenericNpz(zip, plan, source, emit);
-        }
-      }
-    } catch (e) {
-      if (!isArrowsmithError(e) || e.code === "io" || e.code === "internal" || e.code === "usage") throw e;
-      sink?.abort();
-      sink = undefined;
-      policy.file(e.file ? e : e.at({ file: path }));
-      skipped++;
-      rows = 0;
-      nonfinite = 0;
-      sink = openSink(opts.format, outPath, fallback({ "arrowsmith:skipped": `${e.code}: ${e.detail}` }), opts.sink);
-    }
-    const output = sink.finish();
-    const size = input?.size ?? stat?.size ?? 0;
-    progress?.(size, rows);
-    return {
-      input: path, part: task.part, kind, compression: npzCompression(input?.zip), inputBytes: size, mtimeMs: input?.mtimeMs ?? stat?.mtimeMs ?? 0,
-      taskBytes: size, records: rows, rows: output.rows, skipped, nonfiniteEvents: nonfinite, output,
-      seconds: (performance.now() - t0) / 1000, problems: policy.problems,
-    };
+    stat = statSync(path);
   } catch (e) {
-    sink?.abort();
-    throw e;
-  } finally {
-    input?.close();
-    k.release(mark);
+    throw new ArrowsmithError("io", `cannot open: ${(e as Error).message}`, { file: path, cause: e });
   }
+  let read: (NpzRead & { sink: Sink }) | undefined;
+  try {
+    read = readNpzFile(k, path, { kind: opts.kind === "scone" ? "auto" : opts.kind, metadataLayout: opts.metadataLayout, precision: opts.scone.precision, verify: opts.verify, windowBytes: opts.windowBytes },
+      (schema) => openSink(opts.format, outPath, schema, opts.sink));
+  } catch (e) {
+    if (!isArrowsmithError(e) || e.code === "io" || e.code === "internal" || e.code === "usage") throw e;
+    // skip mode: the input is refused as a whole and gets no output file
+    policy.file(e.file ? e : e.at({ file: path }));
+  }
+  let output: SinkResult | undefined;
+  try {
+    output = read?.sink.finish();
+  } catch (e) {
+    read?.sink.abort();
+    throw e;
+  }
+  const size = read?.size ?? stat.size;
+  progress?.(size, read?.rows ?? 0);
+  return {
+    input: path, outName: task.outName, part: task.part, kind: read?.kind ?? (task.kind === "generic" ? "generic" : "clusters"), compression: read?.compression ?? "unread",
+    inputBytes: size, mtimeMs: read?.mtimeMs ?? stat.mtimeMs, taskBytes: size, records: read?.rows ?? 0, rows: output?.rows ?? 0,
+    skipped: read ? 0 : 1, nonfiniteEvents: read?.nonfinite ?? 0, output,
+    seconds: (performance.now() - t0) / 1000, problems: policy.problems,
+  };
 }

@@ -30,7 +30,9 @@ export interface ShardManifest {
 
 /** A finished task as the manifest needs it. */
 export type TaskRecord = Pick<TaskResult, "input" | "part" | "kind" | "compression" | "inputBytes" | "mtimeMs" | "records" | "rows" | "skipped" | "nonfiniteEvents"> & {
+  /** For an input refused as a whole (--on-error skip): the planned name, with no file written. */
   output: { path: string; rows: number; bytes: number };
+  refused?: true;
 };
 
 export const shardManifestName = (s: Shard) => `_manifest.${shardTag(s)}.json`;

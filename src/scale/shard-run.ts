@@ -19,10 +19,13 @@ export function taskBytesOf(t: Task): number {
 
 /** The part of a result that the manifest keeps. */
 export function taskRecord(r: TaskResult | TaskRecord): TaskRecord {
+  const refused = !r.output || ("refused" in r && r.refused === true);
   return {
     input: r.input, part: r.part, kind: r.kind, compression: r.compression, inputBytes: r.inputBytes, mtimeMs: r.mtimeMs,
     records: r.records, rows: r.rows, skipped: r.skipped, nonfiniteEvents: r.nonfiniteEvents,
-    output: { path: r.output.path.split("/").pop()!, rows: r.output.rows, bytes: r.output.bytes },
+    output: r.output ? { path: r.output.path.split("/").pop()!, rows: r.output.rows, bytes: r.output.bytes }
+      : { path: (r as TaskResult).outName, rows: 0, bytes: 0 },
+    ...(refused ? { refused: true as const } : {}),
   };
 }
 
@@ -56,6 +59,7 @@ export function upToDateTask(dir: string, t: TaskRecord): boolean {
   try {
     const st = statSync(t.input);
     if (st.size !== t.inputBytes || st.mtimeMs !== t.mtimeMs) return false;
+    if (t.refused) return true; // refused as it is now: nothing to redo
     const name = t.output.path;
     if (name.includes("/") || name.startsWith(".")) return false;
     return statSync(join(dir, name)).size === t.output.bytes;
