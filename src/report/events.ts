@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { type RecordBatch, RecordBatchReader, type Schema } from "apache-arrow";
-import { emitClusterBatches, readClusterBatch, clusterSchema, isClusterArchive } from "../datasets/clusters.js";
+import { clusterPlanSchema, emitClusters, isClusterArchive, planClusterBatch } from "../datasets/clusters.js";
 import { dictionaryVector } from "../arrow.js";
 import { SCONE_DEFAULTS, type SconeOptions, SconeBatcher, isSconeRecord } from "../datasets/scone.js";
 import { ArrowsmithError } from "../errors.js";
@@ -246,16 +246,16 @@ function readClusters(k: Kernels, path: string, sel: Selection, o: ReadOptions):
   try {
     if (!npz.zip) return { events, problems: [], found: [] };
     if (!isClusterArchive(npz.zip)) throw new ArrowsmithError("usage", "not a cluster batch (no images.npy and metadata.npy)", { file: path });
-    const b = readClusterBatch(k, npz.zip, { metadataLayout: o.metadataLayout, precision: "f32" });
-    const schema = clusterSchema({ layout: b.layout.layout, height: b.height, width: b.width, precision: "f32", how: b.layout.how });
+    const b = planClusterBatch(k, npz.zip, { metadataLayout: o.metadataLayout });
+    const schema = clusterPlanSchema(b, "f32");
     checkMetric(schema, sel.where, path);
     const source = basename(path);
-    emitClusterBatches(k, b, schema, dictionaryVector([source]), (batch) => {
+    emitClusters(k, npz.zip, b, schema, dictionaryVector([source]), (batch) => {
       for (let r = 0; r < batch.numRows; r++) {
         const row = Number(batch.getChild("row")!.get(r));
         if (picker.pick(String(row), (m) => num(batch.getChild(m)?.get(r)))) events.push(clusterFromBatch(batch, r, source, b.height, b.width));
       }
-    });
+    }, { precision: "f32" });
     return { events, problems: [], found: picker.found };
   } finally {
     npz.close();
