@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FIXTURES, tmp } from "./helpers.ts";
+import { FIXTURES, skipBecause, tmp } from "./helpers.ts";
 
 const CLI = new URL("../dist/src/cli.js", import.meta.url).pathname;
 const run = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
@@ -22,11 +22,11 @@ describe("faults", () => {
 
   it("a full disk gives a clear error and leaves no temporary file (tmpfs of 1 MiB; needs root)", (ctx) => {
     // a skip says why in the test output rather than vanishing from it
-    if (!isRoot) ctx.skip("not run: mounting the 1 MiB tmpfs needs root");
+    if (!isRoot) skipBecause(ctx, "mounting the 1 MiB tmpfs needs root");
     const dir = tmp();
     mkdirSync(join(dir, "small"));
     const mount = spawnSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", join(dir, "small")], { encoding: "utf8" });
-    if (mount.status !== 0) ctx.skip(`not run: mount -t tmpfs failed (${(mount.stderr || mount.error?.message || "").trim()})`);
+    if (mount.status !== 0) skipBecause(ctx, `mount -t tmpfs failed (${(mount.stderr || mount.error?.message || "").trim()})`);
     try {
       const out = join(dir, "small", "out");
       const r = run(["convert", join(FIXTURES, "scone"), "-o", out, "--threads", "1", "--precision", "f64"]);

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync, inflateSync } from "node:zlib";
 import { expect, it } from "vitest";
-import { FIXTURES, tmp } from "./helpers.ts";
+import { FIXTURES, skipBecause, tmp } from "./helpers.ts";
 
 const PYTHON = "/usr/bin/python3";
 
@@ -30,10 +30,10 @@ function content(path: string): Buffer {
 
 it("make_scone_fixtures.py regenerates the committed SCONE, small and wire fixtures to the bit", (ctx) => {
   const v = pythonVersions();
-  if (typeof v === "string") ctx.skip(`not run: ${v}`);
+  if (typeof v === "string") skipBecause(ctx, v);
   const recorded: string = JSON.parse(readFileSync(join(FIXTURES, "scone/expected.json"), "utf8")).generator;
   const ours = `numpy ${(v as { numpy: string }).numpy}, protobuf ${(v as { protobuf: string }).protobuf}`;
-  if (!recorded.startsWith(ours + ",")) ctx.skip(`not run: the goldens were written by "${recorded}", this python has ${ours}`);
+  if (!recorded.startsWith(ours + ",")) skipBecause(ctx, `the goldens were written by "${recorded}", this python has ${ours}`);
   const out = tmp();
   const r = spawnSync(PYTHON, [join(FIXTURES, "make_scone_fixtures.py"), out], { encoding: "utf8" });
   expect(r.stderr).toBe("");

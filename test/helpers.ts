@@ -54,3 +54,12 @@ export function catchError(fn: () => unknown): ArrowsmithError {
   }
   throw new Error("expected an error, none thrown");
 }
+
+/**
+ * Skips the running test and says why in every reporter's output (the default reporter shows a
+ * skip note only in verbose mode, so the reason also goes to stderr).
+ */
+export function skipBecause(ctx: { skip: (note?: string) => never; task: { name: string } }, reason: string): never {
+  console.warn(`skipped "${ctx.task.name}": ${reason}`);
+  return ctx.skip(reason);
+}
