@@ -17,6 +17,7 @@ import { SCONE_DEFAULTS } from "../src/datasets/scone.js";
 import { generateScone } from "../src/generate.js";
 import { convert } from "../src/pipeline/convert.js";
 import { FILE_DEFAULTS } from "../src/pipeline/convert-file.js";
+import { stopWorkers, workerPool } from "../src/pipeline/pool.js";
 import { type PeerResult, runCat, runPythonPeer, runRoboflowTfrecords, warm } from "./peers.js";
 import { alternate, checkEvents, summarize } from "./runs.js";
 
@@ -61,6 +62,9 @@ async function writeFloor(file: string): Promise<PeerResult> {
   return { name: `write floor (${(outputBytes / 1e6).toFixed(0)} MB + fsync to ${args.out})`, events: 0, seconds, bytes: statSync(file).size };
 }
 
+// conversion runs in a worker thread: keep it between runs (the peers' figures exclude their
+// interpreter's start too; a CLI run starts its workers while it plans)
+workerPool().idleMs = Infinity;
 try {
   let file = args.file;
   if (!file) {
@@ -110,6 +114,7 @@ try {
     }
   }
 } finally {
+  await stopWorkers();
   rmSync(dir, { recursive: true, force: true });
   rmSync(outRoot, { recursive: true, force: true });
 }

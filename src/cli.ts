@@ -3,6 +3,7 @@
 // maps their outcomes and errors to exit codes. Progress and logs go to stderr; --json prints one
 // object on stdout.
 import { realpathSync } from "node:fs";
+import { constants as osConstants } from "node:os";
 import { pathToFileURL } from "node:url";
 import { Command } from "commander";
 import { benchCommand } from "./commands/bench.js";
@@ -40,6 +41,8 @@ export function exitCodeOfError(e: unknown): number {
   if (typeof err?.code === "string" && err.code.startsWith("commander.")) {
     return err.code === "commander.helpDisplayed" || err.code === "commander.version" ? EXIT.ok : EXIT.usage;
   }
+  // stopped by a signal: 128 + its number, as a shell reports it (130 for Ctrl-C)
+  if (isArrowsmithError(e) && e.code === "interrupted") return 128 + (osConstants.signals[e.cause as NodeJS.Signals] ?? osConstants.signals.SIGINT);
   if (isArrowsmithError(e)) return e.code === "usage" ? EXIT.usage : EXIT.failure;
   return EXIT.failure;
 }

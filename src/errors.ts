@@ -21,6 +21,7 @@ export type ErrorCode =
   | "record_size"      // a TFRecord record larger than --max-record-bytes
   | "unknown_kind"     // the input is none of the kinds we read
   | "too_large"        // a member, row or record larger than what is read whole
+  | "interrupted"      // stopped by a signal or an AbortSignal; finished outputs are complete
   | "internal";
 
 export interface ErrorWhere {

@@ -3,6 +3,7 @@ export { ArrowsmithError, type ErrorCode, isArrowsmithError } from "./errors.js"
 export { convert, type ConvertOptions, type ConvertSummary, optionsKey } from "./pipeline/convert.js";
 export { FILE_DEFAULTS, type FileOptions, type Kind, type Task, type TaskResult } from "./pipeline/convert-file.js";
 export { expandInputs, outputStem } from "./pipeline/inputs.js";
+export { stopWorkers } from "./pipeline/pool.js";
 export { type Manifest, type ManifestEntry, MANIFEST, ERRORS } from "./pipeline/manifest.js";
 export type { OnError, Problem } from "./pipeline/policy.js";
 export { inspectTFRecord, verifyNpz, verifyTFRecord, type InspectResult, type VerifyResult } from "./inspect.js";

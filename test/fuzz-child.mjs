@@ -64,7 +64,8 @@ async function runCase(m) {
   const before = resetPeak();
   const peak = () => (canReset ? status().hwm - before : NaN);
   try {
-    const s = await convert([m.file], { ...FILE_DEFAULTS, ...m.opts, output: m.out, threads: 1 });
+    // in this thread: the fresh wasm instance and the peak measured above are this case's own
+    const s = await convert([m.file], { ...FILE_DEFAULTS, ...m.opts, output: m.out, threads: 1, inThread: true });
     const used = peak();
     const r = s.results[0];
     // an input of which nothing could be kept (skip mode) has no output file: no rows

@@ -82,5 +82,5 @@ export const binsOption = () => new Option("--bins <w,t>", "SCONE bins (waveleng
 
 /** `--threads`, with the default as the library chooses it. */
 export const threadsOption = () => new Option("--threads <n>",
-  `worker threads (default: one per ${BYTES_PER_THREAD / MiB} MiB of input, at most the ${availableParallelism()} cores of this machine)`)
+  `most worker threads (default: one per ${BYTES_PER_THREAD / MiB} MiB of input); never more than the tasks or the ${availableParallelism()} cores of this machine`)
   .argParser(positiveInt("--threads", 1));

@@ -1,9 +1,9 @@
 // `arrowsmith convert`: inputs in, one output file per input, a summary out.
 import { Option, type Command } from "commander";
-import { convert, type ConvertSummary, removeOwnTemporaries } from "../pipeline/convert.js";
+import { constants as osConstants } from "node:os";
+import { convert, type ConvertSummary } from "../pipeline/convert.js";
 import { FILE_DEFAULTS, type FileOptions, type Kind } from "../pipeline/convert-file.js";
 import type { OnError } from "../pipeline/policy.js";
-import { stopAllWorkers } from "../pipeline/pool.js";
 import { ProgressLine } from "../pipeline/progress.js";
 import type { OutputFormat, TensorType } from "../sinks/sink.js";
 import { parseShard } from "../scale/shards.js";
@@ -54,24 +54,27 @@ export function droppedColumnWarnings(s: ConvertSummary): string[] {
     : [];
 }
 
-/** Converts with a progress line on a terminal; Ctrl-C or a kill removes our temporaries and exits. */
+/** Converts with a progress line on a terminal; Ctrl-C or a kill stops it (see below). */
 export async function runConvert(inputs: string[], o: ConvertCommandOptions, given: ReadonlySet<string> = new Set()): Promise<ConvertCommandResult> {
   const warnings = optionWarnings(o, given);
   warnings.forEach(warn);
   const quiet = o.quiet || o.json;
   const progress = new ProgressLine(process.stderr, !quiet && !!process.stderr.isTTY);
-  // Ctrl-C or a kill: drop our temporary files and leave; finished outputs stay, and
-  // `--resume` carries on from them
-  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.once(sig, async () => {
-      progress.stop();
-      // workers first, so that none opens a new temporary file after the clean-up
-      await stopAllWorkers();
-      removeOwnTemporaries(o.output);
-      process.stderr.write(`arrowsmith: interrupted (${sig}); finished outputs are complete: re-run with --resume to finish the job\n`);
-      process.exit(sig === "SIGINT" ? 130 : 143);
-    });
-  }
+  // Ctrl-C or a kill: the running workers are terminated, their temporary files removed, and
+  // convert() rejects with code "interrupted" (exit 128 + the signal's number); finished outputs
+  // stay, and `--resume` carries on from them. This thread converts nothing, so it handles the
+  // signal at once.
+  const stop = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stop.signal.aborted) process.exit(128 + osConstants.signals[sig]); // a second Ctrl-C: leave now
+    progress.stop();
+    stop.abort(sig);
+    // should a worker not stop (stuck in a system call), leave anyway: the next run removes the
+    // temporary file it leaves
+    setTimeout(() => process.exit(128 + osConstants.signals[sig]), 5000).unref();
+  };
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+  for (const sig of signals) process.on(sig, onSignal);
   const summary = await convert(inputs, {
     ...FILE_DEFAULTS,
     output: o.output, format: o.format, kind: o.kind, verify: o.verify,
@@ -82,7 +85,11 @@ export async function runConvert(inputs: string[], o: ConvertCommandOptions, giv
     argv: ["arrowsmith", ...process.argv.slice(2)],
     onPlan: (p) => progress.start(p.bytes, p.tasks),
     onTask: () => progress.taskDone(),
-  }).finally(() => progress.stop());
+    signal: stop.signal,
+  }).finally(() => {
+    progress.stop();
+    for (const sig of signals) process.off(sig, onSignal);
+  });
   const dropped = droppedColumnWarnings(summary);
   dropped.forEach(warn);
   return { summary, output: o.output, warnings: [...warnings, ...dropped] };

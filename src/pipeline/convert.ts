@@ -1,6 +1,5 @@
 // A conversion job: inputs → tasks → worker pool → one output per task in the output folder, then
 // _errors.jsonl and _manifest.json. Only summaries reach this thread.
-import { availableParallelism } from "node:os";
 import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ArrowsmithError } from "../errors.js";
@@ -11,16 +10,31 @@ import { kernels } from "../wasm.js";
 import type { FileOptions, Task, TaskResult } from "./convert-file.js";
 import { expandInputs, outputStem } from "./inputs.js";
 import { finishedEntries, journal, type Manifest, type ManifestEntry, manifestEntry, upToDate, writeManifest } from "./manifest.js";
-import { DEFAULT_TASK_BYTES, planTasks } from "./plan.js";
+import { DEFAULT_TASK_BYTES, isNpz, planTasks } from "./plan.js";
 import type { Problem } from "./policy.js";
-import { runTasks, startWorkers, stopWorkers, type Workers } from "./pool.js";
+import { maxWorkers, runTasks, type WorkerPool, workerPool } from "./pool.js";
 import { type Shard, sliceTasks } from "../scale/shards.js";
 import { journalTask, readShardManifest, taskBytesOf, upToDateTask, writeShardManifest } from "../scale/shard-run.js";
 
 export interface ConvertOptions extends FileOptions {
   output: string;
-  /** Worker threads (default: all cores). */
+  /**
+   * Worker threads (default: as many as the job's size pays for, up to the number of cores). Never
+   * more than the cores or the tasks; all conversion runs in workers, none in the calling thread.
+   */
   threads?: number;
+  /**
+   * Stops the job: running tasks are ended (their workers terminated), their temporary files
+   * removed, and convert() rejects with an ArrowsmithError of code "interrupted". Finished outputs
+   * stay complete and journaled, so `resume` finishes the job.
+   */
+  signal?: AbortSignal;
+  /**
+   * Run every task in the calling thread, one after another, instead of in workers: for a caller
+   * that is itself a worker or a test harness measuring one conversion. That thread is then busy
+   * until each task ends (a signal or `signal` is seen between tasks only).
+   */
+  inThread?: boolean;
   /** Skip inputs already converted with the same options. */
   resume?: boolean;
   /** Split uncompressed SCONE files into tasks of about this many bytes. */
@@ -77,31 +91,45 @@ export async function convert(inputArgs: string[], opts: ConvertOptions): Promis
   mkdirSync(outDir, { recursive: true });
   removeStaleTemporaries(outDir);
   const key = optionsKey(opts);
-  if (opts.shard) return convertShard(inputs, stems, outDir, ext, key, opts, t0);
-
-  // --resume: inputs whose entry matches (size, mtime, options) and whose outputs are all there
-  const done = new Map<string, { entry: ManifestEntry; problems: Problem[] }>();
-  if (opts.resume) {
-    for (const [input, j] of finishedEntries(outDir)) if (stems.has(input) && upToDate(outDir, input, j.entry, key)) done.set(input, j);
-  }
-  const todo = inputs.filter((i) => !done.has(i));
-  // workers boot while this thread plans; the count is known only after planning, so start as
-  // many as the caller allows and the inputs could use (at least one task per input)
-  const want = threadsFor(todo, opts);
-  const workers = want > 1 ? startWorkers(want - 1) : undefined;
+  const signal = opts.signal;
   try {
-    return await convertPlanned(inputs, todo, done, stems, outDir, ext, key, opts, t0, want, workers);
-  } finally {
-    if (workers) await stopWorkers(workers);
+    signal?.throwIfAborted();
+    if (opts.shard) return await convertShard(inputs, stems, outDir, ext, key, opts, t0);
+
+    // --resume: inputs whose entry matches (size, mtime, options) and whose outputs are all there
+    const done = new Map<string, { entry: ManifestEntry; problems: Problem[] }>();
+    if (opts.resume) {
+      for (const [input, j] of finishedEntries(outDir)) if (stems.has(input) && upToDate(outDir, input, j.entry, key)) done.set(input, j);
+    }
+    const todo = inputs.filter((i) => !done.has(i));
+    // workers load their modules while this thread plans: one per input at most (each input is
+    // at least one task), more once the plan has split large files
+    const want = threadsFor(todo, opts);
+    const pool = opts.inThread ? undefined : workerPool();
+    if (todo.length) pool?.ensure(Math.min(want, todo.length));
+    return await convertPlanned(inputs, todo, done, stems, outDir, ext, key, opts, t0, want, pool);
+  } catch (e) {
+    if (!signal?.aborted) throw e;
+    removeOwnTemporaries(outDir);
+    throw interrupted(signal);
   }
+}
+
+/** The error of an aborted job; its `cause` is the abort's reason (the CLI passes the signal's name). */
+function interrupted(signal: AbortSignal): ArrowsmithError {
+  const why = typeof signal.reason === "string" ? signal.reason : "aborted";
+  return new ArrowsmithError("interrupted", `interrupted (${why}); the outputs already written are complete`, {
+    hint: "run the same command again with --resume to finish the job", cause: signal.reason,
+  });
 }
 
 async function convertPlanned(inputs: string[], todo: string[], done: Map<string, { entry: ManifestEntry; problems: Problem[] }>,
                               stems: Map<string, string>, outDir: string, ext: string, key: string, opts: ConvertOptions,
-                              t0: number, want: number, workers: Workers | undefined): Promise<ConvertSummary> {
+                              t0: number, want: number, pool: WorkerPool | undefined): Promise<ConvertSummary> {
   const k = kernels();
-  const tasks = await planTasks(k, todo, stems, { kind: opts.kind, ext, taskBytes: opts.taskBytes ?? DEFAULT_TASK_BYTES });
-  const threads = Math.max(1, Math.min(want, tasks.length));
+  const tasks = await planTasks(k, todo, stems, { kind: opts.kind, ext, taskBytes: opts.taskBytes ?? DEFAULT_TASK_BYTES, signal: opts.signal });
+  const threads = pool ? Math.max(1, Math.min(want, tasks.length)) : 1;
+  if (tasks.length) pool?.ensure(threads);
   opts.onPlan?.({ tasks: tasks.length, inputs: todo.length, skipped: done.size, bytes: todo.reduce((a, i) => a + statSync(i).size, 0) });
 
   // journal each input as soon as all its tasks are done
@@ -119,9 +147,11 @@ async function convertPlanned(inputs: string[], todo: string[], done: Map<string
       journal(outDir, manifestEntry(list, key), list.flatMap((x) => x.problems));
     }
   };
-  let results: TaskResult[];
+  let results: TaskResult[] = [];
   try {
-    results = await runTasks({ tasks, outDir, opts: fileOptions(opts), threads, progress: opts.progress ?? new SharedArrayBuffer(16), onResult, workers });
+    if (tasks.length) {
+      results = await runTasks({ tasks, outDir, opts: fileOptions(opts), threads, pool, progress: opts.progress ?? new SharedArrayBuffer(16), onResult, signal: opts.signal });
+    }
   } catch (e) {
     // a worker that died mid-write leaves its temporary file behind
     removeOwnTemporaries(outDir);
@@ -152,13 +182,16 @@ async function convertPlanned(inputs: string[], todo: string[], done: Map<string
 export const BYTES_PER_THREAD = 256 << 20;
 
 /**
- * Threads for a job: --threads when given; otherwise all cores, but no more than the job's size
- * pays for, so a small job is not slowed down by starting workers it has no use for.
+ * Workers for a job: --threads when given, otherwise as many as the job's size pays for (a small
+ * job is not slowed down by starting workers it has no use for); never more than the cores, nor
+ * than the tasks the plan can make (each input is one task, or at most size / taskBytes + 1 parts).
  */
 function threadsFor(inputs: string[], opts: ConvertOptions): number {
-  if (opts.threads !== undefined) return Math.max(1, opts.threads);
-  const bytes = inputs.reduce((a, i) => a + statSync(i).size, 0);
-  return Math.max(1, Math.min(availableParallelism(), Math.floor(bytes / BYTES_PER_THREAD)));
+  const sizes = inputs.map((i) => statSync(i).size);
+  const taskBytes = opts.taskBytes ?? DEFAULT_TASK_BYTES;
+  const want = opts.threads ?? Math.floor(sizes.reduce((a, b) => a + b, 0) / BYTES_PER_THREAD);
+  const tasks = sizes.reduce((a, s, i) => a + (isNpz(inputs[i]) ? 1 : Math.floor(s / taskBytes) + 1), 0);
+  return Math.max(1, Math.min(want, maxWorkers(), tasks));
 }
 
 /** Only the plain data of the options goes to the workers (callbacks can't cross threads). */
@@ -210,7 +243,7 @@ async function convertShard(inputs: string[], stems: Map<string, string>, outDir
                             opts: ConvertOptions, t0: number): Promise<ConvertSummary> {
   const shard = opts.shard!;
   const k = kernels();
-  const plan = await planTasks(k, inputs, stems, { kind: opts.kind, ext, taskBytes: opts.taskBytes ?? DEFAULT_TASK_BYTES });
+  const plan = await planTasks(k, inputs, stems, { kind: opts.kind, ext, taskBytes: opts.taskBytes ?? DEFAULT_TASK_BYTES, signal: opts.signal });
   const mine = sliceTasks(plan, plan.map(taskBytesOf), shard);
   const run = { key, options: publicOptions(opts, opts.threads ?? 1), inputs, tasks: plan.map((t) => t.outName) };
   const previous = opts.resume ? readShardManifest(outDir, shard) : undefined;
@@ -220,13 +253,14 @@ async function convertShard(inputs: string[], stems: Map<string, string>, outDir
   const keptNames = new Set(kept.map((t) => t.output.path));
   const todo = mine.filter((t) => !keptNames.has(t.outName));
   const keptProblems = previous ? previous.problems.filter((p) => kept.some((t) => t.input === p.file)) : [];
-  const want = Math.max(1, Math.min(opts.threads ?? availableParallelism(), todo.length));
+  const want = opts.inThread ? 1 : Math.max(1, Math.min(opts.threads ?? maxWorkers(), maxWorkers(), todo.length));
   opts.onPlan?.({ tasks: todo.length, inputs: new Set(todo.map((t) => t.input)).size, skipped: kept.length, bytes: todo.reduce((a, t) => a + taskBytesOf(t), 0) });
-  const workers = want > 1 ? startWorkers(want - 1) : undefined;
+  const pool = opts.inThread ? undefined : workerPool();
+  if (todo.length) pool?.ensure(want);
   let count = 0;
   try {
     const results = await runTasks({
-      tasks: todo, outDir, opts: fileOptions(opts), threads: want, progress: opts.progress ?? new SharedArrayBuffer(16), workers,
+      tasks: todo, outDir, opts: fileOptions(opts), threads: want, pool, signal: opts.signal, progress: opts.progress ?? new SharedArrayBuffer(16),
       onResult: (r) => { journalTask(outDir, shard, r); opts.onTask?.(r, ++count, todo.length); },
     });
     const problems = [...keptProblems, ...results.flatMap((r) => r.problems)];
@@ -242,7 +276,7 @@ async function convertShard(inputs: string[], stems: Map<string, string>, outDir
     };
   } catch (e) {
     removeOwnTemporaries(outDir);
-    const err = e as ArrowsmithError;
+    const err = (opts.signal?.aborted ? interrupted(opts.signal) : e) as ArrowsmithError;
     // the tasks finished before the failure stay (journaled): a rerun with --resume skips them
     const sofar = readShardManifest(outDir, shard);
     writeShardManifest(outDir, shard, {
@@ -250,8 +284,6 @@ async function convertShard(inputs: string[], stems: Map<string, string>, outDir
       run, tasks: sofar?.tasks ?? kept, problems: sofar?.problems ?? keptProblems, argv: opts.argv ?? [], wall_seconds: (performance.now() - t0) / 1000,
     });
     throw e;
-  } finally {
-    if (workers) await stopWorkers(workers);
   }
 }
 

@@ -16,6 +16,8 @@ export interface PlanOptions {
   /** Output file extension, with its dot. */
   ext: string;
   taskBytes: number;
+  /** Planning stops between inputs once this is aborted. */
+  signal?: AbortSignal;
 }
 
 export function isNpz(path: string): boolean {
@@ -68,6 +70,11 @@ function partName(stem: string, part: number, ext: string): string {
 export async function planTasks(k: Kernels, inputs: string[], stems: Map<string, string>, o: PlanOptions): Promise<Task[]> {
   const tasks: Task[] = [];
   for (const input of inputs) {
+    // reading the record headers of a large shard takes a while: let a signal in between inputs
+    if (o.signal) {
+      await new Promise((r) => setImmediate(r));
+      o.signal.throwIfAborted();
+    }
     const stem = stems.get(input)!;
     if (isNpz(input)) {
       tasks.push({ input, outName: stem + o.ext, kind: o.kind === "auto" ? "clusters" : o.kind });

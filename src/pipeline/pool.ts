@@ -1,104 +1,221 @@
-// Fans tasks out over worker threads (piscina), or runs them here for --threads 1. Each task
-// writes its own output; results come back in task order. In fail mode the first error stops
-// new tasks from starting; tasks already running finish their (complete, valid) outputs.
-import { Piscina } from "piscina";
+// Worker threads for conversion. Every task runs in a worker, never in the calling thread: that
+// thread keeps its event loop free for Ctrl-C, SIGTERM and the progress line. Each worker writes
+// its own output; only summaries come back.
+//
+// A small pool of our own rather than piscina: a worker must not be terminated while it is still
+// loading its modules (on Node 20, terminating a worker in the middle of linking its ES module
+// graph can abort the whole process in V8: `--threads 32` on two inputs did, in about half the
+// runs), so the pool has to know when each worker has loaded. piscina marks its first workers
+// ready before they have loaded anything, and replaces workers that die with new ones that could
+// again be terminated while loading.
+//
+// One pool serves the process. Workers stay for a few seconds after their last task, so a caller
+// converting many times (a benchmark, a test suite, a service) does not pay ~0.3 s (much more
+// under tsx) to start a worker each time. An idle worker does not keep the process alive; a
+// loading one does, until it has loaded.
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
 import { ArrowsmithError } from "../errors.js";
+import type { Task, TaskResult } from "./convert-file.js";
 import { kernels } from "../wasm.js";
-import type { FileOptions, Task, TaskResult } from "./convert-file.js";
-import { runTask } from "./tasks.js";
-import type { WorkerReply, WorkerRequest } from "./worker.js";
+import { progressCounter, runTask } from "./tasks.js";
+import { WORKER_MARK, type WorkerReply, type WorkerRequest } from "./worker.js";
 
-export interface PoolRun {
-  tasks: Task[];
-  outDir: string;
-  opts: FileOptions;
-  threads: number;
-  /** Shared [input bytes, events] counters (BigInt64 × 2) for progress. */
-  progress: SharedArrayBuffer;
-  /** Called as each task finishes (any order). */
-  onResult?: (r: TaskResult, task: Task) => void;
-  /** Workers already started (see startWorkers), used for threads > 1. */
-  workers?: Workers;
+interface Lane {
+  worker: Worker;
+  /** Settles once the worker has loaded its modules, or has exited. */
+  loaded: Promise<void>;
+  /** Exited, or being terminated: takes no task. */
+  gone: boolean;
+  job?: { resolve: (r: WorkerReply) => void; reject: (e: Error) => void };
 }
 
-export type Workers = Piscina<WorkerRequest, WorkerReply>;
+/** Worker threads that run conversion tasks, one task per worker at a time. */
+export class WorkerPool {
+  private readonly lanes: Lane[] = [];
+  private waiting: (() => void)[] = [];
+  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly filename = new URL(import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js", import.meta.url);
 
-/**
- * Starts `threads` workers now: each imports its modules and makes its wasm instance while the
- * main thread is still planning (a worker takes ~0.2–0.4 s to be ready here).
- */
-export function startWorkers(threads: number): Workers {
-  const { filename, execArgv } = workerFile();
-  const pool: Workers = new Piscina<WorkerRequest, WorkerReply>({ filename, execArgv, minThreads: threads, maxThreads: threads, idleTimeout: 1000 });
-  livePools.add(pool);
-  return pool;
+  /** `idleMs`: how long workers stay after the pool's last task (Infinity: until stop()). */
+  constructor(public idleMs = 3000) {}
+
+  /** Workers started and not stopped (loading, idle or busy). */
+  get size(): number {
+    return this.lanes.filter((l) => !l.gone).length;
+  }
+
+  /** Starts workers until there are `threads` (each loads in parallel with the caller's work). */
+  ensure(threads: number): void {
+    this.clearIdle();
+    while (this.size < threads) this.lanes.push(this.spawn());
+  }
+
+  private spawn(): Lane {
+    // from the .ts sources (vitest, tsx) the worker registers tsx's loader before importing them
+    const worker = this.filename.pathname.endsWith(".ts")
+      ? new Worker(`import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(this.filename.href)}); })`, { eval: true, workerData: WORKER_MARK })
+      : new Worker(this.filename, { workerData: WORKER_MARK });
+    let loaded!: () => void;
+    const lane: Lane = { worker, loaded: new Promise<void>((r) => { loaded = r; }), gone: false };
+    const settle = (f: (job: NonNullable<Lane["job"]>) => void) => {
+      const job = lane.job;
+      lane.job = undefined;
+      if (job) f(job);
+      if (!lane.gone) worker.unref();
+      this.waiting.shift()?.();
+      this.maybeIdle();
+    };
+    worker.on("message", (m: WorkerReply | { ready: true }) => {
+      if (!("ready" in m)) return settle((job) => job.resolve(m));
+      loaded();
+      if (!lane.job) worker.unref();
+    });
+    // an uncaught error ends the worker: 'exit' follows
+    worker.on("error", (e) => settle((job) => job.reject(e)));
+    worker.on("exit", (code) => {
+      lane.gone = true;
+      loaded();
+      this.lanes.splice(this.lanes.indexOf(lane), 1);
+      settle((job) => job.reject(new Error(`it exited with code ${code}`)));
+      // tasks waiting for a free worker fail when none is left
+      if (!this.size) for (const w of this.waiting.splice(0)) w();
+    });
+    return lane;
+  }
+
+  /**
+   * Runs one task in the first free worker (waiting for one if all are busy). When `signal` is
+   * aborted, the worker running the task is terminated and the task fails.
+   */
+  async run(req: WorkerRequest, signal?: AbortSignal): Promise<WorkerReply> {
+    for (;;) {
+      signal?.throwIfAborted();
+      const lane = this.lanes.find((l) => !l.gone && !l.job);
+      if (lane) {
+        this.clearIdle();
+        const onAbort = () => void this.retire(lane);
+        signal?.addEventListener("abort", onAbort, { once: true });
+        try {
+          return await new Promise<WorkerReply>((resolve, reject) => {
+            lane.job = { resolve, reject };
+            lane.worker.ref();
+            lane.worker.postMessage(req);
+          });
+        } finally {
+          signal?.removeEventListener("abort", onAbort);
+        }
+      }
+      if (!this.size) throw new Error("no worker is running");
+      await new Promise<void>((resolve) => {
+        const wake = () => { signal?.removeEventListener("abort", wake); resolve(); };
+        this.waiting.push(wake);
+        signal?.addEventListener("abort", wake, { once: true });
+      });
+    }
+  }
+
+  /** Terminates one worker, once it has loaded (see the note at the top). */
+  private async retire(lane: Lane): Promise<void> {
+    lane.gone = true;
+    await lane.loaded;
+    await lane.worker.terminate();
+  }
+
+  private clearIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
+  private maybeIdle(): void {
+    if (this.idleTimer || !Number.isFinite(this.idleMs) || this.waiting.length || this.lanes.some((l) => l.job)) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      for (const l of this.lanes) if (!l.job && !l.gone) void this.retire(l);
+    }, this.idleMs).unref();
+  }
+
+  /** Terminates every worker, also those running a task (their tasks fail). */
+  async stop(): Promise<void> {
+    this.clearIdle();
+    await Promise.allSettled(this.lanes.map((l) => this.retire(l)));
+    for (const w of this.waiting.splice(0)) w();
+  }
 }
 
-/** Stops workers started with startWorkers. */
-export async function stopWorkers(pool: Workers): Promise<void> {
-  livePools.delete(pool);
-  await pool.destroy();
+let shared: WorkerPool | undefined;
+
+/** The process's pool. */
+export function workerPool(): WorkerPool {
+  return (shared ??= new WorkerPool());
 }
 
-function workerFile(): { filename: string; execArgv: string[] } {
-  const ts = import.meta.url.endsWith(".ts");
-  // under vitest/tsx the sources are .ts, and workers need the same loader
-  return { filename: new URL(ts ? "./worker.ts" : "./worker.js", import.meta.url).href, execArgv: ts ? ["--import", "tsx"] : [] };
+/** Terminates this process's workers now (rather than when they have been idle a while). */
+export async function stopWorkers(): Promise<void> {
+  await shared?.stop();
+}
+
+/** Never more workers than cores: more only share the same cores and each holds its own memory. */
+export function maxWorkers(): number {
+  return availableParallelism();
 }
 
 function toError(e: Extract<WorkerReply, { ok: false }>["error"]): ArrowsmithError {
   return new ArrowsmithError(e.code as never, e.message, { file: e.file, offset: e.offset, record: e.record, hint: e.hint });
 }
 
-const livePools = new Set<Piscina>();
-
-/** Terminates every worker of this process (on Ctrl-C, before temporary files are removed). */
-export async function stopAllWorkers(): Promise<void> {
-  await Promise.allSettled([...livePools].map((p) => p.destroy()));
+export interface PoolRun {
+  tasks: Task[];
+  outDir: string;
+  opts: WorkerRequest["opts"];
+  /** Tasks in flight at once. */
+  threads: number;
+  /** Where the tasks run; none: in this thread, one after another. */
+  pool: WorkerPool | undefined;
+  /** Shared [input bytes, events] counters (BigInt64 × 2) for progress. */
+  progress: SharedArrayBuffer;
+  /** Called as each task finishes (any order). */
+  onResult?: (r: TaskResult, task: Task) => void;
+  /** Ends the running tasks (their workers are terminated); no new task starts. */
+  signal?: AbortSignal;
 }
 
+/**
+ * Runs the tasks in the pool, at most `threads` at a time; results come back in task order. In
+ * fail mode the first error stops new tasks from starting; tasks already running finish their
+ * (complete, valid) outputs.
+ */
 export async function runTasks(run: PoolRun): Promise<TaskResult[]> {
-  const { tasks, outDir, opts } = run;
+  const { tasks, outDir, opts, pool, signal } = run;
   const results: TaskResult[] = new Array(tasks.length);
-  const counters = new BigInt64Array(run.progress);
-  const threads = Math.max(1, Math.min(run.threads, tasks.length));
-  // this thread is one of the lanes: it is warm already, and a worker costs ~0.3 s to start here
-  const pool = threads > 1 ? run.workers ?? startWorkers(threads - 1) : undefined;
   let first: unknown;
   let next = 0;
-  const k = kernels();
-  const local = (task: Task) => runTask(k, task, outDir, opts, (bytes, events) => {
-    counters[0] += BigInt(bytes);
-    counters[1] += BigInt(events);
-  });
-  const remote = async (task: Task): Promise<TaskResult> => {
+  const one = async (task: Task): Promise<TaskResult> => {
+    if (!pool) return runTask(kernels(), task, outDir, opts, progressCounter(run.progress));
     let reply: WorkerReply;
     try {
-      reply = await pool!.run({ task, outDir, opts, progress: run.progress });
+      reply = await pool.run({ task, outDir, opts, progress: run.progress }, signal);
     } catch (e) {
+      if (signal?.aborted) throw e;
       const where = task.part === undefined ? task.input : `${task.input} (part ${task.part})`;
       reply = { ok: false, error: { code: "internal", message: `the worker converting ${where} died: ${(e as Error)?.message ?? e}`, file: task.input } };
     }
     if (!reply.ok) throw toError(reply.error);
     return reply.result;
   };
-  // at most `threads` tasks in flight; after a failure no new task starts, running ones finish
-  const lane = async (run1: (t: Task) => Promise<TaskResult>) => {
-    while (first === undefined && next < tasks.length) {
+  const lane = async () => {
+    while (first === undefined && !signal?.aborted && next < tasks.length) {
       const i = next++;
       try {
-        results[i] = await run1(tasks[i]);
+        results[i] = await one(tasks[i]);
         run.onResult?.(results[i], tasks[i]);
       } catch (e) {
         first ??= e;
       }
     }
   };
-  try {
-    await Promise.all([lane(local), ...Array.from({ length: threads - 1 }, () => lane(remote))]);
-  } finally {
-    if (pool && !run.workers) await stopWorkers(pool);
-  }
+  await Promise.all(Array.from({ length: pool ? Math.max(1, Math.min(run.threads, tasks.length)) : 1 }, lane));
   if (first !== undefined) throw first;
+  signal?.throwIfAborted();
   return results;
 }

@@ -9,3 +9,14 @@ export async function runTask(k: Kernels, task: Task, outDir: string, opts: File
   if (isNpz(task.input)) return runNpzTask(k, task, outDir, opts, progress);
   return runTFRecordTask(k, task, outDir, opts, progress);
 }
+
+/** Adds a task's progress to [input bytes, events] counters shared with the main thread. */
+export function progressCounter(shared: SharedArrayBuffer | undefined): Progress | undefined {
+  if (!shared) return undefined;
+  const counters = new BigInt64Array(shared);
+  return (bytes, events) => {
+    Atomics.add(counters, 0, BigInt(bytes));
+    Atomics.add(counters, 1, BigInt(events));
+  };
+}
+

@@ -1,10 +1,11 @@
-// A piscina worker: one wasm instance per thread, one task per call. Only a summary goes back to
-// the main thread (images never cross threads); errors come back as plain objects because class
-// identity does not survive the thread boundary.
+// A conversion worker (see pool.ts): one wasm instance per thread, one task per message. Only a
+// summary goes back to the main thread (images never cross threads); errors come back as plain
+// objects because class identity does not survive the thread boundary.
+import { parentPort, workerData } from "node:worker_threads";
 import { ArrowsmithError } from "../errors.js";
 import { kernels } from "../wasm.js";
 import type { FileOptions, Task, TaskResult } from "./convert-file.js";
-import { runTask } from "./tasks.js";
+import { progressCounter, runTask } from "./tasks.js";
 
 export interface WorkerRequest {
   task: Task;
@@ -18,19 +19,19 @@ export type WorkerReply =
   | { ok: true; result: TaskResult }
   | { ok: false; error: { code: string; message: string; file?: string; offset?: number; record?: number; hint?: string } };
 
-// the wasm instance is made when the worker starts, not in its first task
-kernels();
+const SLEEP = new Int32Array(new SharedArrayBuffer(4));
 
-export default async function work(req: WorkerRequest): Promise<WorkerReply> {
+export async function work(req: WorkerRequest): Promise<WorkerReply> {
   // fault injection for the tests: a worker that dies mid-task
   const kill = process.env.ARROWSMITH_TEST_KILL_WORKER;
   if (kill && req.task.input.includes(kill)) process.exit(70);
-  const counters = req.progress ? new BigInt64Array(req.progress) : undefined;
+  // fault injection for the terminal tests: every input window takes this much longer (the worker
+  // blocks, as it does in real work), so that a small job lasts as long as a large one
+  const slow = Number(process.env.ARROWSMITH_TEST_WINDOW_MS ?? 0);
+  const counter = progressCounter(req.progress);
+  const progress = slow > 0 && counter ? (bytes: number, events: number) => { counter(bytes, events); Atomics.wait(SLEEP, 0, 0, slow); } : counter;
   try {
-    const result = await runTask(kernels(), req.task, req.outDir, req.opts, counters ? (bytes, events) => {
-      Atomics.add(counters, 0, BigInt(bytes));
-      Atomics.add(counters, 1, BigInt(events));
-    } : undefined);
+    const result = await runTask(kernels(), req.task, req.outDir, req.opts, progress);
     return { ok: true, result };
   } catch (e) {
     if (e instanceof ArrowsmithError) {
@@ -38,4 +39,19 @@ export default async function work(req: WorkerRequest): Promise<WorkerReply> {
     }
     return { ok: false, error: { code: "internal", message: (e as Error)?.stack ?? String(e), file: req.task.input } };
   }
+}
+
+/** Set in workerData by the pool that starts this file as a worker. */
+export const WORKER_MARK = "arrowsmith-conversion-worker";
+
+// Only as one of our workers (not when a program's own worker thread imports this module): the
+// wasm instance is made when the worker starts, not in its first task; then the pool learns that
+// this worker has loaded (and may be terminated safely).
+if (parentPort && workerData === WORKER_MARK) {
+  const port = parentPort;
+  kernels();
+  port.on("message", (req: WorkerRequest) => {
+    void work(req).then((reply) => port.postMessage(reply));
+  });
+  port.postMessage({ ready: true });
 }
