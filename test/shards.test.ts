@@ -26,6 +26,16 @@ function inputsFolder(): string {
   return dir;
 }
 
+/** Flips a byte in the first record of heatmaps_0001 (a data CRC mismatch); returns the repair. */
+function damage(input: string): () => void {
+  const victim = join(input, "heatmaps_0001.tfrecord");
+  const good = readFileSync(victim);
+  const bad = Buffer.from(good);
+  bad[40] ^= 0xff;
+  writeFileSync(victim, bad);
+  return () => writeFileSync(victim, good);
+}
+
 const base = (output: string, extra: Partial<ConvertOptions> = {}): ConvertOptions => ({ ...FILE_DEFAULTS, output, threads: 1, taskBytes: 200_000, ...extra });
 
 function expectSameDataset(a: string, b: string): void {
@@ -81,11 +91,7 @@ describe("shards", () => {
     const plain = tmp();
     await convert([input], base(plain));
     // damage one input: the shard that owns it fails in --on-error fail
-    const victim = join(input, "heatmaps_0001.tfrecord");
-    const good = readFileSync(victim);
-    const bad = Buffer.from(good);
-    bad[40] ^= 0xff;
-    writeFileSync(victim, bad);
+    const repair = damage(input);
     const out = tmp();
     const owners = [0, 1, 2];
     const failedShard: number[] = [];
@@ -115,7 +121,7 @@ describe("shards", () => {
     expect(cli.status).toBe(1);
     expect(cli.stdout).toMatch(new RegExp(`1 shard\\(s\\) missing \\(${other}\\), 1 failed`));
     // repair, rerun the two shards (the missing one from its manifest's place), merge
-    writeFileSync(victim, good);
+    repair();
     writeFileSync(m, saved);
     await convert([input], base(out, { shard: { index: failedShard[0], count: 3 }, resume: true }));
     const ok = spawnSync(process.execPath, [CLI, "merge", out], { encoding: "utf8" });
@@ -167,11 +173,7 @@ describe.skipIf(!!skip)(`a real Slurm job array${skip ? ` (skipped: ${skip})` : 
     const input = inputsFolder();
     const plain = tmp();
     execFileSync(process.execPath, [CLI, "convert", input, "-o", plain, "--task-bytes", "200000", "--quiet"]);
-    const victim = join(input, "heatmaps_0001.tfrecord");
-    const good = readFileSync(victim);
-    const bad = Buffer.from(good);
-    bad[40] ^= 0xff;
-    writeFileSync(victim, bad);
+    const repair = damage(input);
     const out = tmp();
     execFileSync(process.execPath, [CLI, "slurm", input, "-o", out, "--array", "3", "--task-bytes", "200000"], { env: cluster.env });
     const ids = submit(join(out, "_slurm/submit.sh"));
@@ -183,7 +185,7 @@ describe.skipIf(!!skip)(`a real Slurm job array${skip ? ` (skipped: ${skip})` : 
     const rerun = /sbatch --array=(\d+) (\S+)/.exec(r.stdout);
     expect(rerun, r.stdout).not.toBeNull();
     expect(r.stdout).toMatch(/heatmaps_0001/);
-    writeFileSync(victim, good);
+    repair();
     const id = execFileSync("sbatch", ["--parsable", `--array=${rerun![1]}`, rerun![2]], { env: cluster.env, encoding: "utf8" }).trim();
     waitForJobs(cluster.env, [id]);
     const ok = spawnSync(process.execPath, [CLI, "merge", out], { encoding: "utf8" });
