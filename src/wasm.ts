@@ -23,6 +23,8 @@ export interface KernelExports {
   clusterImages(src: number, n: number, h: number, w: number, dst: number,
                 sum: number, maxv: number, nonzero: number, extent: number): void;
   sumF32(src: number, n: number): number;
+  sconeAccumulate(src: number, n: number, sum: number, sumSq: number): void;
+  addF32(src: number, n: number, sum: number): void;
 }
 
 const WASM_PAGE = 65536;

@@ -28,6 +28,8 @@ export interface ConvertCommandOptions {
   quiet: boolean;
   shard?: string;
   taskBytes?: number;
+  /** false with --no-report: no dataset statistics, no _report.json / _report.html. */
+  report: boolean;
 }
 
 export interface ConvertCommandResult {
@@ -81,7 +83,7 @@ export async function runConvert(inputs: string[], o: ConvertCommandOptions, giv
     onError: o.onError, scone: sconeOptions(o), threads: o.threads, resume: o.resume,
     sink: { compression: o.compression, tensorType: o.tensorType }, metadataLayout: o.metadataLayout, progress: progress.counters,
     shard: o.shard === undefined ? undefined : parseShard(o.shard),
-    taskBytes: o.taskBytes,
+    taskBytes: o.taskBytes, report: o.report !== false,
     argv: ["arrowsmith", ...process.argv.slice(2)],
     onPlan: (p) => progress.start(p.bytes, p.tasks),
     onTask: () => progress.taskDone(),
@@ -139,6 +141,7 @@ export const convertCommand: CommandSpec<ConvertCommandResult> = {
     .addOption(new Option("--on-error <mode>", "on a corrupt record: fail, or skip it and report it").choices(["fail", "skip"]).default("fail"))
     .option("--resume", "skip inputs already converted with the same options", false)
     .option("--no-verify", "do not check CRCs")
+    .option("--no-report", "do not accumulate the dataset statistics (_report.json, _report.html)")
     .addOption(timeRangeOption())
     .addOption(binsOption())
     .addOption(new Option("--metadata-layout <layout>", "cluster metadata layout").choices(["auto", "12", "11", "15", "12alt"]).default("auto"))
@@ -146,7 +149,7 @@ export const convertCommand: CommandSpec<ConvertCommandResult> = {
     .option("--task-bytes <bytes>", "cut uncompressed SCONE files larger than this into parts at record boundaries (default 512 MiB)", positiveInt("--task-bytes", 1))
     .option("--json", "print a JSON summary on stdout", false)
     .option("--quiet", "no progress on stderr", false),
-  run: ([inputs], o, given) => runConvert(inputs as string[], { ...(o as unknown as ConvertCommandOptions), verify: o.verify !== false }, given),
+  run: ([inputs], o, given) => runConvert(inputs as string[], { ...(o as unknown as ConvertCommandOptions), verify: o.verify !== false, report: o.report !== false }, given),
   outcome: (r) => convertOutcome(r.summary),
   text: (r) => renderSummary(r.summary, r.output),
   json: (r) => ({ ...jsonSummary(r.summary), warnings: r.warnings }),

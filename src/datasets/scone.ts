@@ -76,6 +76,12 @@ export function sconeCsvColumns(): CsvColumn[] {
   ];
 }
 
+/** The metric columns of a SCONE schema (all but the event's identity, tensors and provenance). */
+export function sconeMetricNames(schema: Schema): string[] {
+  const fixed = new Set(["id", "label", "z", "z_err", "flux", "flux_err", "source", "record"]);
+  return schema.fields.map((f) => f.name).filter((n) => !fixed.has(n));
+}
+
 export const SCONE_COLUMNS = ["id", "label", "z", "z_err", "flux", "flux_err", ...METRICS.map((m) => m.name), "source", "record"];
 
 function linspace(start: number, stop: number, n: number): (i: number) => number {
@@ -162,6 +168,11 @@ export class SconeBatcher {
   private readonly refs: (FeatureRef | undefined)[] = [undefined, undefined, undefined, undefined, undefined, undefined];
   private readonly visit: (ks: number, ke: number, ref: FeatureRef) => void;
   private window!: Uint8Array;
+  /**
+   * Called with each event's source image (wasm pointer to the interleaved float64 image) and
+   * label once the event is in the batch: the dataset statistics read the exact source values.
+   */
+  onImage?: (src: number, label: number) => void;
   /** Events written so far, and events with non-finite values. */
   events = 0;
   nonfiniteEvents = 0;
@@ -235,6 +246,7 @@ export class SconeBatcher {
     const out = row * this.size * this.bpe;
     this.k.exports.sconeEvent(ptr + imgStart, this.nw, this.nt, this.fluxPtr + out, this.errPtr + out,
       this.bpe === 8 ? 1 : 0, this.metricsPtr + row * M_SLOTS * 8, this.scratchPtr);
+    this.onImage?.(ptr + imgStart, this.labels[row]);
     this.records[row] = BigInt(frame.index);
     this.rows++;
     if (this.rows === this.capacity) this.flush();

@@ -4,7 +4,7 @@
 // more than one input window and one batch.
 import { join } from "node:path";
 import type { RecordBatch, Schema } from "apache-arrow";
-import { SCONE_DEFAULTS, type SconeOptions, SconeBatcher, isSconeRecord, sconeCsvColumns } from "../datasets/scone.js";
+import { SCONE_DEFAULTS, type SconeOptions, SconeBatcher, isSconeRecord, sconeCsvColumns, sconeMetricNames } from "../datasets/scone.js";
 import { ExampleSchemaInference, GenericBatcher, featureKinds } from "../datasets/generic-tfrecord.js";
 import { ArrowsmithError, isArrowsmithError } from "../errors.js";
 import type { Frame } from "../formats/tfrecord.js";
@@ -12,6 +12,8 @@ import { readRecords, STOP } from "../io/records.js";
 import { type CsvColumn, openSink, type OutputFormat, type Sink, type SinkResult, type SinkOptions } from "../sinks/sink.js";
 import { type Kernels } from "../wasm.js";
 import { ErrorPolicy, type OnError, type Problem } from "./policy.js";
+import { SconeTap } from "../report/scone-stats.js";
+import type { StatsJson } from "../report/stats.js";
 
 export type Kind = "auto" | "scone" | "clusters" | "generic";
 
@@ -27,6 +29,8 @@ export interface FileOptions {
   windowBytes?: number;
   /** Largest TFRecord record accepted, in bytes (--max-record-bytes; default 64 MiB). */
   maxRecordBytes?: number;
+  /** Accumulate the dataset statistics of _report.json (default on; --no-report). */
+  report?: boolean;
 }
 
 export const FILE_DEFAULTS: FileOptions = {
@@ -69,6 +73,8 @@ export interface TaskResult {
   output?: SinkResult;
   seconds: number;
   problems: Problem[];
+  /** The task's dataset statistics (mergeable accumulators as JSON), unless --no-report. */
+  stats?: StatsJson;
 }
 
 /** Called as work advances: input bytes consumed and events written since the last call. */
@@ -135,9 +141,14 @@ export async function decodeTFRecordTask(k: Kernels, task: Task, opts: FileOptio
   let events = 0;
   try {
     let batcher: Batcher;
-    const emit = (b: RecordBatch) => { sink!.write(b); events += b.numRows; };
+    let tap: SconeTap | undefined;
+    const emit = (b: RecordBatch) => { tap?.batch(b); sink!.write(b); events += b.numRows; };
     if (task.kind === "scone") {
       const b = new SconeBatcher(k, opts.scone, basenameOf(path), emit);
+      if (opts.report !== false) {
+        tap = new SconeTap(k, opts.scone, sconeMetricNames(b.schema), basenameOf(path));
+        b.onImage = tap.image;
+      }
       sink = open(b.schema, sconeCsvColumns());
       batcher = b;
     } else if (task.kind === "generic") {
@@ -178,6 +189,7 @@ export async function decodeTFRecordTask(k: Kernels, task: Task, opts: FileOptio
       taskBytes: task.range ? task.range.end - task.range.start : read.fileSize,
       records: read.records, rows: output?.rows ?? 0, skipped: read.skipped, nonfiniteEvents: batcher.nonfiniteEvents ?? 0, output,
       seconds: (performance.now() - t0) / 1000, problems: policy.problems,
+      ...(tap ? { stats: tap.finish().toJSON() } : {}),
     };
   } catch (e) {
     sink?.abort();

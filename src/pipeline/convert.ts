@@ -10,6 +10,8 @@ import { kernels } from "../wasm.js";
 import type { FileOptions, Task, TaskResult } from "./convert-file.js";
 import { expandInputs, outputStem } from "./inputs.js";
 import { finishedEntries, journal, type Manifest, type ManifestEntry, manifestEntry, upToDate, writeManifest } from "./manifest.js";
+import { writeReport } from "../report/report.js";
+import { mergeStats } from "../report/stats.js";
 import { DEFAULT_TASK_BYTES, isNpz, planTasks } from "./plan.js";
 import type { Problem } from "./policy.js";
 import { maxWorkers, runTasks, type WorkerPool, workerPool } from "./pool.js";
@@ -56,6 +58,8 @@ export interface ConvertOptions extends FileOptions {
 
 export interface ConvertSummary {
   results: TaskResult[];
+  /** The report files written beside the manifest (none with --no-report). */
+  report?: { json: string; html: string };
   problems: Problem[];
   manifest: Manifest;
   /** Inputs left alone by --resume. */
@@ -169,8 +173,12 @@ async function convertPlanned(inputs: string[], todo: string[], done: Map<string
   }
   const seconds = (performance.now() - t0) / 1000;
   const manifest = writeManifest(outDir, publicOptions(opts, threads), entries, problems, done.size, seconds);
+  const report = opts.report === false ? undefined : writeReport(outDir, mergeStats(results.map((r) => r.stats)), {
+    manifest, problems, complete: done.size === 0,
+    ...(done.size ? { note: `${done.size} input(s) were left alone by --resume and are not in these statistics: run arrowsmith report on the folder to include them` } : {}),
+  });
   return {
-    results, problems, manifest, resumed: [...done.keys()], threads,
+    results, problems, manifest, resumed: [...done.keys()], threads, report,
     events: results.reduce((a, r) => a + r.rows, 0),
     inputBytes: results.reduce((a, r) => a + r.taskBytes, 0),
     outputBytes: results.reduce((a, r) => a + (r.output?.bytes ?? 0), 0),
@@ -196,7 +204,7 @@ function threadsFor(inputs: string[], opts: ConvertOptions): number {
 
 /** Only the plain data of the options goes to the workers (callbacks can't cross threads). */
 function fileOptions(o: ConvertOptions): FileOptions {
-  return { format: o.format, kind: o.kind, verify: o.verify, onError: o.onError, scone: o.scone, sink: o.sink, metadataLayout: o.metadataLayout, windowBytes: o.windowBytes, maxRecordBytes: o.maxRecordBytes };
+  return { format: o.format, kind: o.kind, verify: o.verify, onError: o.onError, scone: o.scone, sink: o.sink, metadataLayout: o.metadataLayout, windowBytes: o.windowBytes, maxRecordBytes: o.maxRecordBytes, report: o.report };
 }
 
 function publicOptions(o: ConvertOptions, threads: number): Record<string, unknown> {

@@ -20,6 +20,7 @@ import { openSink, type Sink, type SinkResult } from "../sinks/sink.js";
 import type { Kernels } from "../wasm.js";
 import type { FileOptions, Progress, Task, TaskResult } from "./convert-file.js";
 import { ErrorPolicy } from "./policy.js";
+import { ClusterTap, type ClusterStatsJson } from "../report/cluster-stats.js";
 
 export interface OpenedNpz {
   path: string;
@@ -91,6 +92,8 @@ export interface NpzReadOptions {
   verify: boolean;
   /** Bytes per window of rows (default: 32 MiB). */
   windowBytes?: number;
+  /** Accumulate the cluster statistics of the dataset report. */
+  report?: boolean;
 }
 
 /** What reading an NPZ found. */
@@ -104,6 +107,8 @@ export interface NpzRead {
   nonfinite: number;
   /** Set for a 0-byte file. */
   empty: boolean;
+  /** The file's cluster statistics (with `report`). */
+  stats?: ClusterStatsJson;
 }
 
 /**
@@ -121,7 +126,8 @@ export function readNpzFile(k: Kernels, path: string, o: NpzReadOptions, open: (
     const zip = input.zip;
     const base = { compression: npzCompression(zip), size: input.size, mtimeMs: input.mtimeMs };
     let rows = 0;
-    const emit = (b: RecordBatch) => { sink!.write(b); rows += b.numRows; };
+    let tap: ClusterTap | undefined;
+    const emit = (b: RecordBatch) => { tap?.batch(b); sink!.write(b); rows += b.numRows; };
     if (!zip) {
       warn(`${path}: empty file (0 bytes), an empty batch`);
       const kind = o.kind === "generic" ? "generic" : "clusters";
@@ -136,13 +142,15 @@ export function readNpzFile(k: Kernels, path: string, o: NpzReadOptions, open: (
       const plan = planClusterBatch(k, zip, { metadataLayout: o.metadataLayout });
       const schema = clusterPlanSchema(plan, o.precision, { "arrowsmith:source_dtypes": JSON.stringify({ images: plan.imageDtype, metadata: plan.metadataDtype }) });
       sink = open(schema);
+      // the tap's wasm regions are allocated here, before any view of the rows is made
+      if (o.report) tap = new ClusterTap(k, basename(path), plan.height * plan.width);
       nonfinite = emitClusters(k, zip, plan, schema, source, emit, { precision: o.precision, windowBytes: o.windowBytes });
     } else {
       const plan = planGenericNpz(zip, arrays);
       sink = open(plan.schema);
       emitGenericNpz(zip, plan, source, emit, o.windowBytes);
     }
-    return { ...base, kind, rows, nonfinite, empty: false, sink };
+    return { ...base, kind, rows, nonfinite, empty: false, sink, ...(tap ? { stats: tap.finish().toJSON() } : {}) };
   } catch (e) {
     sink?.abort();
     throw isArrowsmithError(e) && !e.file ? e.at({ file: path }) : e;
@@ -169,7 +177,7 @@ export async function runNpzTask(k: Kernels, task: Task, outDir: string, opts: F
   }
   let read: (NpzRead & { sink: Sink }) | undefined;
   try {
-    read = readNpzFile(k, path, { kind: opts.kind === "scone" ? "auto" : opts.kind, metadataLayout: opts.metadataLayout, precision: opts.scone.precision, verify: opts.verify, windowBytes: opts.windowBytes },
+    read = readNpzFile(k, path, { kind: opts.kind === "scone" ? "auto" : opts.kind, metadataLayout: opts.metadataLayout, precision: opts.scone.precision, verify: opts.verify, windowBytes: opts.windowBytes, report: opts.report !== false },
       (schema) => openSink(opts.format, outPath, schema, opts.sink));
   } catch (e) {
     if (!isArrowsmithError(e) || e.code === "io" || e.code === "internal" || e.code === "usage") throw e;
@@ -190,5 +198,6 @@ export async function runNpzTask(k: Kernels, task: Task, outDir: string, opts: F
     inputBytes: size, mtimeMs: read?.mtimeMs ?? stat.mtimeMs, taskBytes: size, records: read?.rows ?? 0, rows: output?.rows ?? 0,
     skipped: read ? 0 : 1, nonfiniteEvents: read?.nonfinite ?? 0, output,
     seconds: (performance.now() - t0) / 1000, problems: policy.problems,
+    ...(read?.stats ? { stats: read.stats } : {}),
   };
 }

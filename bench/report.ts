@@ -1,0 +1,46 @@
+// The cost of the dataset statistics: the same SCONE conversion with and without the report
+// accumulators, alternated in one run (one thread, outputs on /dev/shm), medians of the rates.
+//   node dist/bench/report.js [--events 3000] [--runs 5] [--threads 1]
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { generateScone } from "../src/generate.js";
+import { FILE_DEFAULTS } from "../src/pipeline/convert-file.js";
+import { convert } from "../src/pipeline/convert.js";
+
+const arg = (name: string, d: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : d; };
+const events = Number(arg("events", "3000")), runs = Number(arg("runs", "5")), threads = Number(arg("threads", "1"));
+const dir = mkdtempSync(join(tmpdir(), "arrowsmith-bench-report-"));
+const out = mkdtempSync(join("/dev/shm", "arrowsmith-bench-report-"));
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
+try {
+  await generateScone(join(dir, "in"), { files: 1, events, seed: 9 });
+  const rates: Record<"on" | "off", number[]> = { on: [], off: [] };
+  // CPU seconds of this process per run (one thread: all the work is here); steadier than wall
+  // time on a shared machine
+  const cpu: Record<"on" | "off", number[]> = { on: [], off: [] };
+  for (let i = 0; i < runs + 1; i++) {
+    for (const mode of i % 2 ? (["off", "on"] as const) : (["on", "off"] as const)) {
+      rmSync(join(out, mode), { recursive: true, force: true });
+      const c0 = process.cpuUsage();
+      const s = await convert([join(dir, "in")], { ...FILE_DEFAULTS, output: join(out, mode), threads, report: mode === "on" });
+      const c = process.cpuUsage(c0);
+      if (i > 0) { // round 0 warms the page cache and JIT
+        rates[mode].push(s.inputBytes / s.seconds / 1e6);
+        cpu[mode].push((c.user + c.system) / 1e6);
+      }
+    }
+  }
+  const on = median(rates.on), off = median(rates.off);
+  const cOn = median(cpu.on), cOff = median(cpu.off);
+  console.log(JSON.stringify({
+    events, threads, runs,
+    wall: { mb_per_s_report_on: +on.toFixed(1), mb_per_s_report_off: +off.toFixed(1), cost_percent: +((100 * (off - on)) / off).toFixed(2) },
+    cpu: { seconds_report_on: +cOn.toFixed(3), seconds_report_off: +cOff.toFixed(3), cost_percent: +((100 * (cOn - cOff)) / cOff).toFixed(2) },
+    runs_mb_per_s: { on: rates.on.map((x) => +x.toFixed(1)), off: rates.off.map((x) => +x.toFixed(1)) },
+    runs_cpu_s: { on: cpu.on.map((x) => +x.toFixed(3)), off: cpu.off.map((x) => +x.toFixed(3)) },
+  }));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(out, { recursive: true, force: true });
+}

@@ -1,0 +1,208 @@
+// Mergeable accumulators: built per task in the workers, sent back with the task's result as JSON,
+// merged exactly (counts add, sums add, extremes keep the k best of both) on the main thread and
+// across shards. Each has `add`, `merge`, `toJSON` and a static `fromJSON`. NaN and infinities
+// become null in JSON (JSON has no such numbers) and NaN again when read back.
+
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** A number for JSON: non-finite values become null. */
+export function jnum(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
+export function unjnum(x: number | null | undefined): number {
+  return x === null || x === undefined ? NaN : x;
+}
+
+/** Occurrences per key (classes, planes, flags). */
+export class Counts {
+  readonly counts = new Map<string, number>();
+  add(key: string, n = 1): void {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + n);
+  }
+  merge(o: Counts): void {
+    for (const [k, n] of o.counts) this.add(k, n);
+  }
+  get total(): number {
+    let t = 0;
+    for (const n of this.counts.values()) t += n;
+    return t;
+  }
+  /** Keys sorted numerically where they are numbers, else as text. */
+  toJSON(): Record<string, number> {
+    const keys = [...this.counts.keys()].sort((a, b) => (isFinite(+a) && isFinite(+b) ? +a - +b : a < b ? -1 : a > b ? 1 : 0));
+    return Object.fromEntries(keys.map((k) => [k, this.counts.get(k)!]));
+  }
+  static fromJSON(j: Record<string, number>): Counts {
+    const c = new Counts();
+    for (const [k, n] of Object.entries(j)) c.add(k, n);
+    return c;
+  }
+}
+
+/** Count, sum, sum of squares, minimum and maximum of the finite values; missing (null, NaN, ±inf) counted apart. */
+export class Moments {
+  n = 0;
+  sum = 0;
+  sumSq = 0;
+  min = Infinity;
+  max = -Infinity;
+  missing = 0;
+  add(v: number | null): void {
+    if (v === null || v - v !== 0) { this.missing++; return; }
+    this.n++;
+    this.sum += v;
+    this.sumSq += v * v;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+  }
+  merge(o: Moments): void {
+    this.n += o.n; this.sum += o.sum; this.sumSq += o.sumSq; this.missing += o.missing;
+    if (o.min < this.min) this.min = o.min;
+    if (o.max > this.max) this.max = o.max;
+  }
+  get mean(): number {
+    return this.n ? this.sum / this.n : NaN;
+  }
+  toJSON() {
+    return { n: this.n, sum: this.sum, sum_sq: this.sumSq, min: jnum(this.min), max: jnum(this.max), missing: this.missing, mean: jnum(this.mean) };
+  }
+  static fromJSON(j: ReturnType<Moments["toJSON"]>): Moments {
+    const m = new Moments();
+    m.n = j.n; m.sum = j.sum; m.sumSq = j.sum_sq; m.missing = j.missing;
+    m.min = j.min ?? Infinity; m.max = j.max ?? -Infinity;
+    return m;
+  }
+}
+
+/**
+ * Counts over fixed bin edges, as numpy.histogram counts them: bin i holds edges[i] <= v <
+ * edges[i+1], the last bin also v == its upper edge. Values below the first edge are `underflow`,
+ * above the last `overflow`, and null/NaN `missing`, so nothing is dropped silently and the tails
+ * can be shown.
+ */
+export class Histogram {
+  readonly counts: number[];
+  underflow = 0;
+  overflow = 0;
+  missing = 0;
+  /** Equal-width edges allow a direct bin index. */
+  private readonly uniform: boolean;
+  constructor(readonly edges: readonly number[]) {
+    if (edges.length < 2 || edges.some((e, i) => i > 0 && !(e > edges[i - 1]))) throw new RangeError("histogram edges must be at least two increasing numbers");
+    this.counts = new Array(edges.length - 1).fill(0);
+    const w = (edges[edges.length - 1] - edges[0]) / (edges.length - 1);
+    this.uniform = edges.every((e, i) => Math.abs(e - (edges[0] + i * w)) <= 1e-12 * Math.max(1, Math.abs(e)));
+  }
+  add(v: number | null): void {
+    if (v === null || v !== v) { this.missing++; return; }
+    const e = this.edges, last = e.length - 1;
+    if (v < e[0]) { this.underflow++; return; }
+    if (v > e[last]) { this.overflow++; return; }
+    if (v === e[last]) { this.counts[last - 1]++; return; }
+    let i: number;
+    if (this.uniform) {
+      i = Math.floor(((v - e[0]) / (e[last] - e[0])) * last);
+      // the computed index can be one off at an edge: settle it against the edges themselves
+      if (i > last - 1) i = last - 1;
+      while (i > 0 && v < e[i]) i--;
+      while (i < last - 1 && v >= e[i + 1]) i++;
+    } else {
+      let lo = 0, hi = last - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (v >= e[mid]) lo = mid; else hi = mid - 1;
+      }
+      i = lo;
+    }
+    this.counts[i]++;
+  }
+  merge(o: Histogram): void {
+    if (o.edges.length !== this.edges.length || o.edges.some((e, i) => e !== this.edges[i])) throw new RangeError("cannot merge histograms with different edges");
+    for (let i = 0; i < this.counts.length; i++) this.counts[i] += o.counts[i];
+    this.underflow += o.underflow; this.overflow += o.overflow; this.missing += o.missing;
+  }
+  toJSON() {
+    return { edges: [...this.edges], counts: [...this.counts], underflow: this.underflow, overflow: this.overflow, missing: this.missing };
+  }
+  static fromJSON(j: ReturnType<Histogram["toJSON"]>): Histogram {
+    const h = new Histogram(j.edges);
+    j.counts.forEach((c, i) => { h.counts[i] = c; });
+    h.underflow = j.underflow; h.overflow = j.overflow; h.missing = j.missing;
+    return h;
+  }
+}
+
+/** Element-wise sums (and optionally sums of squares) of equal-length arrays, with how many were added. */
+export class SumArray {
+  n = 0;
+  readonly sum: Float64Array;
+  readonly sumSq?: Float64Array;
+  constructor(readonly length: number, squares: boolean) {
+    this.sum = new Float64Array(length);
+    if (squares) this.sumSq = new Float64Array(length);
+  }
+  merge(o: SumArray): void {
+    if (o.length !== this.length) throw new RangeError(`cannot merge sums of ${o.length} and ${this.length} values`);
+    this.n += o.n;
+    for (let i = 0; i < this.length; i++) this.sum[i] += o.sum[i];
+    if (this.sumSq && o.sumSq) for (let i = 0; i < this.length; i++) this.sumSq[i] += o.sumSq[i];
+  }
+  mean(): Float64Array {
+    return this.sum.map((s) => (this.n ? s / this.n : NaN));
+  }
+  toJSON() {
+    return { n: this.n, sum: Array.from(this.sum, jnum), ...(this.sumSq ? { sum_sq: Array.from(this.sumSq, jnum) } : {}) };
+  }
+  static fromJSON(j: ReturnType<SumArray["toJSON"]>): SumArray {
+    const s = new SumArray(j.sum.length, !!j.sum_sq);
+    s.n = j.n;
+    j.sum.forEach((v, i) => { s.sum[i] = unjnum(v); });
+    j.sum_sq?.forEach((v, i) => { s.sumSq![i] = unjnum(v); });
+    return s;
+  }
+}
+
+/** An event as the report names it. */
+export interface EventKey {
+  id: string;
+  source: string;
+  record: number;
+}
+
+/** The k events with the smallest values (ties: by source, then record), for "the worst events". */
+export class Lowest {
+  items: { value: number; key: EventKey }[] = [];
+  constructor(readonly k: number) {}
+  /** Whether `v` would enter now (checked before a key is made, so most events cost one compare). */
+  wants(v: number | null): boolean {
+    return v !== null && v === v && (this.items.length < this.k || v < this.items[this.items.length - 1].value);
+  }
+  add(v: number | null, key: EventKey): void {
+    if (v === null || v !== v) return;
+    this.items.push({ value: v, key });
+    this.items.sort(order);
+    if (this.items.length > this.k) this.items.length = this.k;
+  }
+  merge(o: Lowest): void {
+    this.items = [...this.items, ...o.items].sort(order).slice(0, this.k);
+  }
+  toJSON() {
+    return this.items.map((x) => ({ value: x.value, ...x.key }));
+  }
+  static fromJSON(k: number, j: ReturnType<Lowest["toJSON"]>): Lowest {
+    const l = new Lowest(k);
+    l.items = j.map(({ value, ...key }) => ({ value, key }));
+    return l;
+  }
+}
+
+function order(a: { value: number; key: EventKey }, b: { value: number; key: EventKey }): number {
+  return a.value - b.value || (a.key.source < b.key.source ? -1 : a.key.source > b.key.source ? 1 : 0) || a.key.record - b.key.record;
+}
+
+/** `n + 1` edges from `a` to `b`, equal widths, bit for bit numpy.linspace(a, b, n + 1). */
+export function linearEdges(a: number, b: number, n: number): number[] {
+  const step = (b - a) / n;
+  return Array.from({ length: n + 1 }, (_, i) => (i === n ? b : a + i * step));
+}

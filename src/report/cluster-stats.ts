@@ -1,0 +1,179 @@
+// The statistics of a whole DUNE cluster dataset, accumulated over every cluster during the
+// conversion: plane, ES/CC, Marley and main-track counts, histograms of energies, positions,
+// pixel sums and non-zero pixels over fixed edges, and the per-pixel sum of the images of each
+// plane (in wasm) for the mean image per plane.
+import type { RecordBatch } from "apache-arrow";
+import type { Kernels } from "../wasm.js";
+import { Counts, Histogram, jnum, linearEdges, SumArray } from "./accumulators.js";
+
+function logEdges(a: number, b: number, per: number): number[] {
+  const n = (b - a) * per, step = (b - a) / n;
+  return Array.from({ length: n + 1 }, (_, i) => 10 ** (i === n ? b : a + i * step));
+}
+
+/**
+ * Fixed edges. Energies (MeV): 50 bins over [0, 100]. Positions (cm): x and y 32 bins over
+ * [-800, 800], z 36 bins over [-800, 6400] (a DUNE far-detector module and some margin).
+ * pixel_sum: 4 bins a decade over [1, 1e7]; pixel_max: 4 a decade over [1, 1e5] (zero is the
+ * underflow); nonzero_pixels: powers of two, [0, 1, 2, 4, …, 65536).
+ */
+export const CLUSTER_EDGES: Record<string, number[]> = {
+  true_nu_energy: linearEdges(0, 100, 50),
+  true_particle_energy: linearEdges(0, 100, 50),
+  true_pos_x: linearEdges(-800, 800, 32),
+  true_pos_y: linearEdges(-800, 800, 32),
+  true_pos_z: linearEdges(-800, 6400, 36),
+  pixel_sum: logEdges(0, 7, 4),
+  pixel_max: logEdges(0, 5, 4),
+  nonzero_pixels: [0, ...Array.from({ length: 17 }, (_, i) => 2 ** i)],
+};
+
+const FLAGS = ["is_marley", "is_main_track"] as const;
+
+export class ClusterStats {
+  readonly kind = "clusters";
+  clusters = 0;
+  planes = new Counts();
+  interactions = new Counts();
+  flags: Record<(typeof FLAGS)[number], Counts> = { is_marley: new Counts(), is_main_track: new Counts() };
+  histograms = new Map<string, Histogram>(Object.entries(CLUSTER_EDGES).map(([k, e]) => [k, new Histogram(e)]));
+  /** plane → per-pixel sums of its images (time ticks × channels). */
+  images = new Map<string, SumArray>();
+  shape: [number, number] = [0, 0];
+  files = new Map<string, { clusters: number; planes: Counts }>();
+
+  merge(o: ClusterStats): void {
+    this.clusters += o.clusters;
+    this.planes.merge(o.planes);
+    this.interactions.merge(o.interactions);
+    for (const f of FLAGS) this.flags[f].merge(o.flags[f]);
+    for (const [k, h] of o.histograms) this.histograms.get(k)!.merge(h);
+    for (const [k, a] of o.images) {
+      const mine = this.images.get(k);
+      // batches of another image size keep their own entry
+      if (mine && mine.length === a.length) mine.merge(a);
+      else if (!mine) this.images.set(k, SumArray.fromJSON(a.toJSON()));
+    }
+    if (!this.shape[0]) this.shape = o.shape;
+    for (const [k, f] of o.files) {
+      const mine = this.files.get(k);
+      if (mine) { mine.clusters += f.clusters; mine.planes.merge(f.planes); } else this.files.set(k, { clusters: f.clusters, planes: Counts.fromJSON(f.planes.toJSON()) });
+    }
+  }
+
+  toJSON(): ClusterStatsJson {
+    return {
+      kind: "clusters", clusters: this.clusters, shape: this.shape,
+      planes: this.planes.toJSON(), interactions: this.interactions.toJSON(),
+      flags: { is_marley: this.flags.is_marley.toJSON(), is_main_track: this.flags.is_main_track.toJSON() },
+      histograms: Object.fromEntries([...this.histograms].map(([k, h]) => [k, h.toJSON()])),
+      images: Object.fromEntries([...this.images].map(([k, a]) => [k, a.toJSON()])),
+      files: Object.fromEntries([...this.files].map(([k, f]) => [k, { clusters: f.clusters, planes: f.planes.toJSON() }])),
+    };
+  }
+
+  static fromJSON(j: ClusterStatsJson): ClusterStats {
+    const s = new ClusterStats();
+    s.clusters = j.clusters; s.shape = j.shape;
+    s.planes = Counts.fromJSON(j.planes); s.interactions = Counts.fromJSON(j.interactions);
+    s.flags = { is_marley: Counts.fromJSON(j.flags.is_marley), is_main_track: Counts.fromJSON(j.flags.is_main_track) };
+    for (const [k, h] of Object.entries(j.histograms)) s.histograms.set(k, Histogram.fromJSON(h));
+    for (const [k, a] of Object.entries(j.images)) s.images.set(k, SumArray.fromJSON(a));
+    for (const [k, f] of Object.entries(j.files)) s.files.set(k, { clusters: f.clusters, planes: Counts.fromJSON(f.planes) });
+    return s;
+  }
+}
+
+export interface ClusterStatsJson {
+  kind: "clusters";
+  clusters: number;
+  shape: [number, number];
+  planes: Record<string, number>;
+  interactions: Record<string, number>;
+  flags: { is_marley: Record<string, number>; is_main_track: Record<string, number> };
+  histograms: Record<string, ReturnType<Histogram["toJSON"]>>;
+  images: Record<string, ReturnType<SumArray["toJSON"]>>;
+  files: Record<string, { clusters: number; planes: Record<string, number> }>;
+}
+
+/**
+ * A task's accumulator, fed each record batch before it is written. The three planes' sums are
+ * allocated up front: allocating while batches are emitted could grow memory and detach the views
+ * of the images being written.
+ */
+export class ClusterTap {
+  readonly stats = new ClusterStats();
+  private readonly regions = new Map<string, { sum: number; count: number }>();
+  constructor(private readonly k: Kernels, private readonly source: string, private readonly hw: number) {
+    const base = k.alloc(3 * hw * 8);
+    k.bytes().fill(0, base, base + 3 * hw * 8);
+    ["U", "V", "X"].forEach((p, i) => this.regions.set(p, { sum: base + i * hw * 8, count: 0 }));
+  }
+
+  batch(b: RecordBatch): void {
+    const s = this.stats;
+    const n = b.numRows;
+    const img = b.getChild("image")!.data[0];
+    const hw = (img.type as { listSize: number }).listSize;
+    const meta = JSON.parse(b.schema.metadata.get("arrowsmith:image") ?? "{}") as { height?: number; width?: number };
+    if (!s.shape[0]) s.shape = [meta.height ?? 0, meta.width ?? 0];
+    const values = img.children[0].values as Float32Array | Float64Array;
+    const inWasm = values instanceof Float32Array && values.buffer === this.k.memory.buffer;
+    const plane = b.getChild("plane")!, inter = b.getChild("interaction")!;
+    const file = this.stats.files.get(this.source) ?? { clusters: 0, planes: new Counts() };
+    this.stats.files.set(this.source, file);
+    const cols = Object.keys(CLUSTER_EDGES).map((name) => [b.getChild(name), s.histograms.get(name)!] as const);
+    for (let r = 0; r < n; r++) {
+      const p = String(plane.get(r));
+      s.planes.add(p);
+      file.planes.add(p);
+      s.interactions.add(String(inter.get(r) ?? "unknown"));
+      for (const f of FLAGS) s.flags[f].add(b.getChild(f)!.get(r) ? "true" : "false");
+      for (const [c, h] of cols) if (c) { const v = c.get(r); h.add(v === null ? null : Number(v)); }
+      const reg = this.regions.get(p);
+      if (!reg || hw !== this.hw) continue;
+      const at = (img.offset + r) * hw;
+      if (inWasm) {
+        this.k.exports.addF32(values.byteOffset + at * 4, hw, reg.sum);
+      } else {
+        const sum = new Float64Array(this.k.memory.buffer, reg.sum, hw);
+        for (let i = 0; i < hw; i++) sum[i] += values[at + i];
+      }
+      reg.count++;
+    }
+    s.clusters += n;
+    file.clusters += n;
+  }
+
+  finish(): ClusterStats {
+    const hw = this.hw;
+    for (const [p, r] of this.regions) {
+      if (!r.count) continue;
+      const a = new SumArray(hw, false);
+      a.n = r.count;
+      a.sum.set(new Float64Array(this.k.memory.buffer, r.sum, hw));
+      this.stats.images.set(p, a);
+    }
+    this.regions.clear();
+    return this.stats;
+  }
+}
+
+/** The numbers behind the cluster statistics figure (the `_report.json` keys). */
+export function clusterReportNumbers(s: ClusterStats) {
+  const [h, w] = s.shape;
+  return {
+    clusters: s.clusters,
+    plane_counts: s.planes.toJSON(),
+    interaction_counts: s.interactions.toJSON(),
+    marley_counts: s.flags.is_marley.toJSON(),
+    main_track_counts: s.flags.is_main_track.toJSON(),
+    image_shape: s.shape,
+    mean_image_by_plane: Object.fromEntries([...s.images].sort().map(([p, a]) => {
+      const m = a.mean();
+      return [p, Array.from({ length: h }, (_, r) => Array.from({ length: w }, (_, c) => jnum(m[r * w + c])))];
+    })),
+    histograms: Object.fromEntries([...s.histograms].map(([k, v]) => [k, v.toJSON()])),
+    files: Object.fromEntries([...s.files].sort().map(([k, f]) => [k, { clusters: f.clusters, plane_counts: f.planes.toJSON() }])),
+  };
+}

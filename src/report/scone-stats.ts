@@ -1,0 +1,255 @@
+// The statistics of a whole SCONE dataset, accumulated over every event during the conversion:
+// class counts, redshift, per-class sums and sums of squares of the flux maps (in wasm, from the
+// source float64 values), a histogram of every quality metric over fixed edges, the events with the
+// lowest coverage and S/N, and per-file counts. A task builds one (`SconeTap`), its result carries
+// the JSON, and the main thread merges them (`SconeStats.merge`).
+import type { RecordBatch } from "apache-arrow";
+import type { SconeOptions } from "../datasets/scone.js";
+import type { Kernels } from "../wasm.js";
+import { Counts, Histogram, linearEdges, Lowest, Moments, SumArray } from "./accumulators.js";
+
+/** How many of the lowest-coverage and lowest-S/N events the report keeps. */
+export const LOWEST_K = 6;
+export const LOWEST_METRICS = ["coverage_fraction", "mean_snr"] as const;
+
+/** Decades from 10^a to 10^b, `per` bins each. */
+function logEdges(a: number, b: number, per: number): number[] {
+  const n = (b - a) * per, step = (b - a) / n;
+  return Array.from({ length: n + 1 }, (_, i) => 10 ** (i === n ? b : a + i * step));
+}
+
+const SIGNED_LOG = [...logEdges(-3, 6, 1).reverse().map((x) => -x), ...logEdges(-3, 6, 1)];
+
+/**
+ * The fixed bin edges of each metric's histogram (the same for every file, task and shard, so
+ * histograms add). Fractions: 20 bins over [0, 1]. mean_snr: 25 bins over [0, 50], the S/N colour
+ * scale. max_flux, total_flux: 4 bins a decade over [1e-3, 1e6] (zero and negative values are the
+ * underflow). peak_time: 36 bins over the time axis; peak_wavelength: one bin per wavelength bin.
+ * nonfinite_values: [0, 1, 10, 100, 1000, 10000, 100000). redshift: 60 bins over [0, 3].
+ * Any other metric: decades on both sides of zero, ±[1e-3, 1e6].
+ */
+export function sconeEdges(metric: string, o: SconeOptions): number[] {
+  const [nw, nt] = o.bins;
+  if (/fraction|coverage/.test(metric)) return linearEdges(0, 1, 20);
+  switch (metric) {
+    case "mean_snr": return linearEdges(0, 50, 25);
+    case "max_flux": case "total_flux": return logEdges(-3, 6, 4);
+    case "peak_time": return linearEdges(o.timeRange[0], o.timeRange[1], Math.min(36, nt));
+    case "peak_wavelength": {
+      const step = nw > 1 ? (o.wavelengthRange[1] - o.wavelengthRange[0]) / (nw - 1) : 1;
+      return linearEdges(o.wavelengthRange[0] - step / 2, o.wavelengthRange[1] + step / 2, nw);
+    }
+    case "nonfinite_values": return [0, 1, 10, 100, 1000, 10000, 100000];
+    case "redshift": return linearEdges(0, 3, 60);
+    default: return SIGNED_LOG;
+  }
+}
+
+/** Per input file: events, classes and mean coverage and S/N. */
+export interface FileStats {
+  events: number;
+  classes: Counts;
+  coverage: Moments;
+  snr: Moments;
+}
+
+export class SconeStats {
+  readonly kind = "scone";
+  classes = new Counts();
+  redshift = new Moments();
+  redshiftHist: Histogram;
+  /** label → per-pixel sums and sums of squares of flux (wavelength-major, nw × nt). */
+  flux = new Map<string, SumArray>();
+  metrics = new Map<string, Histogram>();
+  lowest = new Map<string, Lowest>();
+  files = new Map<string, FileStats>();
+
+  constructor(readonly opts: Pick<SconeOptions, "bins" | "timeRange" | "wavelengthRange">, metricNames: string[]) {
+    this.redshiftHist = new Histogram(sconeEdges("redshift", opts as SconeOptions));
+    for (const m of metricNames) this.metrics.set(m, new Histogram(sconeEdges(m, opts as SconeOptions)));
+    for (const m of LOWEST_METRICS) if (metricNames.includes(m)) this.lowest.set(m, new Lowest(LOWEST_K));
+  }
+
+  get events(): number {
+    return this.classes.total;
+  }
+
+  file(source: string): FileStats {
+    let f = this.files.get(source);
+    if (!f) this.files.set(source, (f = { events: 0, classes: new Counts(), coverage: new Moments(), snr: new Moments() }));
+    return f;
+  }
+
+  merge(o: SconeStats): void {
+    this.classes.merge(o.classes);
+    this.redshift.merge(o.redshift);
+    this.redshiftHist.merge(o.redshiftHist);
+    for (const [k, s] of o.flux) {
+      const mine = this.flux.get(k);
+      if (mine) mine.merge(s); else this.flux.set(k, SumArray.fromJSON(s.toJSON()));
+    }
+    for (const [k, h] of o.metrics) {
+      const mine = this.metrics.get(k);
+      if (mine) mine.merge(h); else this.metrics.set(k, Histogram.fromJSON(h.toJSON()));
+    }
+    for (const [k, l] of o.lowest) {
+      const mine = this.lowest.get(k);
+      if (mine) mine.merge(l); else this.lowest.set(k, Lowest.fromJSON(l.k, l.toJSON()));
+    }
+    for (const [k, f] of o.files) {
+      const mine = this.file(k);
+      mine.events += f.events; mine.classes.merge(f.classes); mine.coverage.merge(f.coverage); mine.snr.merge(f.snr);
+    }
+  }
+
+  toJSON(): SconeStatsJson {
+    return {
+      kind: "scone",
+      opts: { bins: this.opts.bins, timeRange: this.opts.timeRange, wavelengthRange: this.opts.wavelengthRange },
+      classes: this.classes.toJSON(),
+      redshift: this.redshift.toJSON(),
+      redshift_hist: this.redshiftHist.toJSON(),
+      flux: Object.fromEntries([...this.flux].map(([k, s]) => [k, s.toJSON()])),
+      metrics: Object.fromEntries([...this.metrics].map(([k, h]) => [k, h.toJSON()])),
+      lowest: Object.fromEntries([...this.lowest].map(([k, l]) => [k, l.toJSON()])),
+      files: Object.fromEntries([...this.files].map(([k, f]) => [k, { events: f.events, classes: f.classes.toJSON(), coverage: f.coverage.toJSON(), snr: f.snr.toJSON() }])),
+    };
+  }
+
+  static fromJSON(j: SconeStatsJson): SconeStats {
+    const s = new SconeStats(j.opts, []);
+    s.classes = Counts.fromJSON(j.classes);
+    s.redshift = Moments.fromJSON(j.redshift);
+    s.redshiftHist = Histogram.fromJSON(j.redshift_hist);
+    for (const [k, v] of Object.entries(j.flux)) s.flux.set(k, SumArray.fromJSON(v));
+    for (const [k, v] of Object.entries(j.metrics)) s.metrics.set(k, Histogram.fromJSON(v));
+    for (const [k, v] of Object.entries(j.lowest)) s.lowest.set(k, Lowest.fromJSON(LOWEST_K, v));
+    for (const [k, v] of Object.entries(j.files)) {
+      s.files.set(k, { events: v.events, classes: Counts.fromJSON(v.classes), coverage: Moments.fromJSON(v.coverage), snr: Moments.fromJSON(v.snr) });
+    }
+    return s;
+  }
+}
+
+export interface SconeStatsJson {
+  kind: "scone";
+  opts: Pick<SconeOptions, "bins" | "timeRange" | "wavelengthRange">;
+  classes: Record<string, number>;
+  redshift: ReturnType<Moments["toJSON"]>;
+  redshift_hist: ReturnType<Histogram["toJSON"]>;
+  flux: Record<string, ReturnType<SumArray["toJSON"]>>;
+  metrics: Record<string, ReturnType<Histogram["toJSON"]>>;
+  lowest: Record<string, ReturnType<Lowest["toJSON"]>>;
+  files: Record<string, { events: number; classes: Record<string, number>; coverage: ReturnType<Moments["toJSON"]>; snr: ReturnType<Moments["toJSON"]> }>;
+}
+
+/** One column's values and validity in a batch this conversion built (offset 0). */
+function column(b: RecordBatch, name: string): { values: ArrayLike<number | bigint>; valid: (r: number) => boolean } | undefined {
+  const v = b.getChild(name);
+  if (!v) return undefined;
+  const d = v.data[0];
+  const bits = d.nullBitmap;
+  const off = d.offset;
+  return {
+    values: d.values as ArrayLike<number | bigint>,
+    valid: d.nullCount > 0 && bits ? (r) => ((bits[(off + r) >> 3] >> ((off + r) & 7)) & 1) === 1 : () => true,
+  };
+}
+
+/** Classes whose flux sums live in wasm memory (more are summed in JS, slower but the same sums). */
+const WASM_CLASSES = 8;
+
+/**
+ * A task's accumulator: `image` is called by the batcher with each event's source image (a wasm
+ * pointer) and label, `batch` with each record batch before it is written. Its wasm regions are
+ * allocated up front, under the task's mark: allocating while records are read could grow memory
+ * and detach the record window's views. `finish` copies them out before the task releases them.
+ */
+export class SconeTap {
+  readonly stats: SconeStats;
+  private readonly n: number;
+  private readonly base: number;
+  private readonly slots = new Map<number, { sum: number; sq: number; count: number }>();
+  private readonly js = new Map<number, SumArray>();
+
+  constructor(private readonly k: Kernels, opts: SconeOptions, metricNames: string[], private readonly source: string) {
+    this.stats = new SconeStats(opts, metricNames);
+    this.n = opts.bins[0] * opts.bins[1];
+    const bytes = WASM_CLASSES * 2 * this.n * 8;
+    this.base = k.alloc(bytes);
+    k.bytes().fill(0, this.base, this.base + bytes);
+  }
+
+  /** Adds one event's flux map (interleaved float64 image at wasm `src`) to its class's sums. */
+  readonly image = (src: number, label: number): void => {
+    let r = this.slots.get(label);
+    if (!r && this.slots.size < WASM_CLASSES) {
+      const sum = this.base + this.slots.size * 2 * this.n * 8;
+      this.slots.set(label, (r = { sum, sq: sum + this.n * 8, count: 0 }));
+    }
+    if (r) {
+      this.k.exports.sconeAccumulate(src, this.n, r.sum, r.sq);
+      r.count++;
+      return;
+    }
+    let a = this.js.get(label);
+    if (!a) this.js.set(label, (a = new SumArray(this.n, true)));
+    const img = new Float64Array(this.k.memory.buffer);
+    const sq = a.sumSq!;
+    if (src % 8 === 0) {
+      for (let i = 0, p = src / 8; i < this.n; i++, p += 2) { const f = img[p]; a.sum[i] += f; sq[i] += f * f; }
+    } else {
+      const dv = new DataView(this.k.memory.buffer);
+      for (let i = 0; i < this.n; i++) { const f = dv.getFloat64(src + 16 * i, true); a.sum[i] += f; sq[i] += f * f; }
+    }
+    a.n++;
+  };
+
+  /** Adds a batch's scalars and metrics. */
+  batch(b: RecordBatch): void {
+    const s = this.stats;
+    const n = b.numRows;
+    const f = s.file(this.source);
+    f.events += n;
+    const labels = column(b, "label")!.values as Int32Array;
+    const z = column(b, "z")!;
+    const ids = column(b, "id")!.values as BigInt64Array;
+    const records = column(b, "record")!.values as BigInt64Array;
+    for (let r = 0; r < n; r++) {
+      const key = String(labels[r]);
+      s.classes.add(key);
+      f.classes.add(key);
+      const zv = z.valid(r) ? (z.values[r] as number) : null;
+      s.redshift.add(zv);
+      s.redshiftHist.add(zv);
+    }
+    for (const [name, h] of s.metrics) {
+      const c = column(b, name);
+      if (!c) continue;
+      const low = s.lowest.get(name);
+      for (let r = 0; r < n; r++) {
+        const v = c.valid(r) ? Number(c.values[r]) : null;
+        h.add(v);
+        if (name === "coverage_fraction") f.coverage.add(v);
+        else if (name === "mean_snr") f.snr.add(v);
+        if (low?.wants(v)) low.add(v, { id: String(ids[r]), source: this.source, record: Number(records[r]) });
+      }
+    }
+  }
+
+  /** The statistics, with the flux sums copied out of wasm memory. */
+  finish(): SconeStats {
+    const buf = this.k.memory.buffer;
+    for (const [label, r] of this.slots) {
+      const a = new SumArray(this.n, true);
+      a.n = r.count;
+      a.sum.set(new Float64Array(buf, r.sum, this.n));
+      a.sumSq!.set(new Float64Array(buf, r.sq, this.n));
+      this.stats.flux.set(String(label), a);
+    }
+    for (const [label, a] of this.js) this.stats.flux.set(String(label), a);
+    this.slots.clear();
+    this.js.clear();
+    return this.stats;
+  }
+}

@@ -1,0 +1,146 @@
+// The dataset statistics of _report.json against numpy's over every event of the SCONE fixtures
+// (test/fixtures/make_report_expected.py reads the files itself), on one thread and on two with
+// split shards; the accumulators' merge; --no-report.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { SCONE_DEFAULTS } from "../src/datasets/scone.ts";
+import { FILE_DEFAULTS } from "../src/pipeline/convert-file.ts";
+import { convert } from "../src/pipeline/convert.ts";
+import { Counts, Histogram, linearEdges, Lowest, Moments, SumArray } from "../src/report/accumulators.ts";
+import { FIXTURES, tmp } from "./helpers.ts";
+
+const SCONE = join(FIXTURES, "scone");
+const want = JSON.parse(readFileSync(join(FIXTURES, "report", "scone_expected.json"), "utf8"));
+const scone = { ...SCONE_DEFAULTS, timeRange: want.time_range as [number, number] };
+
+function closeTo(a: number | null, b: number | null, scale: number): boolean {
+  if (a === null || b === null) return a === b;
+  return Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(a), Math.abs(b)) + 1e-13 * scale;
+}
+
+function expectArray(got: (number | null)[], exp: (number | null)[], what: string): void {
+  expect(got.length, what).toBe(exp.length);
+  const scale = Math.max(...exp.map((x) => Math.abs(x ?? 0)));
+  const bad = got.map((g, i) => [i, g, exp[i]] as const).filter(([, g, e]) => !closeTo(g, e, scale));
+  expect(bad.slice(0, 5), `${what}: ${bad.length} values differ`).toEqual([]);
+}
+
+function checkReport(r: Record<string, any>): void {
+  expect(r.events).toBe(want.events);
+  expect(r.class_counts).toEqual(want.class_counts);
+  expect(closeTo(r.redshift_mean, want.redshift_mean, 1)).toBe(true);
+  expect(r.redshift_missing).toBe(want.redshift_missing);
+  expect(r.mean_flux.length).toBe(32);
+  expect(r.mean_flux[0].length).toBe(180);
+  expectArray(r.mean_flux.flat(), want.mean_flux, "mean_flux");
+  // population std from sums of squares: numpy's two-pass std agrees to ~1e-15 of the flux scale here
+  const stdScale = Math.max(...want.std_flux.map((x: number | null) => Math.abs(x ?? 0)));
+  const std = r.std_flux.flat() as (number | null)[];
+  const far = std.map((g, i) => [i, g, want.std_flux[i]] as const)
+    .filter(([, g, e]) => (g === null || e === null ? g !== e : Math.abs(g - e) > 1e-9 * stdScale));
+  expect(far.slice(0, 5)).toEqual([]);
+  for (const c of Object.keys(want.class_counts)) {
+    expectArray(r.mean_light_curve_by_class[c], want.mean_light_curve_by_class[c], `light curve ${c}`);
+    expectArray(r.mean_spectrum_by_class[c], want.mean_spectrum_by_class[c], `spectrum ${c}`);
+  }
+  expect([r.axes.peak_window.first_bin, r.axes.peak_window.end_bin]).toEqual(want.peak_window);
+  for (const [name, h] of Object.entries(want.histograms) as [string, any][]) {
+    const got = r.histograms[name];
+    expect(got, name).toBeDefined();
+    // the documented edges (10 ** x may differ from numpy's power in the last bit)
+    expect(got.edges.length, name).toBe(h.edges.length);
+    got.edges.forEach((e: number, i: number) => expect(Math.abs(e - h.edges[i]) <= 1e-14 * Math.abs(h.edges[i]), `${name} edge ${i}`).toBe(true));
+    expect({ counts: got.counts, underflow: got.underflow, overflow: got.overflow, missing: got.missing }, name)
+      .toEqual({ counts: h.counts, underflow: h.underflow, overflow: h.overflow, missing: h.missing });
+  }
+}
+
+describe("_report.json", () => {
+  it("equals numpy over every event of the fixtures (one thread)", async () => {
+    const out = tmp();
+    const s = await convert([SCONE], { ...FILE_DEFAULTS, scone, output: out, threads: 1 });
+    expect(s.report?.json).toBe(join(out, "_report.json"));
+    const r = JSON.parse(readFileSync(join(out, "_report.json"), "utf8"));
+    checkReport(r);
+    expect(r.complete).toBe(true);
+    expect(r.overview.events).toBe(want.events);
+    // the lowest-coverage events are the fixtures' lowest, in order
+    const cov = r.lowest.coverage_fraction.map((x: { value: number }) => x.value);
+    expect(cov).toEqual([...cov].sort((a, b) => a - b));
+    expect(cov[0]).toBe(0);
+  });
+
+  it("is the same after two threads and split shards (partial sums merged)", async () => {
+    const out = tmp();
+    const s = await convert([SCONE], { ...FILE_DEFAULTS, scone, output: out, threads: 2, taskBytes: 200_000 });
+    expect(s.results.some((x) => x.part !== undefined && x.part > 0)).toBe(true);
+    checkReport(JSON.parse(readFileSync(join(out, "_report.json"), "utf8")));
+  });
+
+  it("is not written with report: false (--no-report)", async () => {
+    const out = tmp();
+    const s = await convert([SCONE], { ...FILE_DEFAULTS, scone, output: out, threads: 1, report: false });
+    expect(s.report).toBeUndefined();
+    expect(s.results.every((x) => x.stats === undefined)).toBe(true);
+    expect(existsSync(join(out, "_report.json"))).toBe(false);
+  });
+
+  it("holds the cluster dataset's counts and histograms", async () => {
+    const out = tmp();
+    await convert([join(FIXTURES, "clusters", "dataset")], { ...FILE_DEFAULTS, output: out, threads: 2 });
+    const r = JSON.parse(readFileSync(join(out, "_report.json"), "utf8"));
+    const exp = JSON.parse(readFileSync(join(FIXTURES, "clusters", "expected.json"), "utf8"));
+    const clusters = Object.entries(exp.files as Record<string, { clusters: any[] }>).filter(([k]) => k.startsWith("dataset/")).flatMap(([, f]) => f.clusters);
+    expect(r.clusters.clusters).toBe(clusters.length);
+    const count = (f: (c: any) => string) => clusters.reduce((m: Record<string, number>, c) => ({ ...m, [f(c)]: (m[f(c)] ?? 0) + 1 }), {});
+    expect(r.clusters.plane_counts).toEqual(count((c) => c.plane));
+    expect(r.clusters.marley_counts).toEqual(count((c) => String(c.is_marley)));
+    expect(r.clusters.interaction_counts).toEqual(count((c) => c.interaction ?? "unknown"));
+    const nz = r.clusters.histograms.nonzero_pixels;
+    expect(nz.counts.reduce((a: number, b: number) => a + b, 0) + nz.underflow + nz.overflow + nz.missing).toBe(clusters.length);
+    expect(Object.keys(r.clusters.mean_image_by_plane).sort()).toEqual(Object.keys(count((c) => c.plane)).sort());
+  });
+});
+
+describe("accumulators", () => {
+  it("histograms bin as numpy.histogram does, with the tails apart", () => {
+    const h = new Histogram(linearEdges(0, 1, 4));
+    for (const v of [-0.1, 0, 0.25, 0.2499999, 0.5, 0.99, 1, 1.01, NaN, null]) h.add(v);
+    expect(h.toJSON()).toEqual({ edges: [0, 0.25, 0.5, 0.75, 1], counts: [2, 1, 1, 2], underflow: 1, overflow: 1, missing: 2 });
+    const log = new Histogram([1, 10, 100, 1000]);
+    for (const v of [1, 9.99, 10, 999, 1000, 0]) log.add(v);
+    expect(log.counts).toEqual([2, 1, 2]);
+    expect(() => h.merge(log)).toThrow(/different edges/);
+  });
+
+  it("merge in any split gives what one accumulator gives", () => {
+    const values = Array.from({ length: 200 }, (_, i) => Math.sin(i) * 3 + (i % 7 === 0 ? NaN : 0));
+    const whole = { h: new Histogram(linearEdges(-3, 3, 12)), m: new Moments(), c: new Counts(), l: new Lowest(5), s: new SumArray(4, true) };
+    const parts = [0, 1, 2].map(() => ({ h: new Histogram(linearEdges(-3, 3, 12)), m: new Moments(), c: new Counts(), l: new Lowest(5), s: new SumArray(4, true) }));
+    values.forEach((v, i) => {
+      for (const a of [whole, parts[i % 3]]) {
+        a.h.add(v); a.m.add(v); a.c.add(v < 0 ? "neg" : "pos");
+        a.l.add(v, { id: String(i), source: "f", record: i });
+        a.s.n++; a.s.sum[i % 4] += i; a.s.sumSq![i % 4] += i * i;
+      }
+    });
+    const merged = parts[0];
+    for (const p of parts.slice(1)) {
+      // through JSON, as results cross threads
+      merged.h.merge(Histogram.fromJSON(JSON.parse(JSON.stringify(p.h))));
+      merged.m.merge(Moments.fromJSON(JSON.parse(JSON.stringify(p.m))));
+      merged.c.merge(Counts.fromJSON(JSON.parse(JSON.stringify(p.c))));
+      merged.l.merge(Lowest.fromJSON(5, JSON.parse(JSON.stringify(p.l))));
+      merged.s.merge(SumArray.fromJSON(JSON.parse(JSON.stringify(p.s))));
+    }
+    expect(merged.h.toJSON()).toEqual(whole.h.toJSON());
+    expect(merged.c.toJSON()).toEqual(whole.c.toJSON());
+    expect(merged.l.toJSON()).toEqual(whole.l.toJSON());
+    expect(merged.s.toJSON()).toEqual(whole.s.toJSON());
+    expect(merged.m.n).toBe(whole.m.n);
+    expect(merged.m.missing).toBe(whole.m.missing);
+    expect(merged.m.sum).toBeCloseTo(whole.m.sum, 10);
+    expect([merged.m.min, merged.m.max]).toEqual([whole.m.min, whole.m.max]);
+  });
+});
