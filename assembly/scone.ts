@@ -1,20 +1,68 @@
 // SCONE heatmaps: image_raw is float64 little-endian in C order with shape (nw, nt, 2), element
 // (w, t, c) at byte 8 * ((w * nt + t) * 2 + c); channel 0 is flux, channel 1 its error.
-// One pass reads each pixel once, writes the planar flux and flux_err tensors and accumulates the
-// quality metrics on the float64 values; afterwards only the row holding the peak is read again
-// (and the whole image only when it holds non-finite values or its maximum is zero).
+// One pass reads each pixel once, writes the planar flux and flux_err tensors, keeps a float64
+// copy of the flux and the positive S/N values in scratch and accumulates the light curve and the
+// counts; the summary statistics of scone_tools' extract_tfrecord_info.py (numpy on the float64
+// image) then come from those small arrays and the copy, never from the source again (except the
+// peak pixel, the spectrum errors and the rare non-finite scans).
 
-/** Slots of the metrics record (f64 each) that `sconeEvent` writes at `metrics`. */
-export const M_COVERAGE: i32 = 0;   // count(flux > 0) / (nw * nt)
-export const M_TEMPORAL: i32 = 1;   // fraction of time bins with any flux > 0
-export const M_SPECTRAL: i32 = 2;   // fraction of wavelength bins with any flux > 0
-export const M_MEAN_SNR: i32 = 3;   // mean of flux/err over pixels where err > 0 and flux/err > 0; NaN when none
-export const M_MAX_FLUX: i32 = 4;   // max(flux), NaN if any flux is NaN (as numpy)
-export const M_TOTAL_FLUX: i32 = 5; // sum(flux)
-export const M_PEAK_W: i32 = 6;     // wavelength bin of the first maximum of flux (NaN ignored; 0 when no flux > -Inf)
-export const M_PEAK_T: i32 = 7;     // time bin of the first maximum of flux (likewise)
-export const M_NONFINITE: i32 = 8;  // count of NaN or infinite values in flux and err together
-export const M_SLOTS: i32 = 9;
+/**
+ * Slots of the metrics record (f64 each) that `sconeEvent` writes at `metrics`. The order and
+ * meaning follow the tool's summary columns; src/datasets/scone/metrics.ts maps slots to columns
+ * (a test checks both agree). Indices are bins; the axes are applied in JS.
+ */
+export const M_TOTAL_FLUX: i32 = 0;        // sum(flux)
+export const M_MAX_FLUX: i32 = 1;          // max(flux), NaN if any flux is NaN
+export const M_MEAN_FLUX: i32 = 2;         // sum(flux) / n
+export const M_MEDIAN_FLUX: i32 = 3;       // median(flux): NaN if any NaN; even n: mean of the middle two
+export const M_STD_FLUX: i32 = 4;          // population std, two-pass as numpy
+export const M_PEAK_W: i32 = 5;            // wavelength bin of argmax(flux) (first NaN if any, else first maximum)
+export const M_PEAK_T: i32 = 6;            // time bin of argmax(flux)
+export const M_LC_MAX: i32 = 7;            // max of the light curve lc[t] = sum over w of flux[w, t]
+export const M_LC_MEAN: i32 = 8;           // mean of lc
+export const M_LC_PEAK_T: i32 = 9;         // argmax(lc)
+export const M_FLUX_BEFORE_PEAK: i32 = 10; // sum(lc[:p]), 0 when p == 0
+export const M_FLUX_AFTER_PEAK: i32 = 11;  // sum(lc[p:])
+export const M_HALF_FIRST: i32 = 12;       // first t with lc[t] > lc_max / 2; -1 when none
+export const M_HALF_LAST: i32 = 13;        // last such t; -1 when none
+export const M_SPECTRUM_MAX: i32 = 14;     // max of spec[w] = mean(flux[w, s0:s1])
+export const M_SPECTRUM_MEAN: i32 = 15;    // mean of spec
+export const M_SPECTRUM_PEAK_W: i32 = 16;  // argmax(spec)
+export const M_BLUE_FLUX: i32 = 17;        // sum over t of lc[t] * sum over blue rows w of flux[w, t]
+export const M_RED_FLUX: i32 = 18;         // likewise over the red rows
+export const M_COLOR_RATIO: i32 = 19;      // blue / red when red > 0, else NaN
+export const M_SNR_MEAN: i32 = 20;         // snr = flux/err where err > 0 else 0; mean over snr > 0, 0 when none
+export const M_SNR_MEDIAN: i32 = 21;       // median over snr > 0, 0 when none
+export const M_SNR_MAX: i32 = 22;          // max(snr), NaN if any snr is NaN
+export const M_SNR_PEAK: i32 = 23;         // snr at argmax(flux)
+export const M_NONZERO: i32 = 24;          // count(flux > 0)
+export const M_COVERAGE: i32 = 25;         // count(flux > 0) / n
+export const M_EPOCHS: i32 = 26;           // time bins with any flux > 0
+export const M_TEMPORAL: i32 = 27;         // that / nt
+export const M_WAVELENGTHS: i32 = 28;      // wavelength bins with any flux > 0
+export const M_SPECTRAL: i32 = 29;         // that / nw
+export const M_NONFINITE: i32 = 30;        // count of NaN or infinite values in flux and err together
+export const M_SLOTS: i32 = 31;
+
+/** Parameters (i32 each) at `params`: the peak-spectrum columns [s0, s1) and the band rows. */
+export const P_S0: i32 = 0;
+export const P_S1: i32 = 1;
+export const P_BLUE0: i32 = 2;
+export const P_BLUE1: i32 = 3;
+export const P_RED0: i32 = 4;
+export const P_RED1: i32 = 5;
+export const P_SLOTS: i32 = 6;
+
+// scratch: time flags (nt bytes), light curve and squared-error light curve (nt f64 each), the
+// flux copy and the positive S/N values (n f64 each), the spectrum (nw f64), a temporary (max(nt, nw) f64),
+// the selection's second buffer (n f64) and its sample (64 f64)
+function flagsBytes(nt: i32): usize { return (<usize>nt + 15) & ~15; }
+function lcBytes(nt: i32): usize { return ((<usize>nt << 3) + 15) & ~15; }
+
+/** Bytes of scratch that `sconeEvent` needs for an (nw, nt) image (16-byte aligned base). */
+export function sconeScratchBytes(nw: i32, nt: i32): i32 {
+  return <i32>(flagsBytes(nt) + 2 * lcBytes(nt) + 3 * (<usize>(nw * nt) << 3) + lcBytes(nw) + lcBytes(nt > nw ? nt : nw) + 64 * 8);
+}
 
 /** Count of NaN or infinite f64 values at `p`, `p + 16`, ... (`n` of them). */
 function countNonfinite(p: usize, n: i32): i32 {
@@ -28,41 +76,56 @@ function countNonfinite(p: usize, n: i32): i32 {
 
 /**
  * Splits one interleaved (nw, nt, 2) float64 image at `src` (any alignment) into planar tensors
- * `flux` and `err` of nw*nt elements (float32 rounded when `f64out` is 0, float64 bits otherwise),
- * writes the metrics at `metrics` (M_SLOTS f64) and uses `scratch` (nt bytes) for the time flags.
+ * `flux` and `err` of nw*nt elements (float32 rounded when `f64out` is 0, float64 bits otherwise)
+ * and writes the metrics at `metrics` (M_SLOTS f64), with the parameters at `params` (P_SLOTS
+ * i32) and `scratch` (sconeScratchBytes, 16-byte aligned). When not 0, `lc` and `lcErr` receive
+ * the light curve and its quadrature error (nt f64), `spec` and `specErr` the peak spectrum and
+ * its error sqrt(mean(err[w, s0:s1]^2)) (nw f64).
  *
- * The results are exactly those of the plain loop over pixels in C order (the definitions above,
- * with `max` as f64.max and the peak as the first `flux > peak` from -Infinity). How:
+ * Results are bit-identical to numpy's (1.24 to 2.x) on the float64 values: sums follow its
+ * pairwise summation, reductions over an axis its row order, and medians are exact. How:
  * - Two pixels (t, t+1 of one row) per step in f64x2 lanes; an odd last pixel of a row is done
- *   alone. No data-dependent branches in the pixel loop.
- * - Total flux and the snr sum share one f64x2 and are advanced one pixel at a time in pixel
- *   order, so both sums are bit-identical to the sequential loop.
- * - Counts and flags are order-independent. Time flags: byte t/2 of `scratch` collects the
+ *   alone. The only data-dependent work in the pixel loop is where a positive S/N is stored.
+ * - Counts and flags are order-independent. Time flags: byte t/2 of the flags collects the
  *   2-bit positivity mask of pixel pair (t, t+1) over the rows; byte nt-1 the odd last column.
  * - The peak: per row a lane-wise pmax (ignores NaN, keeps the first of equal values) finds the
  *   row maximum; the first row whose maximum beats all earlier rows holds the first maximum,
- *   which a scan of that row then locates. max(flux) is that value, except NaN when some flux is
- *   NaN and +0 when the maximum is zero and some flux is +0 (f64.max semantics); both are
- *   settled by a scan that runs only when some flux is non-finite or the maximum is zero.
- * - Non-finite values are counted by a separate scan, run only when the flux sum or a (lane-wise,
- *   any-order) err sum comes out non-finite.
+ *   which a scan of that row then locates. NaN (argmax's first NaN, max's NaN) and the sign of a
+ *   zero maximum are settled by a scan that runs only when some flux is non-finite or the
+ *   maximum is zero.
+ * - Medians by selection (quickselect) on the copy and on the positive S/N values, after
+ *   everything else that reads the copy; a median inside the block of zeros needs none.
  */
 export function sconeEvent(src: usize, nw: i32, nt: i32, flux: usize, err: usize, f64out: i32,
-                           metrics: usize, scratch: usize): void {
-  if (f64out) split<f64>(src, nw, nt, flux, err, metrics, scratch);
-  else split<f32>(src, nw, nt, flux, err, metrics, scratch);
+                           metrics: usize, scratch: usize, params: usize,
+                           lc: usize, lcErr: usize, spec: usize, specErr: usize): void {
+  if (f64out) split<f64>(src, nw, nt, flux, err, metrics, scratch, lcErr != 0);
+  else split<f32>(src, nw, nt, flux, err, metrics, scratch, lcErr != 0);
+  summarize(src, nw, nt, metrics, scratch, params, lc, lcErr, spec, specErr);
 }
 
-/** sconeEvent with the output element type `T` (f32 or f64) fixed at compile time. */
-function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics: usize, scratch: usize): void {
+/** The pixel pass of sconeEvent with the output element type `T` (f32 or f64) fixed at compile time. */
+function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics: usize, scratch: usize, wantErr2: bool): void {
   const f64out = sizeof<T>() == 8;
-  memory.fill(scratch, 0, <usize>nt);
+  const flags = scratch;
+  const lcAcc = scratch + flagsBytes(nt);
+  const err2 = lcAcc + lcBytes(nt);
+  let cp = err2 + lcBytes(nt);                // the float64 copy of flux, in C order
+  const snrBase = cp + (<usize>(nw * nt) << 3);
+  let sp = snrBase;                           // positive S/N values, packed
+  memory.fill(flags, 0, <usize>nt);
+  // numpy's sum over axis 0: 0 + flux[0, t] + flux[1, t] + ... in row order
+  memory.fill(lcAcc, 0, lcBytes(nt) << 1);
   const zero = f64x2.splat(0);
   let posAcc = i64x2.splat(0);          // each lane counts down by one per pixel with flux > 0
+  let zeroAcc = i64x2.splat(0);         // likewise for flux == 0
   let snrCount = i64x2.splat(0);        // likewise for pixels with err > 0 and flux/err > 0
-  let errSum = f64x2.splat(0);          // any order; finite unless some err is NaN or infinite
-  let sums = f64x2.splat(0);            // lane 0: total flux, lane 1: snr sum, in pixel order
-  let positive: i32 = 0, snrN: i32 = 0;  // odd pixels
+  // x - x is +0 for finite x and NaN otherwise: OR-ing its bits shows whether any value is
+  // non-finite without a floating-point dependency chain
+  let fluxBad = f64x2.splat(0);
+  let errBad = f64x2.splat(0);
+  let snrMax = f64x2.splat(-Infinity);  // max of snr ignoring NaN (a NaN snr needs a NaN or infinite value: rescanned then)
+  let positive: i32 = 0, zeros: i32 = 0, snrN: i32 = 0;  // odd pixels
   let rowsWithFlux: i32 = 0;
   let best: f64 = -Infinity;            // the maximum so far (NaN ignored) and the row holding it
   let bestRow: i32 = -1;
@@ -73,10 +136,12 @@ function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics
     const i0 = w * nt;
     let at = src + (<usize>i0 << 4);
     const rowEnd = at + (<usize>even << 4);
-    let flag = scratch;
+    let flag = flags;
     let peak = f64x2.splat(-Infinity);
     let fo = flux + (<usize>i0 << (f64out ? 3 : 2));
     let eo = err + (<usize>i0 << (f64out ? 3 : 2));
+    let lp = lcAcc;
+    let ep = err2;
     while (at < rowEnd) {
       const a = v128.load(at);          // f0 e0
       const b = v128.load(at, 16);      // f1 e1
@@ -93,17 +158,31 @@ function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics
         fo += 8;
         eo += 8;
       }
+      v128.store(cp, f);
+      cp += 16;
+      v128.store(lp, f64x2.add(v128.load(lp), f));
+      lp += 16;
+      if (wantErr2) {
+        v128.store(ep, f64x2.add(v128.load(ep), f64x2.mul(e, e)));
+        ep += 16;
+      }
       const pos = f64x2.gt(f, zero);
       posAcc = i64x2.add(posAcc, pos);
+      zeroAcc = i64x2.add(zeroAcc, f64x2.eq(f, zero));
       store<u8>(flag, load<u8>(flag) | <u8>i64x2.bitmask(pos));
       const q = f64x2.div(f, e);
-      const take = v128.and(f64x2.gt(e, zero), f64x2.gt(q, zero));
+      const errPos = f64x2.gt(e, zero);
+      snrMax = f64x2.pmax(snrMax, v128.and(q, errPos));
+      const take = v128.and(errPos, f64x2.gt(q, zero));
       snrCount = i64x2.add(snrCount, take);
       const snr = v128.and(q, take);    // +0 where not taken
-      sums = f64x2.add(sums, v128.shuffle<f64>(f, snr, 0, 2));
-      sums = f64x2.add(sums, v128.shuffle<f64>(f, snr, 1, 3));
+      v128.store64_lane(sp, snr, 0);
+      sp += <usize>(i64x2.extract_lane(take, 0) & 8);
+      v128.store64_lane(sp, snr, 1);
+      sp += <usize>(i64x2.extract_lane(take, 1) & 8);
+      fluxBad = v128.or(fluxBad, f64x2.sub(f, f));
       peak = f64x2.pmax(peak, f);       // peak < f ? f : peak
-      errSum = f64x2.add(errSum, e);
+      errBad = v128.or(errBad, f64x2.sub(e, e));
       at += 32;
       flag++;
     }
@@ -124,15 +203,24 @@ function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics
         store<f32>(fo, <f32>fv);
         store<f32>(eo, <f32>ev);
       }
+      store<f64>(cp, fv);
+      cp += 8;
+      store<f64>(lp, load<f64>(lp) + fv);
+      if (wantErr2) store<f64>(ep, load<f64>(ep) + ev * ev);
       rowPos = <i32>(fv > 0);
       positive += rowPos;
-      store<u8>(scratch + <usize>t, load<u8>(scratch + <usize>t) | <u8>rowPos);
-      const s = select<f64>(fv / ev, 0, ev > 0);
-      const sp = <i32>(s > 0);
-      snrN += sp;
-      sums = f64x2.add(sums, f64x2.replace_lane(f64x2.splat(fv), 1, select<f64>(s, 0, sp)));
+      zeros += <i32>(fv == 0);
+      store<u8>(flags + <usize>t, load<u8>(flags + <usize>t) | <u8>rowPos);
+      const q = fv / ev;
+      const s = select<f64>(q, 0, ev > 0);
+      snrMax = f64x2.pmax(snrMax, f64x2.splat(s));
+      const spos = <i32>(s > 0);
+      snrN += spos;
+      store<f64>(sp, s);
+      sp += <usize>(spos << 3);
+      fluxBad = v128.or(fluxBad, f64x2.splat(fv - fv));
       if (fv > rowMax) rowMax = fv;
-      errSum = f64x2.add(errSum, f64x2.splat(ev));
+      errBad = v128.or(errBad, f64x2.splat(ev - ev));
     }
     const pos = i64x2.extract_lane(posAcc, 0) + i64x2.extract_lane(posAcc, 1);
     rowPos |= <i32>(pos != countedPos);
@@ -141,20 +229,18 @@ function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics
     if (rowMax > best) { best = rowMax; bestRow = w; }
   }
   positive -= <i32>countedPos;
+  zeros -= <i32>(i64x2.extract_lane(zeroAcc, 0) + i64x2.extract_lane(zeroAcc, 1));
   snrN -= <i32>(i64x2.extract_lane(snrCount, 0) + i64x2.extract_lane(snrCount, 1));
-  const total = f64x2.extract_lane(sums, 0);
   const n = nw * nt;
-  // Non-finite values are rare: a sum that stays finite proves there are none (a NaN or infinity
-  // makes every later partial sum non-finite); otherwise (or on overflow) count them.
-  const errTotal = f64x2.extract_lane(errSum, 0) + f64x2.extract_lane(errSum, 1);
-  const fluxFinite = total - total == 0;
-  const nonfiniteFlux = fluxFinite ? 0 : countNonfinite(src, n);
-  const nonfiniteErr = errTotal - errTotal == 0 ? 0 : countNonfinite(src + 8, n);
-  const snrSum = f64x2.extract_lane(sums, 1);
+  const copy = err2 + lcBytes(nt);
+  const total = n ? 0 + pairwiseSum(copy, n) : 0;  // numpy's np.sum: 0 + pairwise sum
+  // non-finite values are rare: counted only when there are some
+  const nonfiniteFlux = v128.any_true(fluxBad) ? countNonfinite(src, n) : 0;
+  const nonfiniteErr = v128.any_true(errBad) ? countNonfinite(src + 8, n) : 0;
 
   let colsWithFlux: i32 = 0;
-  for (let p: i32 = 0; p < (nt >> 1); p++) colsWithFlux += popcnt<i32>(<i32>load<u8>(scratch + <usize>p));
-  if (odd) colsWithFlux += <i32>(load<u8>(scratch + <usize>(nt - 1)) != 0);
+  for (let p: i32 = 0; p < (nt >> 1); p++) colsWithFlux += popcnt<i32>(<i32>load<u8>(flags + <usize>p));
+  if (odd) colsWithFlux += <i32>(load<u8>(flags + <usize>(nt - 1)) != 0);
 
   // the first maximum: the first pixel of bestRow equal to best (-0 == +0, as `>` treats them)
   let peakAt: i32 = 0;
@@ -165,24 +251,371 @@ function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics
     peakAt = bestRow * nt + t;
   }
   let mx = best;
+  let nan = false;
   if (nonfiniteFlux || best == 0) {
-    let nan = false, plusZero = false;
-    for (let i: i32 = 0; i < n; i++) {
+    let plusZero = false;
+    for (let i: i32 = n - 1; i >= 0; i--) {
       const f = load<f64>(src + (<usize>i << 4));
-      nan |= f != f;
+      if (f != f) { nan = true; peakAt = i; }   // argmax: the first NaN
       plusZero |= reinterpret<u64>(f) == 0;
     }
     if (nan) mx = NaN;
     else if (best == 0 && plusZero) mx = 0;
   }
+  let snrTop = max(f64x2.extract_lane(snrMax, 0), f64x2.extract_lane(snrMax, 1));
+  if (nonfiniteFlux || nonfiniteErr) {
+    // numpy's max propagates a NaN snr (NaN flux, or infinite flux over infinite err, where err > 0)
+    for (let i: i32 = 0; i < n; i++) {
+      const f = load<f64>(src + (<usize>i << 4)), e = load<f64>(src + (<usize>i << 4), 8);
+      if (e > 0 && f / e != f / e) { snrTop = NaN; break; }
+    }
+  }
 
-  store<f64>(metrics, n ? <f64>positive / <f64>n : 0, M_COVERAGE << 3);
-  store<f64>(metrics, nt ? <f64>colsWithFlux / <f64>nt : 0, M_TEMPORAL << 3);
-  store<f64>(metrics, nw ? <f64>rowsWithFlux / <f64>nw : 0, M_SPECTRAL << 3);
-  store<f64>(metrics, snrN ? snrSum / <f64>snrN : NaN, M_MEAN_SNR << 3);
+  store<f64>(metrics, <f64>positive, M_NONZERO << 3);
+  store<f64>(metrics, n ? <f64>positive / <f64>n : NaN, M_COVERAGE << 3);
+  store<f64>(metrics, <f64>colsWithFlux, M_EPOCHS << 3);
+  store<f64>(metrics, nt ? <f64>colsWithFlux / <f64>nt : NaN, M_TEMPORAL << 3);
+  store<f64>(metrics, <f64>rowsWithFlux, M_WAVELENGTHS << 3);
+  store<f64>(metrics, nw ? <f64>rowsWithFlux / <f64>nw : NaN, M_SPECTRAL << 3);
+  store<f64>(metrics, snrN ? (0 + pairwiseSum(snrBase, snrN)) / <f64>snrN : 0, M_SNR_MEAN << 3);
+  store<f64>(metrics, n ? snrTop : NaN, M_SNR_MAX << 3);
   store<f64>(metrics, n ? mx : NaN, M_MAX_FLUX << 3);
   store<f64>(metrics, total, M_TOTAL_FLUX << 3);
+  store<f64>(metrics, n ? total / <f64>n : NaN, M_MEAN_FLUX << 3);
   store<f64>(metrics, nt ? <f64>(peakAt / nt) : 0, M_PEAK_W << 3);
   store<f64>(metrics, nt ? <f64>(peakAt % nt) : 0, M_PEAK_T << 3);
   store<f64>(metrics, <f64>(nonfiniteFlux + nonfiniteErr), M_NONFINITE << 3);
+  if (n) {
+    const e = load<f64>(src + (<usize>peakAt << 4), 8);
+    store<f64>(metrics, e > 0 ? load<f64>(src + (<usize>peakAt << 4)) / e : 0, M_SNR_PEAK << 3);
+  } else {
+    store<f64>(metrics, NaN, M_SNR_PEAK << 3);
+  }
+  // what summarize needs: the counts for the median shortcut and the S/N count (as f64 bits)
+  store<f64>(metrics, nan ? -1 : <f64>zeros, M_MEDIAN_FLUX << 3);
+  store<f64>(metrics, <f64>snrN, M_SNR_MEDIAN << 3);
+}
+
+/** numpy's max over `n` f64 at `p` (stride 8): NaN if any is NaN. */
+function maxOf(p: usize, n: i32): f64 {
+  let m: f64 = -Infinity;
+  for (let i: i32 = 0; i < n; i++) {
+    const v = load<f64>(p + (<usize>i << 3));
+    if (v != v) return NaN;
+    if (v > m) m = v;
+  }
+  return n ? m : NaN;
+}
+
+/** numpy's argmax over `n` f64 at `p`: the first NaN if any, else the first maximum. */
+function argmaxOf(p: usize, n: i32): i32 {
+  if (n == 0) return 0;
+  let m = load<f64>(p);
+  if (m != m) return 0;
+  let at: i32 = 0;
+  for (let i: i32 = 1; i < n; i++) {
+    const v = load<f64>(p + (<usize>i << 3));
+    if (!(v <= m)) {
+      m = v;
+      at = i;
+      if (v != v) break;
+    }
+  }
+  return at;
+}
+
+/**
+ * numpy's pairwise summation of `n` f64 at `p` (stride 8), as its add reduction runs over a
+ * contiguous array: under 8 values in order; up to 128 in 8 interleaved partial sums (here four
+ * f64x2) combined as ((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7)), then the tail in order; above that the
+ * two halves (the first a multiple of 8 long) separately. np.sum adds this to its identity 0.
+ */
+function pairwiseSum(p: usize, n: i32): f64 {
+  if (n < 8) {
+    let r: f64 = 0;
+    for (let i: i32 = 0; i < n; i++) r += load<f64>(p + (<usize>i << 3));
+    return r;
+  }
+  if (n <= 128) {
+    let r01 = v128.load(p), r23 = v128.load(p, 16), r45 = v128.load(p, 32), r67 = v128.load(p, 48);
+    let i: i32 = 8;
+    const end = n - (n & 7);
+    for (; i < end; i += 8) {
+      const q = p + (<usize>i << 3);
+      r01 = f64x2.add(r01, v128.load(q));
+      r23 = f64x2.add(r23, v128.load(q, 16));
+      r45 = f64x2.add(r45, v128.load(q, 32));
+      r67 = f64x2.add(r67, v128.load(q, 48));
+    }
+    let res = ((f64x2.extract_lane(r01, 0) + f64x2.extract_lane(r01, 1)) + (f64x2.extract_lane(r23, 0) + f64x2.extract_lane(r23, 1)))
+      + ((f64x2.extract_lane(r45, 0) + f64x2.extract_lane(r45, 1)) + (f64x2.extract_lane(r67, 0) + f64x2.extract_lane(r67, 1)));
+    for (; i < n; i++) res += load<f64>(p + (<usize>i << 3));
+    return res;
+  }
+  let n2 = n >> 1;
+  n2 -= n2 & 7;
+  return pairwiseSum(p, n2) + pairwiseSum(p + (<usize>n2 << 3), n - n2);
+}
+
+/** pairwiseSum of (x - mean)^2 over the same values: numpy's variance numerator. */
+function pairwiseSqDev(p: usize, n: i32, mean: f64): f64 {
+  if (n < 8) {
+    let r: f64 = 0;
+    for (let i: i32 = 0; i < n; i++) { const d = load<f64>(p + (<usize>i << 3)) - mean; r += d * d; }
+    return r;
+  }
+  if (n <= 128) {
+    const m = f64x2.splat(mean);
+    let d01 = f64x2.sub(v128.load(p), m), d23 = f64x2.sub(v128.load(p, 16), m);
+    let d45 = f64x2.sub(v128.load(p, 32), m), d67 = f64x2.sub(v128.load(p, 48), m);
+    let r01 = f64x2.mul(d01, d01), r23 = f64x2.mul(d23, d23), r45 = f64x2.mul(d45, d45), r67 = f64x2.mul(d67, d67);
+    let i: i32 = 8;
+    const end = n - (n & 7);
+    for (; i < end; i += 8) {
+      const q = p + (<usize>i << 3);
+      d01 = f64x2.sub(v128.load(q), m); d23 = f64x2.sub(v128.load(q, 16), m);
+      d45 = f64x2.sub(v128.load(q, 32), m); d67 = f64x2.sub(v128.load(q, 48), m);
+      r01 = f64x2.add(r01, f64x2.mul(d01, d01));
+      r23 = f64x2.add(r23, f64x2.mul(d23, d23));
+      r45 = f64x2.add(r45, f64x2.mul(d45, d45));
+      r67 = f64x2.add(r67, f64x2.mul(d67, d67));
+    }
+    let res = ((f64x2.extract_lane(r01, 0) + f64x2.extract_lane(r01, 1)) + (f64x2.extract_lane(r23, 0) + f64x2.extract_lane(r23, 1)))
+      + ((f64x2.extract_lane(r45, 0) + f64x2.extract_lane(r45, 1)) + (f64x2.extract_lane(r67, 0) + f64x2.extract_lane(r67, 1)));
+    for (; i < n; i++) { const d = load<f64>(p + (<usize>i << 3)) - mean; res += d * d; }
+    return res;
+  }
+  let n2 = n >> 1;
+  n2 -= n2 & 7;
+  return pairwiseSqDev(p, n2, mean) + pairwiseSqDev(p + (<usize>n2 << 3), n - n2, mean);
+}
+
+/** np.sum of `n` contiguous f64. */
+function npSum(p: usize, n: i32): f64 {
+  return 0 + pairwiseSum(p, n);
+}
+
+/**
+ * The middle of `n` f64 at `p` (ranks k1 <= k2, k2 at most k1 + 1) by Hoare's quickselect around
+ * the median of three: the fallback for values that sampling cannot split (many equal ones).
+ */
+function quickMedian(p: usize, n: i32, k1: i32, k2: i32): f64 {
+  let lo: i32 = 0, hi: i32 = n - 1;
+  while (hi - lo > 24) {
+    const mid = lo + ((hi - lo) >> 1);
+    const pl = p + (<usize>lo << 3), pm = p + (<usize>mid << 3), ph = p + (<usize>hi << 3);
+    let a = load<f64>(pl), b = load<f64>(pm), c = load<f64>(ph);
+    if (b < a) { const x = a; a = b; b = x; }
+    if (c < b) { const x = b; b = c; c = x; if (b < a) { const y = a; a = b; b = y; } }
+    store<f64>(pl, a); store<f64>(pm, b); store<f64>(ph, c);
+    const pivot = b;
+    let i = lo - 1, j = hi + 1;
+    while (true) {
+      do i++; while (load<f64>(p + (<usize>i << 3)) < pivot);
+      do j--; while (load<f64>(p + (<usize>j << 3)) > pivot);
+      if (i >= j) break;
+      const pi = p + (<usize>i << 3), pj = p + (<usize>j << 3);
+      const x = load<f64>(pi);
+      store<f64>(pi, load<f64>(pj));
+      store<f64>(pj, x);
+    }
+    if (k1 <= j) hi = j;
+    else lo = j + 1;
+  }
+  sortShort(p + (<usize>lo << 3), hi - lo + 1);
+  const x = load<f64>(p + (<usize>k1 << 3));
+  if (k1 == k2) return x;
+  // the next order statistic: the smallest value after k1 (everything there is >= x)
+  let y: f64 = Infinity;
+  for (let i = k1 + 1; i < n; i++) y = min(y, load<f64>(p + (<usize>i << 3)));
+  return (x + y) / 2;
+}
+
+/** Sorts `n` f64 at `p` (insertion sort: for the short runs selection ends with). */
+function sortShort(p: usize, n: i32): void {
+  for (let i: i32 = 1; i < n; i++) {
+    const v = load<f64>(p + (<usize>i << 3));
+    let j = i - 1;
+    while (j >= 0 && load<f64>(p + (<usize>j << 3)) > v) {
+      store<f64>(p + (<usize>(j + 1) << 3), load<f64>(p + (<usize>j << 3)));
+      j--;
+    }
+    store<f64>(p + (<usize>(j + 1) << 3), v);
+  }
+}
+
+/**
+ * numpy's median of `n` f64 at `p` (no NaN among them): the middle one, or the mean of the middle
+ * two. `a` and `b` are buffers of n f64 (`p` may be one of them); the values are not kept.
+ *
+ * Selection without data-dependent branches over the values: a sorted sample of 64 brackets the
+ * middle ranks with [lo, hi] (two standard deviations of the sample rank either side); one pass
+ * counts the values below lo and packs those within [lo, hi] into the other buffer; if the middle
+ * ranks fell outside, the bracket opens on that side and the pass repeats. Each round keeps about
+ * a quarter; under 64 values are sorted. Quickselect mispredicts about every other comparison and
+ * took ~20x longer here: it only finishes rounds that keep over three quarters (many equal values).
+ */
+function medianOf(p: usize, n: i32, a: usize, b: usize, sample: usize): f64 {
+  let k1 = (n - 1) >> 1, k2 = n >> 1;
+  let src = p;
+  let lo: f64 = -Infinity, hi: f64 = Infinity;
+  let fresh = true;                      // lo/hi come from a new sample (else: widened after a miss)
+  while (n > 64) {
+    if (fresh) {
+      const step = n / 64;
+      for (let i: i32 = 0; i < 64; i++) store<f64>(sample + (<usize>i << 3), load<f64>(src + (<usize>(i * step + (step >> 1)) << 3)));
+      sortShort(sample, 64);
+      const r1 = <i32>((<i64>k1 * 64) / <i64>n) - 9, r2 = <i32>((<i64>k2 * 64) / <i64>n) + 10;
+      lo = r1 < 0 ? -Infinity : load<f64>(sample + (<usize>r1 << 3));
+      hi = r2 > 63 ? Infinity : load<f64>(sample + (<usize>r2 << 3));
+    }
+    const dst = src == a ? b : a;
+    const lov = f64x2.splat(lo), hiv = f64x2.splat(hi);
+    let below = i64x2.splat(0);
+    let q = dst;
+    const pairs = n >> 1;
+    for (let i: i32 = 0; i < pairs; i++) {
+      const v = v128.load(src + (<usize>i << 4));
+      const lt = f64x2.lt(v, lov);
+      const inside = v128.andnot(f64x2.le(v, hiv), lt);
+      below = i64x2.add(below, lt);
+      v128.store64_lane(q, v, 0);
+      q += <usize>(i64x2.extract_lane(inside, 0) & 8);
+      v128.store64_lane(q, v, 1);
+      q += <usize>(i64x2.extract_lane(inside, 1) & 8);
+    }
+    let nBelow = -<i32>(i64x2.extract_lane(below, 0) + i64x2.extract_lane(below, 1));
+    if (n & 1) {
+      const v = load<f64>(src + (<usize>(n - 1) << 3));
+      nBelow += <i32>(v < lo);
+      store<f64>(q, v);
+      q += <usize>(<i32>(v >= lo && v <= hi) << 3);
+    }
+    const m = <i32>((q - dst) >> 3);
+    if (nBelow <= k1 && k2 < nBelow + m) {
+      // both middle ranks inside: keep the bracket's values
+      if (lo == hi) return k1 == k2 ? lo : (lo + lo) / 2;  // all equal there (the sum may overflow, as numpy's)
+      k1 -= nBelow;
+      k2 -= nBelow;
+      // values sampling cannot split (many equal ones): quickselect, which handles them well
+      if (m > (n >> 1) + (n >> 2)) return quickMedian(dst, m, k1, k2);
+      n = m;
+      src = dst;
+      fresh = true;
+    } else {
+      // a miss (the sample was unlucky): open the bracket on the side the ranks went
+      if (nBelow > k1) lo = -Infinity;
+      if (k2 >= nBelow + m) hi = Infinity;
+      fresh = false;
+    }
+  }
+  sortShort(src, n);
+  const x = load<f64>(src + (<usize>k1 << 3));
+  return k1 == k2 ? x : (x + load<f64>(src + (<usize>k2 << 3))) / 2;
+}
+
+/** The statistics of sconeEvent that read the light curve, the copy and the S/N values. */
+function summarize(src: usize, nw: i32, nt: i32, metrics: usize, scratch: usize, params: usize,
+                   lcOut: usize, lcErrOut: usize, specOut: usize, specErrOut: usize): void {
+  const n = nw * nt;
+  const lc = scratch + flagsBytes(nt);
+  const err2 = lc + lcBytes(nt);
+  const copy = err2 + lcBytes(nt);
+  const snrPos = copy + (<usize>n << 3);
+  const specTmp = snrPos + (<usize>n << 3);
+  const tmp = specTmp + lcBytes(nw);
+  const spare = tmp + lcBytes(nt > nw ? nt : nw);  // n f64, then the 64-value sample
+  const sample = spare + (<usize>n << 3);
+
+  // light curve
+  const lcMax = maxOf(lc, nt);
+  const p = argmaxOf(lc, nt);
+  store<f64>(metrics, lcMax, M_LC_MAX << 3);
+  store<f64>(metrics, nt ? npSum(lc, nt) / <f64>nt : NaN, M_LC_MEAN << 3);
+  store<f64>(metrics, <f64>p, M_LC_PEAK_T << 3);
+  store<f64>(metrics, p > 0 ? npSum(lc, p) : 0, M_FLUX_BEFORE_PEAK << 3);
+  store<f64>(metrics, npSum(lc + (<usize>p << 3), nt - p), M_FLUX_AFTER_PEAK << 3);
+  const half = lcMax / 2.0;
+  let first: i32 = -1, last: i32 = -1;
+  for (let t: i32 = 0; t < nt; t++) {
+    if (load<f64>(lc + (<usize>t << 3)) > half) {
+      if (first < 0) first = t;
+      last = t;
+    }
+  }
+  store<f64>(metrics, <f64>first, M_HALF_FIRST << 3);
+  store<f64>(metrics, <f64>last, M_HALF_LAST << 3);
+  if (lcOut) memory.copy(lcOut, lc, <usize>nt << 3);
+  if (lcErrOut) for (let t: i32 = 0; t < nt; t++) store<f64>(lcErrOut + (<usize>t << 3), sqrt<f64>(load<f64>(err2 + (<usize>t << 3))));
+
+  // peak spectrum: mean over the columns [s0, s1) of each row (NaN when there are none)
+  let s0 = load<i32>(params, P_S0 << 2), s1 = load<i32>(params, P_S1 << 2);
+  if (s0 < 0) s0 = 0;
+  if (s1 > nt) s1 = nt;
+  const cols = s1 - s0;
+  const spec = specOut ? specOut : specTmp;
+  for (let w: i32 = 0; w < nw; w++) {
+    const row = copy + (<usize>(w * nt + s0) << 3);
+    store<f64>(spec + (<usize>w << 3), cols > 0 ? npSum(row, cols) / <f64>cols : NaN);
+    if (specErrOut) {
+      const er = src + (<usize>(w * nt + s0) << 4) + 8;
+      for (let t: i32 = 0; t < cols; t++) { const e = load<f64>(er + (<usize>t << 4)); store<f64>(tmp + (<usize>t << 3), e * e); }
+      store<f64>(specErrOut + (<usize>w << 3), cols > 0 ? sqrt<f64>(npSum(tmp, cols) / <f64>cols) : NaN);
+    }
+  }
+  const sw = argmaxOf(spec, nw);
+  store<f64>(metrics, maxOf(spec, nw), M_SPECTRUM_MAX << 3);
+  store<f64>(metrics, nw ? npSum(spec, nw) / <f64>nw : NaN, M_SPECTRUM_MEAN << 3);
+  store<f64>(metrics, <f64>sw, M_SPECTRUM_PEAK_W << 3);
+
+  // colour: the light curve weighted by each band's own light curve
+  const b0 = max<i32>(load<i32>(params, P_BLUE0 << 2), 0), b1 = min<i32>(load<i32>(params, P_BLUE1 << 2), nw);
+  const r0 = max<i32>(load<i32>(params, P_RED0 << 2), 0), r1 = min<i32>(load<i32>(params, P_RED1 << 2), nw);
+  if (b0 < b1 && r0 < r1) {
+    const blue = bandFlux(copy, lc, tmp, nt, b0, b1), red = bandFlux(copy, lc, tmp, nt, r0, r1);
+    store<f64>(metrics, blue, M_BLUE_FLUX << 3);
+    store<f64>(metrics, red, M_RED_FLUX << 3);
+    store<f64>(metrics, red > 0 ? blue / red : NaN, M_COLOR_RATIO << 3);
+  } else {
+    store<f64>(metrics, NaN, M_BLUE_FLUX << 3);
+    store<f64>(metrics, NaN, M_RED_FLUX << 3);
+    store<f64>(metrics, NaN, M_COLOR_RATIO << 3);
+  }
+
+  // population std, two-pass on the copy (NaN and infinities propagate as in numpy)
+  const mean = load<f64>(metrics, M_MEAN_FLUX << 3);
+  store<f64>(metrics, n ? sqrt<f64>((0 + pairwiseSqDev(copy, n, mean)) / <f64>n) : NaN, M_STD_FLUX << 3);
+
+  // medians last: selection reorders the copy
+  const zeros = load<f64>(metrics, M_MEDIAN_FLUX << 3);
+  let median: f64 = NaN;
+  if (n && zeros >= 0) {
+    const pos = <i32>load<f64>(metrics, M_NONZERO << 3);
+    const neg = n - pos - <i32>zeros;
+    // both middle ranks inside the block of zeros: no selection needed
+    if (neg <= ((n - 1) >> 1) && (n >> 1) < neg + <i32>zeros) median = 0;
+    else median = medianOf(copy, n, copy, spare, sample);
+  }
+  store<f64>(metrics, median, M_MEDIAN_FLUX << 3);
+  const snrN = <i32>load<f64>(metrics, M_SNR_MEDIAN << 3);
+  store<f64>(metrics, snrN ? medianOf(snrPos, snrN, snrPos, spare, sample) : 0, M_SNR_MEDIAN << 3);
+}
+
+/**
+ * np.sum(lc * np.sum(flux[w0:w1, :], axis=0)): the band's light curve summed in row order (from
+ * 0, as numpy's reduction over axis 0), times the light curve, summed pairwise; `tmp` holds nt f64.
+ */
+function bandFlux(copy: usize, lc: usize, tmp: usize, nt: i32, w0: i32, w1: i32): f64 {
+  let t: i32 = 0;
+  for (; t + 1 < nt; t += 2) {
+    let b = f64x2.splat(0);
+    for (let w = w0; w < w1; w++) b = f64x2.add(b, v128.load(copy + (<usize>(w * nt + t) << 3)));
+    v128.store(tmp + (<usize>t << 3), f64x2.mul(v128.load(lc + (<usize>t << 3)), b));
+  }
+  if (t < nt) {
+    let b: f64 = 0;
+    for (let w = w0; w < w1; w++) b += load<f64>(copy + (<usize>(w * nt + t) << 3));
+    store<f64>(tmp + (<usize>t << 3), load<f64>(lc + (<usize>t << 3)) * b);
+  }
+  return npSum(tmp, nt);
 }

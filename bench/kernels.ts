@@ -18,6 +18,7 @@ const { values: args } = parseArgs({
     nw: { type: "string", default: "32" },
     nt: { type: "string", default: "180" },
     json: { type: "boolean", default: false },
+    extras: { type: "boolean", default: false },
   },
 });
 
@@ -37,7 +38,12 @@ const src = k.alloc(images * imageBytes + 64) + 12;
 const flux = k.alloc(images * pixels * 8);
 const err = k.alloc(images * pixels * 8);
 const metrics = k.alloc(images * SLOTS * 8);
-const scratch = k.alloc(nt);
+const scratch = k.alloc(k.exports.sconeScratchBytes(nw, nt));
+const params = k.alloc(64);
+// the defaults' peak-spectrum columns and bands (see sconeParams)
+new Int32Array(k.memory.buffer, params, 6).set(nw === NW && nt === NT ? [40, 70, 0, 9, 14, 31] : [0, nt, 0, 1, 1, nw]);
+const extras = process.argv.includes("--extras");
+const lcOut = k.alloc(nt * 8 * 2), specOut = k.alloc(nw * 8 * 2);
 
 // Realistic content: the repository's synthetic SCONE heatmaps (src/generate.ts), which follow
 // SCONE's GP-interpolated images (flux nonzero almost everywhere, errors positive, some cut
@@ -57,7 +63,8 @@ function pass(f64out: number): void {
   const run = k.exports.sconeEvent;
   const outBytes = pixels * (f64out ? 8 : 4);
   for (let i = 0; i < images; i++) {
-    run(src + i * imageBytes, nw, nt, flux + i * outBytes, err + i * outBytes, f64out, metrics + i * SLOTS * 8, scratch);
+    run(src + i * imageBytes, nw, nt, flux + i * outBytes, err + i * outBytes, f64out, metrics + i * SLOTS * 8, scratch, params,
+      extras ? lcOut : 0, extras ? lcOut + nt * 8 : 0, extras ? specOut : 0, extras ? specOut + nw * 8 : 0);
   }
 }
 

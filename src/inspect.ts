@@ -55,7 +55,7 @@ export async function inspectTFRecord(file: string, n = 3, opts: SconeOptions = 
     const collect = (b: RecordBatch) => {
       for (let i = 0; i < b.numRows; i++) {
         const row: Record<string, unknown> = {};
-        for (const name of ["id", "label", "z", "z_err", ...METRICS.map((m) => m.name), "record"]) {
+        for (const name of ["id", "label", "label_name", "z", "z_err", ...METRICS.map((m) => m.name), "record"]) {
           const v = b.getChild(name)!.get(i);
           row[name] = typeof v === "bigint" ? v.toString() : v;
         }

@@ -40,9 +40,10 @@ export interface SconeStats {
   labels: Record<string, number>;
   redshift: Summary & { missing: number };
   coverage_fraction: Summary;
-  temporal_coverage: Summary;
-  spectral_coverage: Summary;
-  mean_snr: Summary & { missing: number };
+  temporal_coverage_fraction: Summary;
+  spectral_coverage_fraction: Summary;
+  /** snr_mean over the events (scone_tools' 0 when an event has no positive S/N; those are counted in `missing`). */
+  snr_mean: Summary & { missing: number };
   nonfinite_events: number;
   problems: { file?: string; offset?: number; record?: number; code: string; message: string }[];
 }
@@ -58,7 +59,7 @@ export async function sconeStats(files: string[], opts: SconeOptions = SCONE_DEF
     try {
       const collect = (b: RecordBatch) => {
         const col = (name: string) => b.getChild(name)!;
-        const lab = col("label"), zc = col("z"), c = col("coverage_fraction"), t = col("temporal_coverage"), s = col("spectral_coverage"), m = col("mean_snr"), nf = col("nonfinite_values");
+        const lab = col("label"), zc = col("z"), c = col("coverage_fraction"), t = col("temporal_coverage_fraction"), s = col("spectral_coverage_fraction"), m = col("snr_mean"), nf = col("nonfinite_values");
         for (let i = 0; i < b.numRows; i++) {
           const l = String(lab.get(i));
           labels[l] = (labels[l] ?? 0) + 1;
@@ -66,7 +67,7 @@ export async function sconeStats(files: string[], opts: SconeOptions = SCONE_DEF
           if (zv === null) zMissing++; else z.push(zv);
           cov.push(c.get(i)); tcov.push(t.get(i)); scov.push(s.get(i));
           const mv = m.get(i);
-          if (mv === null) snrMissing++; else snr.push(mv);
+          if (mv === 0) snrMissing++; else snr.push(mv);
           if (nf.get(i) > 0) nonfinite++;
         }
         events += b.numRows;
@@ -84,8 +85,8 @@ export async function sconeStats(files: string[], opts: SconeOptions = SCONE_DEF
   return {
     kind: "scone", files: files.length, events, bytes, labels,
     redshift: { ...summarize(z), missing: zMissing },
-    coverage_fraction: summarize(cov), temporal_coverage: summarize(tcov), spectral_coverage: summarize(scov),
-    mean_snr: { ...summarize(snr), missing: snrMissing },
+    coverage_fraction: summarize(cov), temporal_coverage_fraction: summarize(tcov), spectral_coverage_fraction: summarize(scov),
+    snr_mean: { ...summarize(snr), missing: snrMissing },
     nonfinite_events: nonfinite, problems,
   };
 }

@@ -12,7 +12,8 @@ export interface KernelExports {
   crc32(crc: number, ptr: number, len: number): number;
   maskedCrc32c(ptr: number, len: number): number;
   sconeEvent(src: number, nw: number, nt: number, flux: number, err: number, f64out: number,
-             metrics: number, scratch: number): void;
+             metrics: number, scratch: number, params: number, lc: number, lcErr: number, spec: number, specErr: number): void;
+  sconeScratchBytes(nw: number, nt: number): number;
   heapBase(): number;
   M_SLOTS: WebAssembly.Global;
   npyToF32(src: number, n: number, code: number, dst: number): number;

@@ -2,55 +2,125 @@
 // images full of awkward values, at unaligned source addresses and odd shapes, for float32 and
 // float64 output. The reference is a straight sequential loop over the pixels in C order.
 import { describe, expect, it } from "vitest";
+import { SLOTS } from "../src/datasets/scone/metrics.ts";
 import { Kernels } from "../src/wasm.ts";
 
-// Metric slots, as documented in assembly/scone.ts.
-const M_COVERAGE = 0, M_TEMPORAL = 1, M_SPECTRAL = 2, M_MEAN_SNR = 3, M_MAX_FLUX = 4, M_TOTAL_FLUX = 5,
-  M_PEAK_W = 6, M_PEAK_T = 7, M_NONFINITE = 8;
-const NAMES = ["coverage", "temporal", "spectral", "mean_snr", "max_flux", "total_flux", "peak_w", "peak_t", "nonfinite"];
+// Metric slots, from the metric table (test/parity.test.ts checks them against the kernel's exports).
+const M = Object.fromEntries(SLOTS.map((name, i) => [name, i])) as Record<(typeof SLOTS)[number], number>;
 
 interface Image { nw: number; nt: number; flux: Float64Array; err: Float64Array; raw: Uint8Array }
 
+/** The kernel's parameters: peak-spectrum columns [s0, s1) and the blue and red rows (clamped by the kernel). */
+interface Params { s0: number; s1: number; b0: number; b1: number; r0: number; r1: number }
+const DEFAULT_PARAMS: Params = { s0: 40, s1: 70, b0: 0, b1: 9, r0: 14, r1: 31 };
+
+/** numpy's pairwise summation of a contiguous float64 array, plus its identity 0 (np.sum). */
+function npSum(a: ArrayLike<number>, from = 0, to = a.length): number {
+  const pw = (s: number, n: number): number => {
+    if (n < 8) { let r = 0; for (let i = 0; i < n; i++) r += a[s + i]; return r; }
+    if (n <= 128) {
+      const r = Array.from({ length: 8 }, (_, j) => a[s + j]);
+      let i = 8;
+      for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] += a[s + i + j];
+      let res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+      for (; i < n; i++) res += a[s + i];
+      return res;
+    }
+    let n2 = Math.floor(n / 2);
+    n2 -= n2 % 8;
+    return pw(s, n2) + pw(s + n2, n - n2);
+  };
+  return 0 + pw(from, Math.max(0, to - from));
+}
+/** numpy's max (NaN if any) and argmax (the first NaN, else the first maximum). */
+function npMax(a: number[]): number {
+  let m = -Infinity;
+  for (const v of a) { if (v !== v) return NaN; if (v > m) m = v; }
+  return a.length ? m : NaN;
+}
+function npArgmax(a: number[]): number {
+  if (!a.length || a[0] !== a[0]) return 0;
+  let m = a[0], at = 0;
+  for (let i = 1; i < a.length; i++) if (!(a[i] <= m)) { m = a[i]; at = i; if (m !== m) break; }
+  return at;
+}
+function npMedian(a: number[]): number {
+  if (!a.length || a.some((v) => v !== v)) return NaN;
+  const s = [...a].sort((x, y) => x - y);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
+
 /**
- * The definitions, one pixel at a time in C order (w outer, t inner):
- * coverage = count(flux > 0) / (nw*nt) (0 when empty); temporal / spectral = fraction of time /
- * wavelength bins with any flux > 0 (0 when there are none); snr = flux/err where err > 0 else 0,
- * mean_snr = mean of snr over snr > 0 (NaN when none); max_flux = max(flux), NaN if any flux is
- * NaN or the image is empty; total_flux = sum(flux); (peak_w, peak_t) = position of the first
- * pixel whose flux is strictly greater than all before it and than -Infinity, i.e. the first
- * maximum ignoring NaN ((0, 0) when there is none); nonfinite = count of NaN/±Inf in flux and err.
+ * The definitions, straight from scone_tools' numpy arithmetic, one plain loop each (pixels in C
+ * order, w outer, t inner); max_flux keeps the kernel's f64.max semantics for signed zeros.
+ * Returns the metric slots and the extras (light curve and error, spectrum and error).
  */
-function reference(img: Image): number[] {
+function reference(img: Image, par: Params = DEFAULT_PARAMS): { m: number[]; lc: number[]; lcErr: number[]; spec: number[]; specErr: number[] } {
   const { nw, nt, flux, err } = img;
   const n = nw * nt;
-  let positive = 0, snrSum = 0, snrCount = 0, total = 0, mx = -Infinity, peak = -Infinity, peakAt = 0, nonfinite = 0;
-  const rowAny = new Array<boolean>(nw).fill(false);
-  const colAny = new Array<boolean>(nt).fill(false);
-  for (let w = 0; w < nw; w++) {
-    for (let t = 0; t < nt; t++) {
-      const i = w * nt + t;
-      const f = flux[i], e = err[i];
-      if (f > 0) { positive++; rowAny[w] = true; colAny[t] = true; }
-      const snr = e > 0 ? f / e : 0;
-      if (snr > 0) { snrSum += snr; snrCount++; }
-      total += f;
-      mx = Math.max(mx, f);
-      if (f > peak) { peak = f; peakAt = i; }
-      if (!Number.isFinite(f)) nonfinite++;
-      if (!Number.isFinite(e)) nonfinite++;
-    }
+  const fl = Array.from(flux), er = Array.from(err);
+  const m = new Array<number>(SLOTS.length).fill(NaN);
+  let positive = 0, nonfinite = 0, mx = -Infinity, peak = -Infinity, peakAt = 0, firstNaN = -1;
+  const rowAny = new Array<boolean>(nw).fill(false), colAny = new Array<boolean>(nt).fill(false);
+  const snr: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const f = fl[i], e = er[i];
+    if (f > 0) { positive++; rowAny[Math.floor(i / nt)] = true; colAny[i % nt] = true; }
+    snr.push(e > 0 ? f / e : 0);
+    mx = Math.max(mx, f);
+    if (f > peak) { peak = f; peakAt = i; }
+    if (f !== f && firstNaN < 0) firstNaN = i;
+    if (!Number.isFinite(f)) nonfinite++;
+    if (!Number.isFinite(e)) nonfinite++;
   }
-  const m = new Array<number>(9);
-  m[M_COVERAGE] = n ? positive / n : 0;
-  m[M_TEMPORAL] = nt ? colAny.filter(Boolean).length / nt : 0;
-  m[M_SPECTRAL] = nw ? rowAny.filter(Boolean).length / nw : 0;
-  m[M_MEAN_SNR] = snrCount ? snrSum / snrCount : NaN;
-  m[M_MAX_FLUX] = n ? mx : NaN;
-  m[M_TOTAL_FLUX] = total;
-  m[M_PEAK_W] = nt ? Math.floor(peakAt / nt) : 0;
-  m[M_PEAK_T] = nt ? peakAt % nt : 0;
-  m[M_NONFINITE] = nonfinite;
-  return m;
+  if (firstNaN >= 0) peakAt = firstNaN;
+  const total = npSum(fl);
+  const mean = n ? total / n : NaN;
+  m[M.TOTAL_FLUX] = total;
+  m[M.MAX_FLUX] = n ? mx : NaN;
+  m[M.MEAN_FLUX] = mean;
+  m[M.MEDIAN_FLUX] = n ? npMedian(fl) : NaN;
+  m[M.STD_FLUX] = n ? Math.sqrt(npSum(fl.map((x) => (x - mean) * (x - mean))) / n) : NaN;
+  m[M.PEAK_W] = nt ? Math.floor(peakAt / nt) : 0;
+  m[M.PEAK_T] = nt ? peakAt % nt : 0;
+  const lc = Array.from({ length: nt }, (_, t) => { let s = 0; for (let w = 0; w < nw; w++) s += fl[w * nt + t]; return s; });
+  const lcErr = Array.from({ length: nt }, (_, t) => { let s = 0; for (let w = 0; w < nw; w++) s += er[w * nt + t] * er[w * nt + t]; return Math.sqrt(s); });
+  const lcMax = npMax(lc), p = npArgmax(lc);
+  m[M.LC_MAX] = lcMax;
+  m[M.LC_MEAN] = nt ? npSum(lc) / nt : NaN;
+  m[M.LC_PEAK_T] = p;
+  m[M.FLUX_BEFORE_PEAK] = p > 0 ? npSum(lc, 0, p) : 0;
+  m[M.FLUX_AFTER_PEAK] = npSum(lc, p);
+  const above = lc.map((v, t) => (v > lcMax / 2 ? t : -1)).filter((t) => t >= 0);
+  m[M.HALF_FIRST] = above.length ? above[0] : -1;
+  m[M.HALF_LAST] = above.length ? above[above.length - 1] : -1;
+  const s0 = Math.max(0, par.s0), s1 = Math.min(nt, par.s1), cols = s1 - s0;
+  const spec = Array.from({ length: nw }, (_, w) => (cols > 0 ? npSum(fl.slice(w * nt + s0, w * nt + s1)) / cols : NaN));
+  const specErr = Array.from({ length: nw }, (_, w) => (cols > 0 ? Math.sqrt(npSum(er.slice(w * nt + s0, w * nt + s1).map((e) => e * e)) / cols) : NaN));
+  m[M.SPECTRUM_MAX] = npMax(spec);
+  m[M.SPECTRUM_MEAN] = nw ? npSum(spec) / nw : NaN;
+  m[M.SPECTRUM_PEAK_W] = npArgmax(spec);
+  const b0 = Math.max(0, par.b0), b1 = Math.min(nw, par.b1), r0 = Math.max(0, par.r0), r1 = Math.min(nw, par.r1);
+  if (b0 < b1 && r0 < r1) {
+    const band = (w0: number, w1: number) => npSum(lc.map((v, t) => { let s = 0; for (let w = w0; w < w1; w++) s += fl[w * nt + t]; return v * s; }));
+    const blue = band(b0, b1), red = band(r0, r1);
+    m[M.BLUE_FLUX] = blue; m[M.RED_FLUX] = red; m[M.COLOR_RATIO] = red > 0 ? blue / red : NaN;
+  }
+  const pos = snr.filter((v) => v > 0);
+  m[M.SNR_MEAN] = pos.length ? npSum(pos) / pos.length : 0;
+  m[M.SNR_MEDIAN] = pos.length ? npMedian(pos) : 0;
+  m[M.SNR_MAX] = n ? npMax(snr) : NaN;
+  m[M.SNR_PEAK] = n ? snr[peakAt] : NaN;
+  const epochs = colAny.filter(Boolean).length, waves = rowAny.filter(Boolean).length;
+  m[M.NONZERO] = positive;
+  m[M.COVERAGE] = n ? positive / n : NaN;
+  m[M.EPOCHS] = epochs;
+  m[M.TEMPORAL] = nt ? epochs / nt : NaN;
+  m[M.WAVELENGTHS] = waves;
+  m[M.SPECTRAL] = nw ? waves / nw : NaN;
+  m[M.NONFINITE] = nonfinite;
+  return { m, lc, lcErr, spec, specErr };
 }
 
 /** Deterministic generator (mulberry32). */
@@ -108,48 +178,49 @@ function makeImage(nw: number, nt: number, seed: number, nastiness = 1): Image {
   return { nw, nt, flux, err, raw };
 }
 
-interface Run { flux: Uint8Array; err: Uint8Array; metrics: number[] }
+interface Run { flux: Uint8Array; err: Uint8Array; metrics: number[]; lc: number[]; lcErr: number[]; spec: number[]; specErr: number[] }
 
 const GUARD = 64;
 const SENTINEL = 0xa5;
 
 /** Runs the kernel with `raw` at `offset` mod 64, checking it writes nothing outside its outputs. */
-function runKernel(k: Kernels, img: Image, f64out: boolean, offset: number): Run {
+function runKernel(k: Kernels, img: Image, f64out: boolean, offset: number, par: Params = DEFAULT_PARAMS): Run {
   const mark = k.mark();
   const n = img.nw * img.nt;
   const bpe = f64out ? 8 : 4;
   const SLOTS = k.exports.M_SLOTS.value as number;
+  const scratchBytes = k.exports.sconeScratchBytes(img.nw, img.nt);
   const src = k.alloc(img.raw.length + 64) + offset;
-  const flux = k.alloc(n * bpe + 2 * GUARD) + GUARD;
-  const err = k.alloc(n * bpe + 2 * GUARD) + GUARD;
-  const metrics = k.alloc(SLOTS * 8 + 2 * GUARD) + GUARD;
-  const scratch = k.alloc(img.nt + 2 * GUARD) + GUARD;
+  const region = (bytes: number) => k.alloc(bytes + 2 * GUARD) + GUARD;
+  const flux = region(n * bpe), err = region(n * bpe), metrics = region(SLOTS * 8), scratch = region(scratchBytes);
+  const params = region(24);
+  const lc = region(img.nt * 8), lcErr = region(img.nt * 8), spec = region(img.nw * 8), specErr = region(img.nw * 8);
   let b = k.bytes();
   b.set(img.raw, src);
-  b.fill(SENTINEL, flux - GUARD, flux + n * bpe + GUARD);
-  b.fill(SENTINEL, err - GUARD, err + n * bpe + GUARD);
-  b.fill(SENTINEL, metrics - GUARD, metrics + SLOTS * 8 + GUARD);
-  b.fill(SENTINEL, scratch - GUARD, scratch + img.nt + GUARD); // stale flags must not leak in
-  k.exports.sconeEvent(src, img.nw, img.nt, flux, err, f64out ? 1 : 0, metrics, scratch);
+  const outputs: [number, number][] = [[flux, n * bpe], [err, n * bpe], [metrics, SLOTS * 8], [lc, img.nt * 8], [lcErr, img.nt * 8], [spec, img.nw * 8], [specErr, img.nw * 8]];
+  for (const [p, len] of outputs) b.fill(SENTINEL, p - GUARD, p + len + GUARD);
+  b.fill(SENTINEL, scratch - GUARD, scratch + scratchBytes + GUARD); // stale scratch must not leak in
+  new Int32Array(b.buffer, params, 6).set([par.s0, par.s1, par.b0, par.b1, par.r0, par.r1]);
+  k.exports.sconeEvent(src, img.nw, img.nt, flux, err, f64out ? 1 : 0, metrics, scratch, params, lc, lcErr, spec, specErr);
   b = k.bytes();
   const untouched = (from: number, to: number) => b.subarray(from, to).every((x) => x === SENTINEL);
-  expect(untouched(flux - GUARD, flux) && untouched(flux + n * bpe, flux + n * bpe + GUARD)).toBe(true);
-  expect(untouched(err - GUARD, err) && untouched(err + n * bpe, err + n * bpe + GUARD)).toBe(true);
-  expect(untouched(metrics - GUARD, metrics) && untouched(metrics + SLOTS * 8, metrics + SLOTS * 8 + GUARD)).toBe(true);
-  expect(untouched(scratch - GUARD, scratch) && untouched(scratch + img.nt, scratch + img.nt + GUARD)).toBe(true);
+  for (const [p, len] of [...outputs, [scratch, scratchBytes]]) {
+    expect(untouched(p - GUARD, p) && untouched(p + len, p + len + GUARD)).toBe(true);
+  }
   expect(Buffer.from(b.subarray(src, src + img.raw.length)).equals(Buffer.from(img.raw))).toBe(true);
-  const mview = new DataView(b.buffer, metrics, SLOTS * 8);
+  const f64 = (p: number, len: number) => Array.from(new Float64Array(b.slice(p, p + len * 8).buffer));
   const out: Run = {
     flux: b.slice(flux, flux + n * bpe),
     err: b.slice(err, err + n * bpe),
-    metrics: Array.from({ length: SLOTS }, (_, j) => mview.getFloat64(j * 8, true)),
+    metrics: f64(metrics, SLOTS),
+    lc: f64(lc, img.nt), lcErr: f64(lcErr, img.nt), spec: f64(spec, img.nw), specErr: f64(specErr, img.nw),
   };
   k.release(mark);
   return out;
 }
 
 /** Checks one run against the reference; returns a list of differences (empty when all match). */
-function compare(img: Image, run: Run, f64out: boolean, label: string): string[] {
+function compare(img: Image, run: Run, f64out: boolean, label: string, par: Params = DEFAULT_PARAMS): string[] {
   const bad: string[] = [];
   const n = img.nw * img.nt;
   if (f64out) {
@@ -166,16 +237,17 @@ function compare(img: Image, run: Run, f64out: boolean, label: string): string[]
       if (!Object.is(er[i], Math.fround(img.err[i]))) bad.push(`${label} err[${i}] = ${er[i]}, want ${Math.fround(img.err[i])} (from ${img.err[i]})`);
     }
   }
-  const want = reference(img);
-  for (let j = 0; j < want.length; j++) {
-    const got = run.metrics[j], exp = want[j];
-    if (j === M_TOTAL_FLUX || j === M_MEAN_SNR) {
-      // sums: order-dependent by definition; within 1e-12 relative (NaN and infinities exact)
-      const ok = Object.is(got, exp) || (Number.isFinite(exp) && Math.abs(got - exp) <= 1e-12 * Math.abs(exp));
-      if (!ok) bad.push(`${label} ${NAMES[j]} = ${got}, want ${exp}`);
-    } else if (!Object.is(got, exp)) {
-      bad.push(`${label} ${NAMES[j]} = ${got}, want ${exp}`);
-    }
+  const want = reference(img, par);
+  const eq = (a: number, b: number) => a === b || (Number.isNaN(a) && Number.isNaN(b));
+  for (let j = 0; j < want.m.length; j++) {
+    const got = run.metrics[j], exp = want.m[j];
+    // max_flux keeps the sign of a zero maximum; elsewhere -0 and +0 are the same number
+    const ok = j === M.MAX_FLUX ? Object.is(got, exp) : eq(got, exp);
+    if (!ok) bad.push(`${label} ${SLOTS[j]} = ${got}, want ${exp}`);
+  }
+  for (const name of ["lc", "lcErr", "spec", "specErr"] as const) {
+    const i = want[name].findIndex((v, t) => !eq(run[name][t], v));
+    if (i >= 0) bad.push(`${label} ${name}[${i}] = ${run[name][i]}, want ${want[name][i]}`);
   }
   return bad;
 }
@@ -200,28 +272,28 @@ describe("sconeEvent kernel", () => {
     });
   }
 
-  it("gives the same metrics for f32 and f64 output, with sums bit-identical to a sequential loop", () => {
+  it("gives the same metrics for f32 and f64 output, with sums bit-identical to numpy's pairwise order", () => {
     for (let seed = 0; seed < 20; seed++) {
       const img = makeImage(32, 180, 1000 + seed, seed % 2 ? 0.2 : 0);
       const a = runKernel(k, img, false, 5);
       const b = runKernel(k, img, true, 9);
       expect(a.metrics.map(String)).toEqual(b.metrics.map(String));
-      // the kernel promises pixel-order summation: exact, not merely close
-      const want = reference(img);
-      expect(a.metrics[M_TOTAL_FLUX]).toBe(want[M_TOTAL_FLUX]);
-      expect(a.metrics[M_MEAN_SNR]).toBe(want[M_MEAN_SNR]);
+      // the kernel promises numpy's summation order: exact, not merely close
+      const want = reference(img).m;
+      for (const slot of [M.TOTAL_FLUX, M.SNR_MEAN, M.STD_FLUX, M.LC_MEAN, M.BLUE_FLUX]) expect(a.metrics[slot]).toBe(want[slot]);
     }
   });
 
   it("handles SCONE-like images and clean edge cases exactly", () => {
-    // all zeros: no coverage, no snr
+    // all zeros: no coverage, no snr (0, as scone_tools has it), median 0, no half-maximum bins
     const zeros = makeImage(32, 180, 1, 0);
     zeros.raw.fill(0); zeros.flux.fill(0); zeros.err.fill(0);
     const z = runKernel(k, zeros, false, 0).metrics;
-    expect(z.slice(0, 3)).toEqual([0, 0, 0]);
-    expect(z[M_MEAN_SNR]).toBeNaN();
-    expect(z[M_MAX_FLUX]).toBe(0);
-    expect([z[M_PEAK_W], z[M_PEAK_T], z[M_NONFINITE]]).toEqual([0, 0, 0]);
+    expect([z[M.COVERAGE], z[M.TEMPORAL], z[M.SPECTRAL], z[M.SNR_MEAN], z[M.SNR_MEDIAN], z[M.MEDIAN_FLUX]]).toEqual([0, 0, 0, 0, 0, 0]);
+    expect([z[M.HALF_FIRST], z[M.HALF_LAST]]).toEqual([-1, -1]);
+    expect(z[M.COLOR_RATIO]).toBeNaN();
+    expect(z[M.MAX_FLUX]).toBe(0);
+    expect([z[M.PEAK_W], z[M.PEAK_T], z[M.NONFINITE]]).toEqual([0, 0, 0]);
 
     // one bright pixel, repeated later: the first one is the peak
     const img = makeImage(32, 180, 2, 0);
@@ -231,7 +303,7 @@ describe("sconeEvent kernel", () => {
       view.setFloat64(i * 16 + 8, 2, true); img.err[i] = 2;
     }
     const m = runKernel(k, img, true, 3).metrics;
-    expect([m[M_PEAK_W], m[M_PEAK_T], m[M_MAX_FLUX]]).toEqual([7, 33, 1e6]);
+    expect([m[M.PEAK_W], m[M.PEAK_T], m[M.MAX_FLUX]]).toEqual([7, 33, 1e6]);
     expect(compare(img, runKernel(k, img, false, 11), false, "bright")).toEqual([]);
 
     // all NaN flux: max NaN, no peak, every pixel counted non-finite
@@ -239,11 +311,28 @@ describe("sconeEvent kernel", () => {
     const nv = new DataView(nan.raw.buffer);
     for (let i = 0; i < 15; i++) { nv.setFloat64(i * 16, NaN, true); nan.flux[i] = NaN; }
     const q = runKernel(k, nan, true, 1).metrics;
-    expect(q[M_MAX_FLUX]).toBeNaN();
-    expect([q[M_PEAK_W], q[M_PEAK_T], q[M_COVERAGE]]).toEqual([0, 0, 0]);
-    expect(q[M_NONFINITE]).toBe(reference(nan)[M_NONFINITE]);
-    expect(q[M_NONFINITE]).toBeGreaterThanOrEqual(15);
+    expect(q[M.MAX_FLUX]).toBeNaN();
+    expect([q[M.PEAK_W], q[M.PEAK_T], q[M.COVERAGE]]).toEqual([0, 0, 0]);
+    expect(q[M.NONFINITE]).toBe(reference(nan).m[M.NONFINITE]);
+    expect(q[M.NONFINITE]).toBeGreaterThanOrEqual(15);
     expect(compare(nan, runKernel(k, nan, false, 2), false, "nan")).toEqual([]);
+
+    // argmax stops at the first NaN (numpy), even after a larger value
+    const late = makeImage(32, 180, 4, 0);
+    const lv = new DataView(late.raw.buffer);
+    for (const [i, v] of [[3, 1e9], [500, NaN], [900, NaN]] as [number, number][]) { lv.setFloat64(i * 16, v, true); late.flux[i] = v; }
+    const r = runKernel(k, late, false, 0).metrics;
+    expect([r[M.PEAK_W], r[M.PEAK_T]]).toEqual([Math.floor(500 / 180), 500 % 180]);
+    expect(compare(late, runKernel(k, late, true, 7), true, "late NaN")).toEqual([]);
+  });
+
+  it("follows the parameters: spectrum columns and bands, empty or out of range", () => {
+    const img = makeImage(32, 180, 77, 0);
+    for (const par of [DEFAULT_PARAMS, { s0: 20, s1: 50, b0: 0, b1: 9, r0: 14, r1: 31 }, { s0: 70, s1: 40, b0: 0, b1: 0, r0: 3, r1: 5 },
+      { s0: -5, s1: 500, b0: -3, b1: 40, r0: 31, r1: 99 }, { s0: 179, s1: 180, b0: 5, b1: 6, r0: 6, r1: 7 }]) {
+      const bad = compare(img, runKernel(k, img, false, 3, par), false, JSON.stringify(par), par);
+      expect(bad).toEqual([]);
+    }
   });
 
   it("gets max and peak right when the maximum is zero (signed zeros) or the sum overflows", () => {
@@ -258,22 +347,22 @@ describe("sconeEvent kernel", () => {
       const a = makeImage(nw, nt, 5, 0);
       for (let i = 0; i < n; i++) set(a, i, i % 3 === 0 ? -0 : -1 - i, 1);
       const ra = runKernel(k, a, true, 1);
-      expect(Object.is(ra.metrics[M_MAX_FLUX], -0)).toBe(true);
-      expect([ra.metrics[M_PEAK_W], ra.metrics[M_PEAK_T]]).toEqual([0, 0]);
+      expect(Object.is(ra.metrics[M.MAX_FLUX], -0)).toBe(true);
+      expect([ra.metrics[M.PEAK_W], ra.metrics[M.PEAK_T]]).toEqual([0, 0]);
       expect(compare(a, ra, true, "negzero")).toEqual([]);
       // one +0 late in the image among -0s: max is +0, the peak still the first zero (-0 == +0)
       const b = makeImage(nw, nt, 6, 0);
       for (let i = 0; i < n; i++) set(b, i, i === n - 1 ? 0 : i % 2 ? -0 : -5, 1);
       const rb = runKernel(k, b, false, 2);
-      expect(Object.is(rb.metrics[M_MAX_FLUX], 0)).toBe(true);
-      expect(rb.metrics[M_PEAK_W] * nt + rb.metrics[M_PEAK_T]).toBe(n > 1 ? 1 : 0);
+      expect(Object.is(rb.metrics[M.MAX_FLUX], 0)).toBe(true);
+      expect(rb.metrics[M.PEAK_W] * nt + rb.metrics[M.PEAK_T]).toBe(n > 1 ? 1 : 0);
       expect(compare(b, rb, false, "poszero")).toEqual([]);
       // finite values whose sum overflows: total is Infinity but nothing is non-finite
       const c = makeImage(nw, nt, 7, 0);
       for (let i = 0; i < n; i++) set(c, i, 1e308, 1e308);
       const rc = runKernel(k, c, true, 3);
-      expect(rc.metrics[M_TOTAL_FLUX]).toBe(Infinity);
-      expect(rc.metrics[M_NONFINITE]).toBe(0);
+      expect(rc.metrics[M.TOTAL_FLUX]).toBe(Infinity);
+      expect(rc.metrics[M.NONFINITE]).toBe(0);
       expect(compare(c, rc, true, "overflow")).toEqual([]);
     }
   });

@@ -3,7 +3,7 @@
 // its text and JSON renderers; cli.ts registers them and turns outcomes into exit codes.
 import { availableParallelism } from "node:os";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { SCONE_DEFAULTS, type SconeOptions } from "../datasets/scone.js";
+import { SCONE_DEFAULTS, type SconeExtra, type SconeOptions } from "../datasets/scone.js";
 import { BYTES_PER_THREAD } from "../pipeline/convert.js";
 import { formatRate, MiB } from "../units.js";
 
@@ -63,8 +63,18 @@ export function fmtRate(bytes: number, events: number, seconds: number): string 
   return `${(events / seconds).toFixed(0)} events/s, ${formatRate(bytes / seconds)}`;
 }
 
-export function sconeOptions(o: { precision: "f32" | "f64"; timeRange?: [number, number]; bins?: [number, number] }): SconeOptions {
-  return { ...SCONE_DEFAULTS, precision: o.precision, timeRange: o.timeRange ?? SCONE_DEFAULTS.timeRange, bins: o.bins ?? SCONE_DEFAULTS.bins };
+export function sconeOptions(o: { precision: "f32" | "f64"; timeRange?: [number, number]; bins?: [number, number]; extras?: SconeExtra[]; csvDialect?: "default" | "scone-tools" }): SconeOptions {
+  return {
+    ...SCONE_DEFAULTS, precision: o.precision, timeRange: o.timeRange ?? SCONE_DEFAULTS.timeRange, bins: o.bins ?? SCONE_DEFAULTS.bins,
+    ...(o.extras?.length ? { extras: o.extras } : {}), ...(o.csvDialect && o.csvDialect !== "default" ? { csvDialect: o.csvDialect } : {}),
+  };
+}
+
+/** `--extras lightcurves,spectra`. */
+export function extras(v: string): SconeExtra[] {
+  const parts = v.split(",").map((x) => x.trim()).filter(Boolean);
+  for (const p of parts) if (p !== "lightcurves" && p !== "spectra") throw new InvalidArgumentError(`unknown extra "${p}": expected lightcurves, spectra or both`);
+  return [...new Set(parts)] as SconeExtra[];
 }
 
 /** JSON with BigInts (int64 ids) as decimal strings. */

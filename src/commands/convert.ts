@@ -8,7 +8,8 @@ import { ProgressLine } from "../pipeline/progress.js";
 import type { OutputFormat, TensorType } from "../sinks/sink.js";
 import { parseShard } from "../scale/shards.js";
 import { formatBytes, MiB } from "../units.js";
-import { binsOption, type CommandSpec, fmtRate, type Outcome, positiveInt, sconeOptions, threadsOption, timeRangeOption, warn } from "./command.js";
+import type { SconeExtra } from "../datasets/scone.js";
+import { binsOption, type CommandSpec, extras, fmtRate, type Outcome, positiveInt, sconeOptions, threadsOption, timeRangeOption, warn } from "./command.js";
 
 export interface ConvertCommandOptions {
   output: string;
@@ -23,6 +24,8 @@ export interface ConvertCommandOptions {
   verify: boolean;
   timeRange?: [number, number];
   bins?: [number, number];
+  extras?: SconeExtra[];
+  csvDialect?: "default" | "scone-tools";
   metadataLayout: FileOptions["metadataLayout"];
   json: boolean;
   quiet: boolean;
@@ -144,6 +147,8 @@ export const convertCommand: CommandSpec<ConvertCommandResult> = {
     .option("--no-report", "do not accumulate the dataset statistics (_report.json, _report.html)")
     .addOption(timeRangeOption())
     .addOption(binsOption())
+    .option("--extras <list>", "SCONE light_curve/peak_spectrum columns (and CSV files beside): lightcurves,spectra", extras)
+    .addOption(new Option("--csv-dialect <d>", "SCONE CSV: default, or as scone_tools writes it (its 40 columns, space-separated, 3 decimals)").choices(["default", "scone-tools"]).default("default"))
     .addOption(new Option("--metadata-layout <layout>", "cluster metadata layout").choices(["auto", "12", "11", "15", "12alt"]).default("auto"))
     .option("--shard <I/N|auto>", "convert only slice I of N of the plan (a job array; auto: from Slurm's SLURM_ARRAY_TASK_* variables); `arrowsmith merge` joins the slices")
     .option("--task-bytes <bytes>", "cut uncompressed SCONE files larger than this into parts at record boundaries (default 512 MiB)", positiveInt("--task-bytes", 1))

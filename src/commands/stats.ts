@@ -27,17 +27,17 @@ export async function runStats(inputs: string[]): Promise<StatsCommandResult> {
 export function renderSconeStats(s: SconeStats): string {
   const f = (x: number | null, d = 3) => (x === null ? "—" : x.toFixed(d));
   const sum = (name: string, v: SconeStats["coverage_fraction"]) =>
-    `  ${name.padEnd(18)} min ${f(v.min)}  q1 ${f(v.q1)}  median ${f(v.median)}  q3 ${f(v.q3)}  max ${f(v.max)}  mean ${f(v.mean)}`;
+    `  ${name.padEnd(26)} min ${f(v.min)}  q1 ${f(v.q1)}  median ${f(v.median)}  q3 ${f(v.q3)}  max ${f(v.max)}  mean ${f(v.mean)}`;
   const labels = Object.entries(s.labels).sort().map(([l, n]) => `${l}: ${n} (${((100 * n) / Math.max(1, s.events)).toFixed(1)}%)`).join(", ");
   return [
     `SCONE dataset: ${s.files} file(s), ${s.events} events, ${formatBytes(s.bytes)}`,
-    `  labels             ${labels || "—"}`,
+    `  labels                     ${labels || "—"}`,
     sum("redshift", s.redshift) + (s.redshift.missing ? `  (missing in ${s.redshift.missing})` : ""),
     sum("coverage_fraction", s.coverage_fraction),
-    sum("temporal_coverage", s.temporal_coverage),
-    sum("spectral_coverage", s.spectral_coverage),
-    sum("mean_snr", s.mean_snr) + (s.mean_snr.missing ? `  (none in ${s.mean_snr.missing})` : ""),
-    `  events with NaN/inf ${s.nonfinite_events}`,
+    sum("temporal_coverage_fraction", s.temporal_coverage_fraction),
+    sum("spectral_coverage_fraction", s.spectral_coverage_fraction),
+    sum("snr_mean", s.snr_mean) + (s.snr_mean.missing ? `  (no positive S/N in ${s.snr_mean.missing})` : ""),
+    `  events with NaN/inf        ${s.nonfinite_events}`,
     ...(s.problems.length ? [`  problems: ${s.problems.length}`, ...s.problems.slice(0, 5).map((p) => `    ${p.message}`)] : []),
   ].join("\n");
 }

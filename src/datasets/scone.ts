@@ -1,91 +1,149 @@
 // The `scone` kind: SCONE heatmap records (helenqu/scone) → one row per event with the flux and
-// flux_err tensors, the scalars, the quality metrics and provenance. Every metric is defined once,
-// in METRICS below (the kernel that computes it is assembly/scone.ts).
+// flux_err tensors, the scalars, the summary metrics (defined once, in scone/metrics.ts; the kernel
+// that computes them is assembly/scone.ts) and provenance.
 import { Float32, Float64, Int32, Int64, type RecordBatch, Schema, type Vector, type Utf8, type FixedSizeList, Field } from "apache-arrow";
 import { dictionaryData, dictionaryType, dictionaryVector, primitiveData, recordBatch, tensorData, tensorField } from "../arrow.js";
 import { ArrowsmithError } from "../errors.js";
-import type { CsvColumn } from "../sinks/sink.js";
+import type { CsvColumn, CsvSpec } from "../sinks/sink.js";
+import { pyFixed, pyRepr } from "../sinks/pyformat.js";
 import { type FeatureRef, forEachBytes, forEachFloat, forEachInt64, keyString, scanExample } from "../formats/example.js";
 import type { Frame } from "../formats/tfrecord.js";
 import { VERSION } from "../version.js";
 import type { Kernels } from "../wasm.js";
+import { type Axes, binsWithin, LABEL_NAMES, labelNameIndex, linspace, METRICS, nearestBin, NONFINITE_SLOT, SLOTS } from "./scone/metrics.js";
+
+export { METRICS };
+
+/** Optional per-event arrays (scone_tools' --full_lightcurves and --full_spectra). */
+export type SconeExtra = "lightcurves" | "spectra";
 
 export interface SconeOptions {
   precision: "f32" | "f64";
-  /** Time axis (days from peak) of the first and last bin: SCONE's current writer uses -30..150. */
+  /** Time axis (days from peak) of the first and last bin: scone_tools and the data-format document use -50..130, some SCONE writers -30..150. */
   timeRange: [number, number];
   /** Wavelength axis (Å) of the first and last bin. */
   wavelengthRange: [number, number];
   /** Bins: (wavelength, time). */
   bins: [number, number];
+  /** light_curve/light_curve_err and peak_spectrum/peak_spectrum_err tensor columns (and CSV files). */
+  extras?: SconeExtra[];
+  /** CSV flavour: "default" (comma-separated, full precision) or "scone-tools" (as the tool writes it). */
+  csvDialect?: "default" | "scone-tools";
   /** Rows per record batch (default: ~32 MiB of tensor data). */
   batchRows?: number;
 }
 
 export const SCONE_DEFAULTS: SconeOptions = {
   precision: "f32",
-  timeRange: [-30, 150],
+  timeRange: [-50, 130],
   wavelengthRange: [3000, 10100],
   bins: [32, 180],
 };
 
-// metric slots written by the kernel (assembly/scone.ts)
-const M = { coverage: 0, temporal: 1, spectral: 2, meanSnr: 3, maxFlux: 4, totalFlux: 5, peakW: 6, peakT: 7, nonfinite: 8 };
-const M_SLOTS = 9;
+const M_SLOTS = SLOTS.length;
 
-type Axes = { wave: (bin: number) => number; time: (bin: number) => number };
-
-interface Metric {
-  name: string;
-  type: "f64" | "i32";
-  nullable: boolean;
-  description: string;
-  value(m: Float64Array, at: number, axes: Axes): number;
+/** The axes of `opts`, as numpy's linspace gives them. */
+export function sconeAxes(opts: SconeOptions): Axes {
+  return { wave: linspace(opts.wavelengthRange[0], opts.wavelengthRange[1], opts.bins[0]), time: linspace(opts.timeRange[0], opts.timeRange[1], opts.bins[1]) };
 }
-
-/** The per-event quality metrics, computed on the float64 values of the source. */
-export const METRICS: Metric[] = [
-  { name: "coverage_fraction", type: "f64", nullable: false, description: "count(flux > 0) / (wavelength bins × time bins)", value: (m, a) => m[a + M.coverage] },
-  { name: "temporal_coverage", type: "f64", nullable: false, description: "fraction of time bins with any flux > 0", value: (m, a) => m[a + M.temporal] },
-  { name: "spectral_coverage", type: "f64", nullable: false, description: "fraction of wavelength bins with any flux > 0", value: (m, a) => m[a + M.spectral] },
-  { name: "mean_snr", type: "f64", nullable: true, description: "mean of flux/flux_err over pixels where flux_err > 0 and flux/flux_err > 0; null when there are none", value: (m, a) => m[a + M.meanSnr] },
-  { name: "max_flux", type: "f64", nullable: false, description: "max(flux); NaN when any flux is NaN", value: (m, a) => m[a + M.maxFlux] },
-  { name: "total_flux", type: "f64", nullable: false, description: "sum(flux)", value: (m, a) => m[a + M.totalFlux] },
-  { name: "peak_time", type: "f64", nullable: false, description: "time (days from peak) of the first maximum of flux, NaN pixels ignored", value: (m, a, ax) => ax.time(m[a + M.peakT]) },
-  { name: "peak_wavelength", type: "f64", nullable: false, description: "wavelength (Å) of the first maximum of flux, NaN pixels ignored", value: (m, a, ax) => ax.wave(m[a + M.peakW]) },
-  { name: "nonfinite_values", type: "i32", nullable: false, description: "count of NaN or infinite values in flux and flux_err (kept as they are)", value: (m, a) => m[a + M.nonfinite] },
-];
 
 /**
- * CSV columns: the names SCONE's export tool (extract_tfrecord_info.py) writes where we compute the
- * same quantity, then ours. Values are full precision (the tool rounds to 3 decimals).
+ * The kernel's parameters: the peak-spectrum time bins [argmin|t+10|, argmin|t-20|) and the blue
+ * (3000-5000 Å) and red (6000-10000 Å) wavelength bins, as scone_tools selects them.
  */
-export function sconeCsvColumns(): CsvColumn[] {
-  const col = (header: string, name: string): CsvColumn => ({ header, value: (b, r) => b.getChild(name)!.get(r) });
-  const label = (b: RecordBatch, r: number) => b.getChild("label")!.get(r) as number;
-  return [
-    col("snid", "id"), col("label", "label"),
-    { header: "label_name", value: (b, r) => (label(b, r) === 1 ? "SNIa" : label(b, r) === 0 ? "Non-Ia" : `class ${label(b, r)}`) },
-    col("redshift", "z"), col("redshift_err", "z_err"),
-    col("total_flux", "total_flux"), col("max_flux", "max_flux"),
-    col("peak_flux_wavelength", "peak_wavelength"), col("peak_flux_mjd", "peak_time"),
-    col("snr_mean", "mean_snr"),
-    col("coverage_fraction", "coverage_fraction"), col("temporal_coverage_fraction", "temporal_coverage"),
-    col("spectral_coverage_fraction", "spectral_coverage"),
-    col("nonfinite_values", "nonfinite_values"), col("source", "source"), col("record", "record"),
-  ];
+export function sconeParams(opts: SconeOptions): Int32Array {
+  const ax = sconeAxes(opts);
+  const [nw, nt] = opts.bins;
+  return Int32Array.from([nearestBin(ax.time, nt, -10), nearestBin(ax.time, nt, 20), ...binsWithin(ax.wave, nw, 3000, 5000), ...binsWithin(ax.wave, nw, 6000, 10000)]);
 }
 
-/** The metric columns of a SCONE schema (all but the event's identity, tensors and provenance). */
+/** The metric columns of a SCONE schema: the metric table's, in schema order. */
 export function sconeMetricNames(schema: Schema): string[] {
-  const fixed = new Set(["id", "label", "z", "z_err", "flux", "flux_err", "source", "record"]);
-  return schema.fields.map((f) => f.name).filter((n) => !fixed.has(n));
+  const metrics = new Set(METRICS.map((m) => m.name));
+  return schema.fields.map((f) => f.name).filter((n) => metrics.has(n));
 }
 
-export const SCONE_COLUMNS = ["id", "label", "z", "z_err", "flux", "flux_err", ...METRICS.map((m) => m.name), "source", "record"];
+/** A column of the batch, looked up once per batch (CSV reads it cell by cell). */
+function child(name: string): (b: RecordBatch) => Vector {
+  let last: RecordBatch | undefined, vec: Vector | undefined;
+  return (b) => {
+    if (b !== last) { last = b; vec = b.getChild(name)!; }
+    return vec!;
+  };
+}
 
-function linspace(start: number, stop: number, n: number): (i: number) => number {
-  return (i) => (n === 1 ? start : start + ((stop - start) * i) / (n - 1));
+/** Element i of a float64 tensor column's row r. */
+function tensorElement(name: string, len: number, i: number): (b: RecordBatch, r: number) => number {
+  const c = child(name);
+  return (b, r) => {
+    const d = c(b).data[0];
+    const values = d.children[0];
+    return (values.values as Float64Array)[values.offset + (d.offset + r) * len + i];
+  };
+}
+
+const asText = (v: unknown) => String(v);
+const fixed3 = (v: unknown) => (v === null || v === undefined ? "" : pyFixed(v as number, 3));
+const repr = (v: unknown) => pyRepr(v as number);
+
+/**
+ * The CSV layout: scone_tools' 40 summary columns first (its names and order), then ours
+ * (nonfinite_values, source, record). With csvDialect "scone-tools", only the 40, space-separated
+ * and printed as pandas' to_csv(float_format="%.3f", index=False, sep=' ') prints them. The
+ * extras go to <name>_lightcurves.csv and <name>_spectra.csv, as the tool writes them
+ * (pandas' default to_csv: comma-separated, floats as Python's repr).
+ */
+export function sconeCsvSpec(opts: SconeOptions): CsvSpec {
+  const tool = opts.csvDialect === "scone-tools";
+  const col = (header: string, name: string, format?: (v: unknown) => string): CsvColumn => {
+    const c = child(name);
+    return { header, value: (b, r) => c(b).get(r), ...(tool && format ? { format } : {}) };
+  };
+  const columns = [
+    col("snid", "id", asText), col("label", "label", asText), col("label_name", "label_name", asText),
+    col("redshift", "z", fixed3), col("redshift_err", "z_err", fixed3),
+    ...METRICS.filter((m) => !tool || !m.ours).map((m) => col(m.name, m.name, m.type === "f64" ? fixed3 : asText)),
+    ...(tool ? [] : [col("source", "source"), col("record", "record")]),
+  ];
+  const ax = sconeAxes(opts);
+  const [nw, nt] = opts.bins;
+  const snid = child("id");
+  const extra = (axisName: string, axis: (i: number) => number, n: number, width: number, value: string, err: string) => {
+    const cols: CsvColumn[] = [{ header: "snid", value: (b, r) => snid(b).get(r), format: asText }];
+    for (let i = 0; i < n; i++) {
+      const at = String(i).padStart(width, "0");
+      const x = axis(i);
+      cols.push({ header: `${axisName}_${at}`, value: () => x, format: repr });
+      cols.push({ header: `flux_${at}`, value: tensorElement(value, n, i), format: repr });
+      cols.push({ header: `flux_err_${at}`, value: tensorElement(err, n, i), format: repr });
+    }
+    return cols;
+  };
+  const x = new Set(opts.extras ?? []);
+  return {
+    columns, sep: tool ? " " : ",",
+    beside: [
+      ...(x.has("lightcurves") ? [{ suffix: "_lightcurves", columns: extra("mjd", ax.time, nt, 3, "light_curve", "light_curve_err"), holds: ["light_curve", "light_curve_err"] }] : []),
+      ...(x.has("spectra") ? [{ suffix: "_spectra", columns: extra("wavelength", ax.wave, nw, 2, "peak_spectrum", "peak_spectrum_err"), holds: ["peak_spectrum", "peak_spectrum_err"] }] : []),
+    ],
+  };
+}
+
+export const SCONE_COLUMNS = ["id", "label", "label_name", "z", "z_err", "flux", "flux_err", ...METRICS.map((m) => m.name), "source", "record"];
+
+/** The extras' tensor columns in schema order: name, length axis, and which extra adds them. */
+function extraColumns(opts: SconeOptions): { name: string; along: "time" | "wavelength"; description: string }[] {
+  const x = new Set(opts.extras ?? []);
+  return [
+    ...(x.has("lightcurves") ? [
+      { name: "light_curve", along: "time" as const, description: "flux summed over wavelength per time bin" },
+      { name: "light_curve_err", along: "time" as const, description: "sqrt of flux_err^2 summed over wavelength per time bin" },
+    ] : []),
+    ...(x.has("spectra") ? [
+      { name: "peak_spectrum", along: "wavelength" as const, description: "mean flux per wavelength bin over the time bins nearest -10 to 20 days (end excluded)" },
+      { name: "peak_spectrum_err", along: "wavelength" as const, description: "sqrt of the mean flux_err^2 over the same bins" },
+    ] : []),
+  ];
 }
 
 export function sconeSchema(opts: SconeOptions): Schema {
@@ -95,11 +153,13 @@ export function sconeSchema(opts: SconeOptions): Schema {
   const fields = [
     new Field("id", new Int64(), false, new Map([["description", "SNID"]])),
     new Field("label", new Int32(), false, new Map([["description", "class: 0 = non-Ia, 1 = Ia (0..K-1 in categorical runs)"]])),
+    new Field("label_name", dictionaryType(1), false, new Map([["description", "SNIa when label is 1, else Non-Ia (as scone_tools names them)"]])),
     new Field("z", new Float32(), true, new Map([["description", "redshift; null in files without it"]])),
     new Field("z_err", new Float32(), true, new Map([["description", "redshift error; null in files without it"]])),
     tensorField("flux", [nw, nt], dims, f64),
     tensorField("flux_err", [nw, nt], dims, f64),
-    ...METRICS.map((m) => new Field(m.name, m.type === "f64" ? new Float64() : new Int32(), m.nullable, new Map([["description", m.description]]))),
+    ...extraColumns(opts).map((c) => withDescription(tensorField(c.name, [c.along === "time" ? nt : nw], [c.along], true), c.description)),
+    ...METRICS.map((m) => new Field(m.name, m.type === "f64" ? new Float64() : new Int32(), false, new Map([["description", m.description]]))),
     new Field("source", dictionaryType(0), false, new Map([["description", "input file name"]])),
     new Field("record", new Int64(), false, new Map([["description", "record index in the input file"]])),
   ];
@@ -113,6 +173,10 @@ export function sconeSchema(opts: SconeOptions): Schema {
     ["arrowsmith:axes", JSON.stringify(axes)],
     ["arrowsmith:precision", opts.precision],
   ]));
+}
+
+function withDescription(f: Field, description: string): Field {
+  return new Field(f.name, f.type, f.nullable, new Map([...f.metadata, ["description", description]]));
 }
 
 /** True when an Example's feature names and kinds look like a SCONE heatmap record. */
@@ -154,8 +218,12 @@ export class SconeBatcher {
   private readonly errPtr: number;
   private readonly metricsPtr: number;
   private readonly scratchPtr: number;
+  private readonly paramsPtr: number;
+  /** Regions of the extras' columns (light curve, its error, peak spectrum, its error); 0 when off. */
+  private readonly extraPtrs: [number, number, number, number];
   private readonly axes: Axes;
   private readonly dict: Vector<Utf8>;
+  private readonly labelDict: Vector<Utf8>;
   private rows = 0;
   private ids!: BigInt64Array;
   private idWords!: Int32Array;
@@ -179,18 +247,32 @@ export class SconeBatcher {
 
   constructor(private readonly k: Kernels, readonly opts: SconeOptions, source: string,
               private readonly emit: (batch: RecordBatch) => void) {
+    const exported = k.exports.M_SLOTS.value as number;
+    if (exported !== M_SLOTS) {
+      throw new ArrowsmithError("internal", `the SCONE kernel writes ${exported} metric slots, the metric table reads ${M_SLOTS}`, { hint: "rebuild: npm run build" });
+    }
     this.schema = sconeSchema(opts);
     [this.nw, this.nt] = opts.bins;
     this.size = this.nw * this.nt;
     this.bpe = opts.precision === "f64" ? 8 : 4;
     this.imageBytes = this.size * 2 * 8;
-    this.capacity = opts.batchRows ?? Math.max(1, Math.floor((32 << 20) / (2 * this.size * this.bpe)));
+    // ~32 MiB of wasm memory a batch: tensors, metrics and extras (small images make many rows)
+    const x = new Set(opts.extras ?? []);
+    const rowBytes = 2 * this.size * this.bpe + M_SLOTS * 8 + (x.has("lightcurves") ? 16 * this.nt : 0) + (x.has("spectra") ? 16 * this.nw : 0);
+    this.capacity = opts.batchRows ?? Math.max(1, Math.floor((32 << 20) / rowBytes));
     this.fluxPtr = k.alloc(this.capacity * this.size * this.bpe);
     this.errPtr = k.alloc(this.capacity * this.size * this.bpe);
     this.metricsPtr = k.alloc(this.capacity * M_SLOTS * 8);
-    this.scratchPtr = k.alloc(this.nt);
-    this.axes = { wave: linspace(opts.wavelengthRange[0], opts.wavelengthRange[1], this.nw), time: linspace(opts.timeRange[0], opts.timeRange[1], this.nt) };
+    this.scratchPtr = k.alloc(k.exports.sconeScratchBytes(this.nw, this.nt));
+    const params = sconeParams(opts);
+    this.paramsPtr = k.alloc(params.byteLength);
+    k.bytes().set(new Uint8Array(params.buffer), this.paramsPtr);
+    const lc = x.has("lightcurves") ? this.capacity * this.nt * 8 : 0;
+    const sp = x.has("spectra") ? this.capacity * this.nw * 8 : 0;
+    this.extraPtrs = [lc && k.alloc(lc), lc && k.alloc(lc), sp && k.alloc(sp), sp && k.alloc(sp)];
+    this.axes = sconeAxes(opts);
     this.dict = dictionaryVector([source]);
+    this.labelDict = dictionaryVector([...LABEL_NAMES]);
     this.visit = (ks, ke, ref) => {
       const code = keyCode(this.window, ks, ke);
       if (code) this.refs[code] = ref;
@@ -244,8 +326,11 @@ export class SconeBatcher {
       });
     }
     const out = row * this.size * this.bpe;
+    const [lc, lcErr, spec, specErr] = this.extraPtrs;
+    const lcAt = row * this.nt * 8, specAt = row * this.nw * 8;
     this.k.exports.sconeEvent(ptr + imgStart, this.nw, this.nt, this.fluxPtr + out, this.errPtr + out,
-      this.bpe === 8 ? 1 : 0, this.metricsPtr + row * M_SLOTS * 8, this.scratchPtr);
+      this.bpe === 8 ? 1 : 0, this.metricsPtr + row * M_SLOTS * 8, this.scratchPtr, this.paramsPtr,
+      lc && lc + lcAt, lcErr && lcErr + lcAt, spec && spec + specAt, specErr && specErr + specAt);
     this.onImage?.(ptr + imgStart, this.labels[row]);
     this.records[row] = BigInt(frame.index);
     this.rows++;
@@ -283,36 +368,32 @@ export class SconeBatcher {
     const tensor = (ptr: number) => (f64 ? new Float64Array(buf, ptr, n * this.size) : new Float32Array(buf, ptr, n * this.size));
     const m = new Float64Array(buf, this.metricsPtr, n * M_SLOTS);
     const fields = this.schema.fields;
-    const metricCols = METRICS.map((metric, j) => {
-      const f = fields[6 + j];
-      if (metric.type === "i32") {
-        const col = new Int32Array(n);
-        for (let r = 0; r < n; r++) col[r] = metric.value(m, r * M_SLOTS, this.axes);
-        return primitiveData(f.type, col, n);
-      }
-      const col = new Float64Array(n);
-      let valid: Uint8Array | undefined;
-      for (let r = 0; r < n; r++) {
-        const v = metric.value(m, r * M_SLOTS, this.axes);
-        // a nullable metric is null where the kernel had no value (NaN)
-        if (metric.nullable && Number.isNaN(v)) {
-          (valid ??= new Uint8Array(n).fill(1))[r] = 0;
-        }
-        col[r] = v;
-      }
-      return primitiveData(f.type, col, n, valid);
+    const byName = (name: string) => fields.find((f) => f.name === name)!;
+    const metricCols = METRICS.map((metric) => {
+      const type = byName(metric.name).type;
+      const col = metric.type === "i32" ? new Int32Array(n) : new Float64Array(n);
+      for (let r = 0; r < n; r++) col[r] = metric.value(m, r * M_SLOTS, this.axes);
+      return primitiveData(type, col, n);
     });
-    for (let r = 0; r < n; r++) if (m[r * M_SLOTS + M.nonfinite] > 0) this.nonfiniteEvents++;
+    for (let r = 0; r < n; r++) if (m[r * M_SLOTS + NONFINITE_SLOT] > 0) this.nonfiniteEvents++;
+    const labelNames = new Int32Array(n);
+    for (let r = 0; r < n; r++) labelNames[r] = labelNameIndex(this.labels[r]);
+    const [lc, lcErr, spec, specErr] = this.extraPtrs;
+    const extras = [[lc, this.nt], [lcErr, this.nt], [spec, this.nw], [specErr, this.nw]]
+      .filter(([p]) => p)
+      .map(([p, len], j) => tensorData(fields[7 + j].type as FixedSizeList, new Float64Array(buf, p, n * len), n));
     const children = [
       primitiveData(fields[0].type, this.ids.subarray(0, n), n),
       primitiveData(fields[1].type, this.labels.subarray(0, n), n),
-      primitiveData(fields[2].type, this.z.subarray(0, n), n, this.zValid),
-      primitiveData(fields[3].type, this.zErr.subarray(0, n), n, this.zErrValid),
-      tensorData(fields[4].type as FixedSizeList, tensor(this.fluxPtr), n),
-      tensorData(fields[5].type as FixedSizeList, tensor(this.errPtr), n),
+      dictionaryData(fields[2].type, this.labelDict, labelNames, n),
+      primitiveData(fields[3].type, this.z.subarray(0, n), n, this.zValid),
+      primitiveData(fields[4].type, this.zErr.subarray(0, n), n, this.zErrValid),
+      tensorData(fields[5].type as FixedSizeList, tensor(this.fluxPtr), n),
+      tensorData(fields[6].type as FixedSizeList, tensor(this.errPtr), n),
+      ...extras,
       ...metricCols,
-      dictionaryData(fields[6 + METRICS.length].type, this.dict, new Int32Array(n), n),
-      primitiveData(fields[7 + METRICS.length].type, this.records.subarray(0, n), n),
+      dictionaryData(byName("source").type, this.dict, new Int32Array(n), n),
+      primitiveData(byName("record").type, this.records.subarray(0, n), n),
     ];
     const batch = recordBatch(this.schema, children, n);
     this.emit(batch);

@@ -4,12 +4,12 @@
 // more than one input window and one batch.
 import { join } from "node:path";
 import type { RecordBatch, Schema } from "apache-arrow";
-import { SCONE_DEFAULTS, type SconeOptions, SconeBatcher, isSconeRecord, sconeCsvColumns, sconeMetricNames } from "../datasets/scone.js";
+import { SCONE_DEFAULTS, type SconeOptions, SconeBatcher, isSconeRecord, sconeCsvSpec, sconeMetricNames } from "../datasets/scone.js";
 import { ExampleSchemaInference, GenericBatcher, featureKinds } from "../datasets/generic-tfrecord.js";
 import { ArrowsmithError, isArrowsmithError } from "../errors.js";
 import type { Frame } from "../formats/tfrecord.js";
 import { readRecords, STOP } from "../io/records.js";
-import { type CsvColumn, openSink, type OutputFormat, type Sink, type SinkResult, type SinkOptions } from "../sinks/sink.js";
+import { type CsvColumn, type CsvSpec, openSink, type OutputFormat, type Sink, type SinkResult, type SinkOptions } from "../sinks/sink.js";
 import { type Kernels } from "../wasm.js";
 import { ErrorPolicy, type OnError, type Problem } from "./policy.js";
 import { SconeTap } from "../report/scone-stats.js";
@@ -115,7 +115,7 @@ function basenameOf(p: string): string {
 }
 
 /** Opens where a task's batches go, given the output schema (and the CSV columns of the kind). */
-export type SinkOpener = (schema: Schema, csv?: CsvColumn[]) => Sink;
+export type SinkOpener = (schema: Schema, csv?: CsvSpec | CsvColumn[]) => Sink;
 
 /** Runs one TFRecord task in this thread, writing its output file. In fail mode the first problem throws. */
 export async function runTFRecordTask(k: Kernels, task: Task, outDir: string, opts: FileOptions,
@@ -149,7 +149,7 @@ export async function decodeTFRecordTask(k: Kernels, task: Task, opts: FileOptio
         tap = new SconeTap(k, opts.scone, sconeMetricNames(b.schema), basenameOf(path));
         b.onImage = tap.image;
       }
-      sink = open(b.schema, sconeCsvColumns());
+      sink = open(b.schema, sconeCsvSpec(opts.scone));
       batcher = b;
     } else if (task.kind === "generic") {
       // generic files are never split: the schema comes from all their records; problems are

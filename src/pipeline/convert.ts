@@ -210,7 +210,7 @@ function fileOptions(o: ConvertOptions): FileOptions {
 function publicOptions(o: ConvertOptions, threads: number): Record<string, unknown> {
   return {
     format: o.format, kind: o.kind, verify: o.verify, on_error: o.onError, precision: o.scone.precision,
-    time_range: o.scone.timeRange, bins: o.scone.bins, compression: o.format === "parquet" ? o.sink.compression : undefined,
+    time_range: o.scone.timeRange, bins: o.scone.bins, extras: o.scone.extras, csv_dialect: o.scone.csvDialect, compression: o.format === "parquet" ? o.sink.compression : undefined,
     tensor_type: o.sink.tensorType ?? "extension",
     metadata_layout: o.metadataLayout, threads, task_bytes: o.taskBytes ?? DEFAULT_TASK_BYTES, max_record_bytes: o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
   };

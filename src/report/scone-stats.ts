@@ -10,7 +10,7 @@ import { Counts, Histogram, linearEdges, Lowest, Moments, SumArray } from "./acc
 
 /** How many of the lowest-coverage and lowest-S/N events the report keeps. */
 export const LOWEST_K = 6;
-export const LOWEST_METRICS = ["coverage_fraction", "mean_snr"] as const;
+export const LOWEST_METRICS = ["coverage_fraction", "snr_mean"] as const;
 
 /** Decades from 10^a to 10^b, `per` bins each. */
 function logEdges(a: number, b: number, per: number): number[] {
@@ -22,9 +22,10 @@ const SIGNED_LOG = [...logEdges(-3, 6, 1).reverse().map((x) => -x), ...logEdges(
 
 /**
  * The fixed bin edges of each metric's histogram (the same for every file, task and shard, so
- * histograms add). Fractions: 20 bins over [0, 1]. mean_snr: 25 bins over [0, 50], the S/N colour
- * scale. max_flux, total_flux: 4 bins a decade over [1e-3, 1e6] (zero and negative values are the
- * underflow). peak_time: 36 bins over the time axis; peak_wavelength: one bin per wavelength bin.
+ * histograms add). Fractions: 20 bins over [0, 1]. snr_mean, snr_median: 25 bins over [0, 50], the
+ * S/N colour scale. max_flux, total_flux: 4 bins a decade over [1e-3, 1e6] (zero and negative values
+ * are the underflow). peak_flux_mjd, lc_peak_mjd: 36 bins over the time axis; peak_flux_wavelength,
+ * spectrum_peak_wavelength: one bin per wavelength bin.
  * nonfinite_values: [0, 1, 10, 100, 1000, 10000, 100000). redshift: 60 bins over [0, 3].
  * Any other metric: decades on both sides of zero, ±[1e-3, 1e6].
  */
@@ -32,10 +33,10 @@ export function sconeEdges(metric: string, o: SconeOptions): number[] {
   const [nw, nt] = o.bins;
   if (/fraction|coverage/.test(metric)) return linearEdges(0, 1, 20);
   switch (metric) {
-    case "mean_snr": return linearEdges(0, 50, 25);
+    case "snr_mean": case "snr_median": return linearEdges(0, 50, 25);
     case "max_flux": case "total_flux": return logEdges(-3, 6, 4);
-    case "peak_time": return linearEdges(o.timeRange[0], o.timeRange[1], Math.min(36, nt));
-    case "peak_wavelength": {
+    case "peak_flux_mjd": case "lc_peak_mjd": return linearEdges(o.timeRange[0], o.timeRange[1], Math.min(36, nt));
+    case "peak_flux_wavelength": case "spectrum_peak_wavelength": {
       const step = nw > 1 ? (o.wavelengthRange[1] - o.wavelengthRange[0]) / (nw - 1) : 1;
       return linearEdges(o.wavelengthRange[0] - step / 2, o.wavelengthRange[1] + step / 2, nw);
     }
@@ -231,7 +232,7 @@ export class SconeTap {
         const v = c.valid(r) ? Number(c.values[r]) : null;
         h.add(v);
         if (name === "coverage_fraction") f.coverage.add(v);
-        else if (name === "mean_snr") f.snr.add(v);
+        else if (name === "snr_mean") f.snr.add(v);
         if (low?.wants(v)) low.add(v, { id: String(ids[r]), source: this.source, record: Number(records[r]) });
       }
     }

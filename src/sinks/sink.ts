@@ -1,8 +1,8 @@
 import type { RecordBatch, Schema } from "apache-arrow";
 import { withoutExtensions } from "../arrow.js";
 import { ArrowsmithError } from "../errors.js";
-import { CsvSink, type CsvColumn, listColumns, scalarColumns } from "./csv.js";
-export type { CsvColumn };
+import { CsvSink, type CsvColumn, type CsvSpec, listColumns, scalarColumns } from "./csv.js";
+export type { CsvColumn, CsvSpec };
 import { IpcSink } from "./ipc.js";
 import { ParquetSink } from "./parquet.js";
 
@@ -21,6 +21,8 @@ export interface SinkResult {
   bytes: number;
   /** Columns of the schema the format left out (CSV: tensors and lists). */
   dropped?: string[];
+  /** Files written beside the output from the same rows (SCONE's light-curve and spectrum CSVs). */
+  beside?: string[];
 }
 
 /** Where a converter's batches go: written as they come, committed atomically at the end. */
@@ -43,8 +45,8 @@ export interface SinkOptions {
   rowGroupBytes?: number;
 }
 
-/** Opens the sink for `format`; `csv` gives the CSV columns (default: every scalar column by name). */
-export function openSink(format: OutputFormat, path: string, schema: Schema, opts: SinkOptions, csv?: CsvColumn[]): Sink {
+/** Opens the sink for `format`; `csv` gives the CSV layout (default: every scalar column by name). */
+export function openSink(format: OutputFormat, path: string, schema: Schema, opts: SinkOptions, csv?: CsvSpec | CsvColumn[]): Sink {
   const plain = opts.tensorType === "plain";
   switch (format) {
     // the writer takes the schema message from here; the batches' own fields compare equal
