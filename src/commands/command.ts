@@ -4,6 +4,7 @@
 import { availableParallelism } from "node:os";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { SCONE_DEFAULTS, type SconeExtra, type SconeOptions } from "../datasets/scone.js";
+import { DEFAULT_MAX_RECORD_BYTES } from "../io/records.js";
 import { BYTES_PER_THREAD } from "../pipeline/convert.js";
 import { formatRate, MiB } from "../units.js";
 
@@ -81,6 +82,20 @@ export function extras(v: string): SconeExtra[] {
 export function toJson(obj: unknown): string {
   return JSON.stringify(obj, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
 }
+
+/** A size in bytes: an integer, or with a binary suffix (64M, 1G, 512K; KiB/MiB/GiB also read). */
+export function byteSize(name: string) {
+  return (v: string) => {
+    const m = /^(\d+)\s*(?:([kmg])(?:i?b)?)?$/i.exec(v.trim());
+    const n = m ? Number(m[1]) * 1024 ** " kmg".indexOf((m[2] ?? " ").toLowerCase()) : NaN;
+    if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive size in bytes, e.g. 67108864 or 64M`);
+    return n;
+  };
+}
+
+/** `--max-record-bytes`: larger TFRecord records are refused before any memory is taken for them. */
+export const maxRecordBytesOption = () => new Option("--max-record-bytes <B>", "largest TFRecord record accepted; larger ones are skipped unread as bad records (64M, 1G, or bytes)")
+  .argParser(byteSize("--max-record-bytes")).default(DEFAULT_MAX_RECORD_BYTES, "64M");
 
 /** `--time-range`, its default shown as the library's. */
 export const timeRangeOption = () => new Option("--time-range <t0,t1>", "SCONE time axis in days from peak")

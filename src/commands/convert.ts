@@ -9,7 +9,7 @@ import type { OutputFormat, TensorType } from "../sinks/sink.js";
 import { parseShard } from "../scale/shards.js";
 import { formatBytes, MiB } from "../units.js";
 import type { SconeExtra } from "../datasets/scone.js";
-import { binsOption, type CommandSpec, extras, fmtRate, type Outcome, positiveInt, sconeOptions, threadsOption, timeRangeOption, warn } from "./command.js";
+import { binsOption, type CommandSpec, extras, fmtRate, maxRecordBytesOption, type Outcome, positiveInt, sconeOptions, threadsOption, timeRangeOption, warn } from "./command.js";
 
 export interface ConvertCommandOptions {
   output: string;
@@ -33,6 +33,7 @@ export interface ConvertCommandOptions {
   taskBytes?: number;
   /** false with --no-report: no dataset statistics, no _report.json / _report.html. */
   report: boolean;
+  maxRecordBytes?: number;
 }
 
 export interface ConvertCommandResult {
@@ -86,7 +87,7 @@ export async function runConvert(inputs: string[], o: ConvertCommandOptions, giv
     onError: o.onError, scone: sconeOptions(o), threads: o.threads, resume: o.resume,
     sink: { compression: o.compression, tensorType: o.tensorType }, metadataLayout: o.metadataLayout, progress: progress.counters,
     shard: o.shard === undefined ? undefined : parseShard(o.shard),
-    taskBytes: o.taskBytes, report: o.report !== false,
+    taskBytes: o.taskBytes, report: o.report !== false, maxRecordBytes: o.maxRecordBytes,
     argv: ["arrowsmith", ...process.argv.slice(2)],
     onPlan: (p) => progress.start(p.bytes, p.tasks),
     onTask: () => progress.taskDone(),
@@ -151,6 +152,7 @@ export const convertCommand: CommandSpec<ConvertCommandResult> = {
     .addOption(new Option("--csv-dialect <d>", "SCONE CSV: default, or as scone_tools writes it (its 40 columns, space-separated, 3 decimals)").choices(["default", "scone-tools"]).default("default"))
     .addOption(new Option("--metadata-layout <layout>", "cluster metadata layout").choices(["auto", "12", "11", "15", "12alt"]).default("auto"))
     .option("--shard <I/N|auto>", "convert only slice I of N of the plan (a job array; auto: from Slurm's SLURM_ARRAY_TASK_* variables); `arrowsmith merge` joins the slices")
+    .addOption(maxRecordBytesOption())
     .option("--task-bytes <bytes>", "cut uncompressed SCONE files larger than this into parts at record boundaries (default 512 MiB)", positiveInt("--task-bytes", 1))
     .option("--json", "print a JSON summary on stdout", false)
     .option("--quiet", "no progress on stderr", false),

@@ -2,18 +2,19 @@
 import type { Command } from "commander";
 import { inspectTFRecord, type InspectResult } from "../inspect.js";
 import { inspectNpz, isNpzFile, type NpzInspectResult, renderNpzInspect } from "../inspect-npz.js";
-import { type CommandSpec, positiveInt, sconeOptions, timeRangeOption } from "./command.js";
+import { type CommandSpec, maxRecordBytesOption, positiveInt, sconeOptions, timeRangeOption } from "./command.js";
 
 export interface InspectCommandOptions {
   records: number;
   timeRange?: [number, number];
+  maxRecordBytes?: number;
 }
 
 export type InspectCommandResult = { format: "npz"; result: NpzInspectResult } | { format: "tfrecord"; result: InspectResult };
 
 export async function runInspect(file: string, o: InspectCommandOptions): Promise<InspectCommandResult> {
   if (isNpzFile(file)) return { format: "npz", result: inspectNpz(file, o.records) };
-  return { format: "tfrecord", result: await inspectTFRecord(file, o.records, sconeOptions({ precision: "f32", timeRange: o.timeRange })) };
+  return { format: "tfrecord", result: await inspectTFRecord(file, o.records, sconeOptions({ precision: "f32", timeRange: o.timeRange }), o.maxRecordBytes) };
 }
 
 export function renderTFRecordInspect(r: InspectResult): string {
@@ -35,6 +36,7 @@ export const inspectCommand: CommandSpec<InspectCommandResult> = {
     .argument("<file>")
     .option("--records <n>", "records to show", positiveInt("--records"), 3)
     .addOption(timeRangeOption())
+    .addOption(maxRecordBytesOption())
     .option("--json", "print JSON", false),
   run: ([file], o) => runInspect(file as string, o as unknown as InspectCommandOptions),
   outcome: (r) => (r.result.problems.length ? "failure" : "ok"),

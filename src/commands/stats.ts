@@ -6,7 +6,7 @@ import { expandInputs } from "../pipeline/inputs.js";
 import { sconeStats, type SconeStats } from "../stats.js";
 import { type ClusterStats, clusterStats, renderClusterStats } from "../stats-clusters.js";
 import { formatBytes } from "../units.js";
-import type { CommandSpec } from "./command.js";
+import { type CommandSpec, maxRecordBytesOption } from "./command.js";
 
 export interface StatsCommandResult {
   /** What the inputs were called on the command line (the cluster report's title). */
@@ -15,12 +15,12 @@ export interface StatsCommandResult {
   scone?: SconeStats;
 }
 
-export async function runStats(inputs: string[]): Promise<StatsCommandResult> {
+export async function runStats(inputs: string[], o: { maxRecordBytes?: number } = {}): Promise<StatsCommandResult> {
   const files = expandInputs(inputs);
   const npz = files.filter((f) => isNpzFile(f));
   const tfrecord = files.filter((f) => !npz.includes(f));
   const clusters = npz.length || !tfrecord.length ? clusterStats(npz) : undefined;
-  const scone = tfrecord.length ? await sconeStats(tfrecord) : undefined;
+  const scone = tfrecord.length ? await sconeStats(tfrecord, undefined, true, o.maxRecordBytes) : undefined;
   return { label: inputs.join(" "), clusters, scone };
 }
 
@@ -58,8 +58,9 @@ export const statsCommand: CommandSpec<StatsCommandResult> = {
   declare: (cmd: Command) => cmd
     .description("dataset statistics of a folder or files")
     .argument("<inputs...>")
+    .addOption(maxRecordBytesOption())
     .option("--json", "print JSON", false),
-  run: ([inputs]) => runStats(inputs as string[]),
+  run: ([inputs], o) => runStats(inputs as string[], o as { maxRecordBytes?: number }),
   outcome: (r) => (r.clusters?.problems.length ? "failure" : "ok"),
   text: renderStats,
   json: statsJson,

@@ -1,18 +1,18 @@
-// `arrowsmith verify`: the structure and CRCs of every record of every input; writes nothing.
+// `arrowsmith verify`: every check convert makes on every input (TFRecord: framing, CRCs, decoding); writes nothing.
 import type { Command } from "commander";
 import { verifyNpz, verifyTFRecord, type VerifyResult } from "../inspect.js";
 import { isNpzFile } from "../inspect-npz.js";
 import { expandInputs } from "../pipeline/inputs.js";
-import type { CommandSpec } from "./command.js";
+import { type CommandSpec, maxRecordBytesOption } from "./command.js";
 
 export interface VerifyCommandResult {
   ok: boolean;
   files: VerifyResult[];
 }
 
-export async function runVerify(inputs: string[]): Promise<VerifyCommandResult> {
+export async function runVerify(inputs: string[], o: { maxRecordBytes?: number } = {}): Promise<VerifyCommandResult> {
   const files: VerifyResult[] = [];
-  for (const f of expandInputs(inputs)) files.push(isNpzFile(f) ? verifyNpz(f) : await verifyTFRecord(f));
+  for (const f of expandInputs(inputs)) files.push(isNpzFile(f) ? verifyNpz(f) : await verifyTFRecord(f, { maxRecordBytes: o.maxRecordBytes }));
   return { ok: files.every((r) => r.ok), files };
 }
 
@@ -32,10 +32,11 @@ export function renderVerify(r: VerifyCommandResult): string {
 export const verifyCommand: CommandSpec<VerifyCommandResult> = {
   name: "verify",
   declare: (cmd: Command) => cmd
-    .description("check the structure and CRCs of every record; writes nothing")
+    .description("check every record as convert does (framing, CRCs, decoding); writes nothing")
     .argument("<inputs...>")
+    .addOption(maxRecordBytesOption())
     .option("--json", "print JSON", false),
-  run: ([inputs]) => runVerify(inputs as string[]),
+  run: ([inputs], o) => runVerify(inputs as string[], o as { maxRecordBytes?: number }),
   outcome: (r) => (r.ok ? "ok" : "failure"),
   text: renderVerify,
   json: (r) => r,

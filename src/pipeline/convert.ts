@@ -73,7 +73,9 @@ export interface ConvertSummary {
 
 /** The options that decide an output's contents (for the manifest and --resume). */
 export function optionsKey(o: FileOptions & { taskBytes?: number }): string {
-  return JSON.stringify({ format: o.format, kind: o.kind, scone: o.scone, verify: o.verify, onError: o.onError, sink: o.sink, layout: o.metadataLayout, task: o.taskBytes ?? DEFAULT_TASK_BYTES, maxRecord: o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES });
+  return JSON.stringify({ format: o.format, kind: o.kind, scone: o.scone, verify: o.verify, onError: o.onError, sink: o.sink, layout: o.metadataLayout, task: o.taskBytes ?? DEFAULT_TASK_BYTES,
+    // only when not the default, so manifests written before the option existed still match
+    ...(o.maxRecordBytes !== undefined && o.maxRecordBytes !== DEFAULT_MAX_RECORD_BYTES ? { maxRecord: o.maxRecordBytes } : {}) });
 }
 
 export async function convert(inputArgs: string[], opts: ConvertOptions): Promise<ConvertSummary> {
