@@ -2,8 +2,10 @@
 import { type Command, Option } from "commander";
 import { SCONE_DEFAULTS } from "../datasets/scone.js";
 import { parseCondition, parseIds, type Selection } from "../report/events.js";
-import { plot, type PlotResult } from "../report/plot.js";
-import { FIGURE_FORMATS, type FigureFormat } from "../report/render.js";
+// plot and its renderers (Vega, resvg, pdfkit: ~1 s of CPU to load) are imported when plot runs,
+// not by every command at start
+import type { PlotResult } from "../report/plot.js";
+import type { FigureFormat } from "../report/render.js";
 import { type CommandSpec, positiveInt, range } from "./command.js";
 
 export function renderPlot(r: PlotResult & { output: string }): string {
@@ -23,7 +25,7 @@ export const plotCommand: CommandSpec<PlotResult & { output: string }> = {
     .option("--id <list>", "SNIDs (1009,1521) or cluster rows (clusters_planeX_batch0000.npz:12)")
     .option("--sample <n>", "the first N (selected) events of each file", positiveInt("--sample", 1))
     .option("--where <condition>", 'a metric condition, e.g. "coverage_fraction < 0.2"')
-    .addOption(new Option("--format <format>", "figure format").choices([...FIGURE_FORMATS]).default("png"))
+    .addOption(new Option("--format <format>", "figure format").choices(["png", "svg", "pdf"] satisfies FigureFormat[]).default("png"))
     .option("--threads <n>", "threads (default: all cores)", positiveInt("--threads", 1))
     .addOption(new Option("--time-range <t0,t1>", "SCONE time axis in days from peak (TFRecord inputs; converted folders carry theirs)")
       .argParser(range).default(SCONE_DEFAULTS.timeRange, SCONE_DEFAULTS.timeRange.join(",")))
@@ -35,6 +37,7 @@ export const plotCommand: CommandSpec<PlotResult & { output: string }> = {
       ...(o.sample !== undefined ? { sample: o.sample as number } : {}),
       ...(o.where ? { where: parseCondition(o.where as string) } : {}),
     };
+    const { plot } = await import("../report/plot.js");
     const r = await plot(inputs as string[], {
       output: o.output as string, selection, format: o.format as FigureFormat, threads: o.threads as number | undefined,
       overwrite: o.overwrite as boolean, scone: { ...SCONE_DEFAULTS, timeRange: o.timeRange as [number, number] },

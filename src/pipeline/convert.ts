@@ -10,8 +10,6 @@ import { kernels } from "../wasm.js";
 import type { FileOptions, Task, TaskResult } from "./convert-file.js";
 import { expandInputs, outputStem } from "./inputs.js";
 import { finishedEntries, journal, type Manifest, type ManifestEntry, manifestEntry, upToDate, writeManifest } from "./manifest.js";
-import { writeReport } from "../report/report.js";
-import { mergeStats } from "../report/stats.js";
 import { DEFAULT_TASK_BYTES, isNpz, planTasks } from "./plan.js";
 import type { Problem } from "./policy.js";
 import { maxWorkers, runTasks, type WorkerPool, workerPool } from "./pool.js";
@@ -153,6 +151,8 @@ async function convertPlanned(inputs: string[], todo: string[], done: Map<string
       journal(outDir, manifestEntry(list, key), list.flatMap((x) => x.problems));
     }
   };
+  // the report's modules load while the workers convert (see loadReport)
+  const reporting = opts.report === false ? undefined : loadReport();
   let results: TaskResult[] = [];
   try {
     if (tasks.length) {
@@ -175,7 +175,8 @@ async function convertPlanned(inputs: string[], todo: string[], done: Map<string
   }
   const seconds = (performance.now() - t0) / 1000;
   const manifest = writeManifest(outDir, publicOptions(opts, threads), entries, problems, done.size, seconds);
-  const report = opts.report === false ? undefined : writeReport(outDir, mergeStats(results.map((r) => r.stats)), {
+  const rep = reporting && await reporting;
+  const report = rep?.[0].writeReport(outDir, rep[1].mergeStats(results.map((r) => r.stats)), {
     manifest, problems, complete: done.size === 0,
     ...(done.size ? { note: `${done.size} input(s) were left alone by --resume and are not in these statistics: run arrowsmith report on the folder to include them` } : {}),
   });
@@ -186,6 +187,16 @@ async function convertPlanned(inputs: string[], todo: string[], done: Map<string
     outputBytes: results.reduce((a, r) => a + (r.output?.bytes ?? 0), 0),
     seconds,
   };
+}
+
+let reportModules: Promise<[typeof import("../report/report.js"), typeof import("../report/stats.js")]> | undefined;
+
+/**
+ * The report's modules, imported when a conversion first needs them rather than by every command
+ * at start: its figures load Vega, resvg and pdfkit, ~1 s of CPU (`--version` took 1.6 s).
+ */
+function loadReport() {
+  return (reportModules ??= Promise.all([import("../report/report.js"), import("../report/stats.js")]));
 }
 
 /** Input bytes that make starting one more worker worth it (a worker takes ~0.3 s to be ready). */
