@@ -1,6 +1,8 @@
 // The library API: everything the CLI does is available here (re-exports only).
 export { ArrowsmithError, type ErrorCode, isArrowsmithError } from "./errors.js";
-export { convert, type ConvertOptions, type ConvertSummary, optionsKey } from "./pipeline/convert.js";
+export { type ConvertOptions, type ConvertSummary, optionsKey } from "./pipeline/convert.js";
+export { convert, type ConvertInput, withDefaults } from "./library.js";
+export { readRecordBatches, type ReadOptions } from "./pipeline/read-batches.js";
 export { FILE_DEFAULTS, type FileOptions, type Kind, type Task, type TaskResult } from "./pipeline/convert-file.js";
 export { expandInputs, outputStem } from "./pipeline/inputs.js";
 export { stopWorkers } from "./pipeline/pool.js";
@@ -18,6 +20,6 @@ export { decodeExample, type FeatureValue } from "./formats/example.js";
 export { frameRecords, maskCrc, type Frame } from "./formats/tfrecord.js";
 export { ZipArchive } from "./formats/zip.js";
 export { parseNpyHeader } from "./formats/npy.js";
-export { openSink, type OutputFormat, type Sink, type SinkOptions } from "./sinks/sink.js";
+export { openSink, type OutputFormat, type Sink, type SinkOptions, type TensorType } from "./sinks/sink.js";
 export { kernels, Kernels } from "./wasm.js";
 export { VERSION } from "./version.js";

@@ -10,6 +10,26 @@ import { FIXTURES, readArrow, tmp } from "./helpers.ts";
 const ROOT = new URL("..", import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
 
+/** A user's TypeScript: the library's calls and types as the README shows them. */
+const CONSUMER = `import { ArrowsmithError, convert, type ConvertSummary, readRecordBatches, type ReadOptions, SCONE_DEFAULTS } from "arrowsmith";
+import type { RecordBatch } from "apache-arrow";
+
+const s: ConvertSummary = await convert(["in.tfrecord"], { output: "out" });
+const events: number = s.events;
+await convert("in.npz", { output: "out", format: "parquet", sink: { tensorType: "plain" }, scone: { timeRange: [-30, 150] } });
+const opts: ReadOptions = { kind: "scone", tensorType: "plain", scone: { precision: "f64" }, onProblem: (p) => console.log(p.code) };
+for await (const b of readRecordBatches("in.tfrecord", opts)) {
+  const r: RecordBatch = b;
+  console.log(r.numRows, events, SCONE_DEFAULTS.bins[0]);
+}
+try {
+  // @ts-expect-error output is required
+  await convert("x", {});
+} catch (e) {
+  if (e instanceof ArrowsmithError) console.log(e.code, e.file);
+}
+`;
+
 describe("npm pack", () => {
   // dist/ and build/ are fresh (npm test builds first), so pack without running prepack again
   const dest = tmp("arrowsmith-pack-");
@@ -49,5 +69,14 @@ describe("npm pack", () => {
     writeFileSync(join(app, "lib.mjs"), 'import { convert, VERSION } from "arrowsmith"; console.log(typeof convert, VERSION);');
     const lib = spawnSync(process.execPath, ["lib.mjs"], { cwd: app, encoding: "utf8" });
     expect(lib.stdout.trim(), lib.stderr).toBe(`function ${pkg.version}`);
-  }, 300_000);
+
+    // the published declarations, from a consumer under tsc --strict (no skipLibCheck: our .d.ts
+    // files are checked too); @types/node is the consumer's own, here ours
+    writeFileSync(join(app, "consumer.ts"), CONSUMER);
+    const tsc = spawnSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "--strict", "--noEmit", "--module", "nodenext",
+      "--moduleResolution", "nodenext", "--target", "es2022", "--types", "node", "--typeRoots", join(ROOT, "node_modules/@types"), "consumer.ts"],
+    { cwd: app, encoding: "utf8" });
+    expect(tsc.stdout + tsc.stderr).toBe("");
+    expect(tsc.status).toBe(0);
+  }, 400_000);
 });

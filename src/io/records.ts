@@ -194,6 +194,8 @@ export interface RecordLoopOptions extends TFRecordReadOptions {
   policy: ErrorPolicy;
   /** Called after each window with the input bytes consumed so far (compressed bytes for compressed files). */
   onWindow?: (consumed: number) => void;
+  /** Awaited after each window when it returns a promise: a consumer in this thread that wants the reading to wait. */
+  pace?: () => Promise<void> | undefined;
 }
 
 export interface RecordLoopResult {
@@ -261,6 +263,8 @@ export async function readRecords(k: Kernels, path: string, opts: RecordLoopOpti
         if (stop) break;
       }
       opts.onWindow?.(input.stream.consumed());
+      const wait = opts.pace?.();
+      if (wait) await wait;
       if (stop) break;
     }
   } finally {

@@ -171,6 +171,7 @@ export async function decodeTFRecordTask(k: Kernels, task: Task, opts: FileOptio
     let reported = 0;
     const read = await readRecords(k, path, {
       ...readOpts, policy,
+      pace: () => sink?.ready?.(),
       onWindow: progress && ((now) => {
         progress(now - consumed, events - reported);
         consumed = now;

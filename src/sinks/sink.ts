@@ -31,6 +31,11 @@ export interface Sink {
   write(batch: RecordBatch): void;
   finish(): SinkResult;
   abort(): void;
+  /**
+   * A promise when the reading should wait before the next window (a consumer in this thread that
+   * is behind); file sinks never ask.
+   */
+  ready?(): Promise<void> | undefined;
 }
 
 /** How tensor columns are typed: Arrow's fixed_shape_tensor extension, or the bare FixedSizeList. */
