@@ -77,7 +77,7 @@ function countNonfinite(p: usize, n: i32): i32 {
 /**
  * Splits one interleaved (nw, nt, 2) float64 image at `src` (any alignment) into planar tensors
  * `flux` and `err` of nw*nt elements (float32 rounded when `f64out` is 0, float64 bits otherwise)
- * and writes the metrics at `metrics` (M_SLOTS f64), with the parameters at `params` (P_SLOTS
+ * and writes the metrics at `metrics` (M_SLOTS f64; 0: tensors only, nothing else), with the parameters at `params` (P_SLOTS
  * i32) and `scratch` (sconeScratchBytes, 16-byte aligned). When not 0, `lc` and `lcErr` receive
  * the light curve and its quadrature error (nt f64), `spec` and `specErr` the peak spectrum and
  * its error sqrt(mean(err[w, s0:s1]^2)) (nw f64).
@@ -99,9 +99,43 @@ function countNonfinite(p: usize, n: i32): i32 {
 export function sconeEvent(src: usize, nw: i32, nt: i32, flux: usize, err: usize, f64out: i32,
                            metrics: usize, scratch: usize, params: usize,
                            lc: usize, lcErr: usize, spec: usize, specErr: usize): void {
+  if (!metrics) {
+    // tensors only (no metric columns wanted)
+    if (f64out) splitOnly<f64>(src, nw * nt, flux, err);
+    else splitOnly<f32>(src, nw * nt, flux, err);
+    return;
+  }
   if (f64out) split<f64>(src, nw, nt, flux, err, metrics, scratch, lcErr != 0);
   else split<f32>(src, nw, nt, flux, err, metrics, scratch, lcErr != 0);
   summarize(src, nw, nt, metrics, scratch, params, lc, lcErr, spec, specErr);
+}
+
+/** Planar flux and err (element type T) from `n` interleaved pixels, nothing else. */
+function splitOnly<T>(src: usize, n: i32, flux: usize, err: usize): void {
+  const pairs = n >> 1;
+  for (let i: i32 = 0; i < pairs; i++) {
+    const a = v128.load(src + (<usize>i << 5));
+    const b = v128.load(src + (<usize>i << 5), 16);
+    const f = v128.shuffle<f64>(a, b, 0, 2);
+    const e = v128.shuffle<f64>(a, b, 1, 3);
+    if (sizeof<T>() == 8) {
+      v128.store(flux + (<usize>i << 4), f);
+      v128.store(err + (<usize>i << 4), e);
+    } else {
+      v128.store64_lane(flux + (<usize>i << 3), f32x4.demote_f64x2_zero(f), 0);
+      v128.store64_lane(err + (<usize>i << 3), f32x4.demote_f64x2_zero(e), 0);
+    }
+  }
+  if (n & 1) {
+    const at = src + (<usize>(n - 1) << 4);
+    if (sizeof<T>() == 8) {
+      store<u64>(flux + (<usize>(n - 1) << 3), load<u64>(at));
+      store<u64>(err + (<usize>(n - 1) << 3), load<u64>(at, 8));
+    } else {
+      store<f32>(flux + (<usize>(n - 1) << 2), <f32>load<f64>(at));
+      store<f32>(err + (<usize>(n - 1) << 2), <f32>load<f64>(at, 8));
+    }
+  }
 }
 
 /** The pixel pass of sconeEvent with the output element type `T` (f32 or f64) fixed at compile time. */

@@ -4,10 +4,12 @@
 Streams a TFRecord file record by record (uncompressed, or one GZIP/ZLIB stream, detected from the
 first bytes), checks both masked CRC32Cs with the `crc32c` package, parses each record as a
 tf.train.Example with Google's protobuf runtime, decodes `image_raw` (float64 LE, (32, 180, 2))
-with numpy, keeps planar float32 `flux` / `flux_err` copies and the seed quality metrics (the
-definitions of `figures()` in make_scone_fixtures.py, on the float64 values), the peak time and
-wavelength (NaN-ignoring argmax) and the count of non-finite values, as the converter does. The
-metrics are computed vectorised over batches of events (--batch), as a careful numpy user would.
+with numpy, keeps planar float32 `flux` / `flux_err` copies, scone_tools' 40 summary columns
+(extract_tfrecord_info.py's arithmetic on the float64 values: sums, extremes, mean, median and std
+of the flux, argmax peak, light-curve and peak-spectrum statistics, half-maximum times, band
+fluxes, S/N statistics, coverage counts) and the count of non-finite values, as the converter does.
+The metrics are computed vectorised over batches of events (--batch), as a careful numpy user
+would, rather than in the tool's per-event loop (which would be slower still).
 
 Per-event results stay in memory (lists); with --out they are written at the end to one
 uncompressed .npz and fsynced (the converter writes and fsyncs an Arrow file). One JSON line is
@@ -173,55 +175,103 @@ def records(path, limit=None):
         stream.close()
 
 
+TOOL_COLUMNS = [
+    "total_flux", "max_flux", "mean_flux", "median_flux", "std_flux", "peak_flux_wavelength_idx", "peak_flux_mjd_idx",
+    "peak_flux_wavelength", "peak_flux_mjd", "lc_max", "lc_mean", "lc_peak_mjd_idx", "lc_peak_mjd", "flux_before_peak",
+    "flux_after_peak", "rise_time_days", "decline_time_days", "duration_days", "spectrum_max", "spectrum_mean",
+    "spectrum_peak_wavelength_idx", "spectrum_peak_wavelength", "blue_flux", "red_flux", "color_ratio", "snr_mean",
+    "snr_median", "snr_max", "snr_peak", "num_nonzero_bins", "coverage_fraction", "num_epochs_with_data",
+    "temporal_coverage_fraction", "num_wavelengths_with_data", "spectral_coverage_fraction", "nonfinite_values",
+]
+S0, S1 = int(np.argmin(np.abs(TIME - (-10)))), int(np.argmin(np.abs(TIME - 20)))
+BLUE = (WAVE >= 3000) & (WAVE <= 5000)
+RED = (WAVE >= 6000) & (WAVE <= 10000)
+
+
 class Results:
     """Columns of per-event results, appended batch by batch."""
 
     def __init__(self):
         self.id, self.label, self.z, self.z_err = [], [], [], []
         self.flux, self.flux_err = [], []
-        self.coverage_fraction, self.temporal_coverage, self.spectral_coverage = [], [], []
-        self.mean_snr, self.max_flux, self.total_flux = [], [], []
-        self.peak_time, self.peak_wavelength, self.nonfinite_values = [], [], []
+        self.metrics = {c: [] for c in TOOL_COLUMNS}
 
     def __len__(self):
         return len(self.id)
 
 
 def metrics_batch(images, out):
-    """images: float64 (n, 32, 180, 2). Seed metrics (make_fixtures.py figures()) per event."""
+    """images: float64 (n, 32, 180, 2). scone_tools' summary columns per event, vectorised."""
     flux = images[..., 0]
     err = images[..., 1]
+    n = len(flux)
     # planar float32 copies, one C-contiguous (n, 32, 180) array each; events are views into it
     out.flux.extend(flux.astype(np.float32))
     out.flux_err.extend(err.astype(np.float32))
-    has = flux > 0
-    n_pix = flux.shape[1] * flux.shape[2]
-    out.coverage_fraction.extend((has.sum(axis=(1, 2)) / n_pix).tolist())
-    out.temporal_coverage.extend((has.any(axis=1).sum(axis=1) / flux.shape[2]).tolist())
-    out.spectral_coverage.extend((has.any(axis=2).sum(axis=1) / flux.shape[1]).tolist())
-    ok = err > 0
-    snr = np.divide(flux, err, out=np.zeros_like(flux), where=ok)
-    pos = snr > 0
-    count = pos.sum(axis=(1, 2))
-    total = np.where(pos, snr, 0.0).sum(axis=(1, 2))
+    m = {}
+    flat = np.ascontiguousarray(flux).reshape(n, -1)
+    m["total_flux"] = flat.sum(axis=1)
+    m["max_flux"] = flat.max(axis=1)
+    m["mean_flux"] = flat.mean(axis=1)
+    m["median_flux"] = np.median(flat, axis=1)
+    m["std_flux"] = flat.std(axis=1)
+    peak = flat.argmax(axis=1)
+    pw, pt = peak // T, peak % T
+    m["peak_flux_wavelength_idx"], m["peak_flux_mjd_idx"] = pw, pt
+    m["peak_flux_wavelength"], m["peak_flux_mjd"] = WAVE[pw], TIME[pt]
+    lc = flux.sum(axis=1)                                        # (n, T)
+    lc_max = lc.max(axis=1)
+    p = lc.argmax(axis=1)
+    m["lc_max"], m["lc_mean"], m["lc_peak_mjd_idx"], m["lc_peak_mjd"] = lc_max, lc.mean(axis=1), p, TIME[p]
+    before = np.arange(T)[None, :] < p[:, None]
+    m["flux_before_peak"] = np.where(before, lc, 0).sum(axis=1)
+    m["flux_after_peak"] = np.where(before, 0, lc).sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        above = lc > (lc_max / 2.0)[:, None]
+    anyabove = above.any(axis=1)
+    first = above.argmax(axis=1)
+    last = T - 1 - above[:, ::-1].argmax(axis=1)
+    m["rise_time_days"] = np.where(anyabove, TIME[p] - TIME[first], np.nan)
+    m["decline_time_days"] = np.where(anyabove, TIME[last] - TIME[p], np.nan)
+    m["duration_days"] = np.where(anyabove, TIME[last] - TIME[first], np.nan)
+    spec = flux[:, :, S0:S1].mean(axis=2)                        # (n, W)
+    sp = spec.argmax(axis=1)
+    m["spectrum_max"], m["spectrum_mean"], m["spectrum_peak_wavelength_idx"], m["spectrum_peak_wavelength"] = spec.max(axis=1), spec.mean(axis=1), sp, WAVE[sp]
+    blue = (lc * flux[:, BLUE, :].sum(axis=1)).sum(axis=1)
+    red = (lc * flux[:, RED, :].sum(axis=1)).sum(axis=1)
+    m["blue_flux"], m["red_flux"] = blue, red
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = total / count
-    out.mean_snr.extend(float(m) if c else None for m, c in zip(mean.tolist(), count.tolist()))
-    out.max_flux.extend(flux.max(axis=(1, 2)).tolist())
-    out.total_flux.extend(flux.sum(axis=(1, 2)).tolist())
-    # the peak ignores NaN pixels (np.nanargmax, without its error on an all-NaN image), on the axes
-    flat = flux.reshape(len(flux), -1)
-    peak = np.where(np.isnan(flat), -np.inf, flat).argmax(axis=1)
-    out.peak_wavelength.extend((WAVE[peak // T]).tolist())
-    out.peak_time.extend((TIME[peak % T]).tolist())
-    out.nonfinite_values.extend((~np.isfinite(images)).sum(axis=(1, 2, 3)).tolist())
+        m["color_ratio"] = np.where(red > 0, blue / red, np.nan)
+        snr = np.where(err > 0, flux / err, 0).reshape(n, -1)
+    pos = snr > 0
+    count = pos.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m["snr_mean"] = np.where(count > 0, np.where(pos, snr, 0).sum(axis=1) / count, 0)
+    with np.errstate(invalid="ignore"):
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            med = np.nanmedian(np.where(pos, snr, np.nan), axis=1)
+    m["snr_median"] = np.where(count > 0, med, 0)
+    m["snr_max"] = snr.max(axis=1)
+    m["snr_peak"] = snr[np.arange(n), peak]
+    has = flux > 0
+    m["num_nonzero_bins"] = has.sum(axis=(1, 2))
+    m["coverage_fraction"] = m["num_nonzero_bins"] / (W * T)
+    m["num_epochs_with_data"] = has.any(axis=1).sum(axis=1)
+    m["temporal_coverage_fraction"] = m["num_epochs_with_data"] / T
+    m["num_wavelengths_with_data"] = has.any(axis=2).sum(axis=1)
+    m["spectral_coverage_fraction"] = m["num_wavelengths_with_data"] / W
+    m["nonfinite_values"] = (~np.isfinite(images)).sum(axis=(1, 2, 3))
+    for c in TOOL_COLUMNS:
+        out.metrics[c].extend(np.asarray(m[c]).tolist())
 
 
 def write(path, res):
     """The results as one uncompressed .npz (planar float32 tensors and every column), fsynced, as
     the converter writes and fsyncs its Arrow file."""
-    cols = {k: np.asarray(v, dtype=np.float64 if k in ("z", "z_err", "mean_snr") else None)
-            for k, v in vars(res).items() if k not in ("flux", "flux_err")}
+    cols = {k: np.asarray(v, dtype=np.float64 if k in ("z", "z_err") else None)
+            for k, v in [("id", res.id), ("label", res.label), ("z", res.z), ("z_err", res.z_err), *res.metrics.items()]}
     with open(path, "wb") as fh:
         np.savez(fh, flux=np.stack(res.flux), flux_err=np.stack(res.flux_err), **cols)
         fh.flush()
@@ -268,6 +318,7 @@ def main(argv=None):
     p.add_argument("--batch", type=int, default=256, help="events per vectorised metric batch")
     p.add_argument("--out", default=None, help="write the results to this .npz file (fsynced)")
     a = p.parse_args(argv)
+    np.seterr(all="ignore")  # NaN and infinities are data here (the metrics propagate them)
     size = os.path.getsize(a.file)
     t0 = time.perf_counter()
     try:

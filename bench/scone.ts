@@ -38,14 +38,14 @@ const dir = mkdtempSync(join(tmpdir(), "arrowsmith-bench-"));
 const outRoot = mkdtempSync(join(args.out, "arrowsmith-bench-out-"));
 let outputBytes = 0;
 
-async function ours(file: string): Promise<PeerResult> {
+async function ours(file: string, metrics = true): Promise<PeerResult> {
   const out = join(outRoot, "out");
   const t0 = performance.now();
-  const s = await convert([file], { ...FILE_DEFAULTS, output: out, threads: 1, scone: { ...SCONE_DEFAULTS, precision: args.precision as "f32" | "f64" } });
+  const s = await convert([file], { ...FILE_DEFAULTS, output: out, threads: 1, scone: { ...SCONE_DEFAULTS, precision: args.precision as "f32" | "f64", metrics } });
   const seconds = (performance.now() - t0) / 1000;
-  outputBytes = s.outputBytes;
+  if (metrics) outputBytes = s.outputBytes;
   rmSync(out, { recursive: true, force: true });
-  return { name: `arrowsmith (1 thread, ${args.precision}, CRC on, metrics, Arrow file)`, events: s.events, seconds, bytes: s.inputBytes };
+  return { name: `arrowsmith (1 thread, ${args.precision}, CRC on, ${metrics ? "scone_tools' 40 columns" : "no metrics"}, Arrow file)`, events: s.events, seconds, bytes: s.inputBytes };
 }
 
 /** Writing as many bytes as our output, in 16 MiB chunks, then fsync: the output folder's floor. */
@@ -74,7 +74,8 @@ try {
   const size = statSync(file).size;
   say(`file: ${file} (${(size / 1e6).toFixed(1)} MB)`);
   await warm(file);
-  const peers: [string, (f: string) => Promise<PeerResult>][] = [["arrowsmith", ours]];
+  // the same conversion without the metric columns: what the 40 columns cost
+  const peers: [string, (f: string) => Promise<PeerResult>][] = [["arrowsmith", (f) => ours(f)], ["no-metrics", (f) => ours(f, false)]];
   const wanted = new Set(args.peers.split(","));
   // the Python peer writes its results too (one .npz, fsynced), to the same folder as ours
   if (wanted.has("python")) peers.push(["python", async (f) => {
@@ -99,7 +100,7 @@ try {
       peer: key, name: r.name, events: r.events, bytes: r.bytes, runs: t.runs, median_seconds: t.median, min_seconds: t.min, max_seconds: t.max, spread: t.spread,
       events_per_s: r.events / t.median, mb_per_s: r.bytes / t.median / 1e6,
       // from medians: for the floors, their MB/s over ours; for the peers, their time over ours (> 1: arrowsmith is faster)
-      arrowsmith_speedup: key === "cat" || key === "write" ? base / t.median : t.median / base,
+      arrowsmith_speedup: key === "cat" || key === "write" || key === "no-metrics" ? base / t.median : t.median / base,
     };
   });
   if (args.json) {
@@ -108,6 +109,7 @@ try {
     process.stdout.write(`\nSCONE → Arrow, single thread, ${events} events, ${(size / 1e6).toFixed(1)} MB; median of ${runs} alternated runs each after one untimed round, spread = (max - min) / median\n`);
     for (const r of rows) {
       const ratio = r.peer === "arrowsmith" ? `(output in ${args.out})`
+        : r.peer === "no-metrics" ? `with the metrics we run at ${(100 / r.arrowsmith_speedup).toFixed(0)}% of this (${r.name})`
         : r.peer === "cat" || r.peer === "write" ? `${r.arrowsmith_speedup.toFixed(2)}× our MB/s of input (${r.name})`
         : `arrowsmith ${r.arrowsmith_speedup.toFixed(2)}× faster (${r.name})`;
       process.stdout.write(`  ${r.peer.padEnd(11)} ${r.events_per_s.toFixed(0).padStart(8)} events/s ${r.mb_per_s.toFixed(0).padStart(6)} MB/s  spread ${(100 * r.spread).toFixed(0).padStart(3)}%  ${ratio}\n`);

@@ -158,6 +158,18 @@ describe("scone_tools parity: the 40 summary columns", () => {
     expect(readFileSync(join(out, "awkward_spectra.csv")).equals(golden("awkward_spectra.csv"))).toBe(true);
   });
 
+  it("--no-metrics: the same tensors and scalars, without the metric columns", () => {
+    const out = tmp();
+    const r = run("convert", join(FIXTURES, "parity/awkward.tfrecord"), "-o", out, "--no-metrics", "--quiet");
+    expect(r.code).toBe(0);
+    const t = readArrow(join(out, "awkward.arrow"));
+    const full = readArrow(join(arrowDir, "awkward.arrow"));
+    expect(t.schema.fields.map((f) => f.name)).toEqual(["id", "label", "label_name", "z", "z_err", "flux", "flux_err", "source", "record"]);
+    for (const name of ["id", "label", "label_name", "z", "z_err", "flux", "flux_err", "record"]) {
+      for (let row = 0; row < t.numRows; row++) expect(String(t.getChild(name)!.get(row)), `${name}[${row}]`).toBe(String(full.getChild(name)!.get(row)));
+    }
+  });
+
   it("--extras refuses an unknown name", () => {
     const r = run("convert", join(FIXTURES, "parity/awkward.tfrecord"), "-o", tmp(), "--extras", "lightcurve");
     expect(r.code).toBe(2);

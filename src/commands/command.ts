@@ -64,10 +64,10 @@ export function fmtRate(bytes: number, events: number, seconds: number): string 
   return `${(events / seconds).toFixed(0)} events/s, ${formatRate(bytes / seconds)}`;
 }
 
-export function sconeOptions(o: { precision: "f32" | "f64"; timeRange?: [number, number]; bins?: [number, number]; extras?: SconeExtra[]; csvDialect?: "default" | "scone-tools" }): SconeOptions {
+export function sconeOptions(o: { precision: "f32" | "f64"; timeRange?: [number, number]; bins?: [number, number]; extras?: SconeExtra[]; csvDialect?: "default" | "scone-tools"; metrics?: boolean }): SconeOptions {
   return {
     ...SCONE_DEFAULTS, precision: o.precision, timeRange: o.timeRange ?? SCONE_DEFAULTS.timeRange, bins: o.bins ?? SCONE_DEFAULTS.bins,
-    ...(o.extras?.length ? { extras: o.extras } : {}), ...(o.csvDialect && o.csvDialect !== "default" ? { csvDialect: o.csvDialect } : {}),
+    ...(o.metrics === false ? { metrics: false } : {}), ...(o.extras?.length ? { extras: o.extras } : {}), ...(o.csvDialect && o.csvDialect !== "default" ? { csvDialect: o.csvDialect } : {}),
   };
 }
 

@@ -26,6 +26,7 @@ export interface ConvertCommandOptions {
   bins?: [number, number];
   extras?: SconeExtra[];
   csvDialect?: "default" | "scone-tools";
+  metrics?: boolean;
   metadataLayout: FileOptions["metadataLayout"];
   json: boolean;
   quiet: boolean;
@@ -148,6 +149,7 @@ export const convertCommand: CommandSpec<ConvertCommandResult> = {
     .option("--no-report", "do not accumulate the dataset statistics (_report.json, _report.html)")
     .addOption(timeRangeOption())
     .addOption(binsOption())
+    .option("--no-metrics", "SCONE: tensors and scalars only, without the summary metric columns")
     .option("--extras <list>", "SCONE light_curve/peak_spectrum columns (and CSV files beside): lightcurves,spectra", extras)
     .addOption(new Option("--csv-dialect <d>", "SCONE CSV: default, or as scone_tools writes it (its 40 columns, space-separated, 3 decimals)").choices(["default", "scone-tools"]).default("default"))
     .addOption(new Option("--metadata-layout <layout>", "cluster metadata layout").choices(["auto", "12", "11", "15", "12alt"]).default("auto"))

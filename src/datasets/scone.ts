@@ -29,6 +29,8 @@ export interface SconeOptions {
   extras?: SconeExtra[];
   /** CSV flavour: "default" (comma-separated, full precision) or "scone-tools" (as the tool writes it). */
   csvDialect?: "default" | "scone-tools";
+  /** false: tensors and scalars only, no metric columns (the kernel then only splits the images). */
+  metrics?: boolean;
   /** Rows per record batch (default: ~32 MiB of tensor data). */
   batchRows?: number;
 }
@@ -41,6 +43,11 @@ export const SCONE_DEFAULTS: SconeOptions = {
 };
 
 const M_SLOTS = SLOTS.length;
+
+/** The metric columns `opts` asks for (none with metrics: false). */
+function metricsOf(opts: SconeOptions): typeof METRICS {
+  return opts.metrics === false ? [] : METRICS;
+}
 
 /** The axes of `opts`, as numpy's linspace gives them. */
 export function sconeAxes(opts: SconeOptions): Axes {
@@ -102,7 +109,7 @@ export function sconeCsvSpec(opts: SconeOptions): CsvSpec {
   const columns = [
     col("snid", "id", asText), col("label", "label", asText), col("label_name", "label_name", asText),
     col("redshift", "z", fixed3), col("redshift_err", "z_err", fixed3),
-    ...METRICS.filter((m) => !tool || !m.ours).map((m) => col(m.name, m.name, m.type === "f64" ? fixed3 : asText)),
+    ...metricsOf(opts).filter((m) => !tool || !m.ours).map((m) => col(m.name, m.name, m.type === "f64" ? fixed3 : asText)),
     ...(tool ? [] : [col("source", "source"), col("record", "record")]),
   ];
   const ax = sconeAxes(opts);
@@ -159,7 +166,7 @@ export function sconeSchema(opts: SconeOptions): Schema {
     tensorField("flux", [nw, nt], dims, f64),
     tensorField("flux_err", [nw, nt], dims, f64),
     ...extraColumns(opts).map((c) => withDescription(tensorField(c.name, [c.along === "time" ? nt : nw], [c.along], true), c.description)),
-    ...METRICS.map((m) => new Field(m.name, m.type === "f64" ? new Float64() : new Int32(), false, new Map([["description", m.description]]))),
+    ...metricsOf(opts).map((m) => new Field(m.name, m.type === "f64" ? new Float64() : new Int32(), false, new Map([["description", m.description]]))),
     new Field("source", dictionaryType(0), false, new Map([["description", "input file name"]])),
     new Field("record", new Int64(), false, new Map([["description", "record index in the input file"]])),
   ];
@@ -224,6 +231,8 @@ export class SconeBatcher {
   private readonly axes: Axes;
   private readonly dict: Vector<Utf8>;
   private readonly labelDict: Vector<Utf8>;
+  /** The kernel's full pass runs (metrics, or extras, wanted). */
+  private readonly summary: boolean;
   private rows = 0;
   private ids!: BigInt64Array;
   private idWords!: Int32Array;
@@ -273,6 +282,7 @@ export class SconeBatcher {
     this.axes = sconeAxes(opts);
     this.dict = dictionaryVector([source]);
     this.labelDict = dictionaryVector([...LABEL_NAMES]);
+    this.summary = opts.metrics !== false || x.size > 0;
     this.visit = (ks, ke, ref) => {
       const code = keyCode(this.window, ks, ke);
       if (code) this.refs[code] = ref;
@@ -329,7 +339,7 @@ export class SconeBatcher {
     const [lc, lcErr, spec, specErr] = this.extraPtrs;
     const lcAt = row * this.nt * 8, specAt = row * this.nw * 8;
     this.k.exports.sconeEvent(ptr + imgStart, this.nw, this.nt, this.fluxPtr + out, this.errPtr + out,
-      this.bpe === 8 ? 1 : 0, this.metricsPtr + row * M_SLOTS * 8, this.scratchPtr, this.paramsPtr,
+      this.bpe === 8 ? 1 : 0, this.summary ? this.metricsPtr + row * M_SLOTS * 8 : 0, this.scratchPtr, this.paramsPtr,
       lc && lc + lcAt, lcErr && lcErr + lcAt, spec && spec + specAt, specErr && specErr + specAt);
     this.onImage?.(ptr + imgStart, this.labels[row]);
     this.records[row] = BigInt(frame.index);
@@ -369,13 +379,13 @@ export class SconeBatcher {
     const m = new Float64Array(buf, this.metricsPtr, n * M_SLOTS);
     const fields = this.schema.fields;
     const byName = (name: string) => fields.find((f) => f.name === name)!;
-    const metricCols = METRICS.map((metric) => {
+    const metricCols = metricsOf(this.opts).map((metric) => {
       const type = byName(metric.name).type;
       const col = metric.type === "i32" ? new Int32Array(n) : new Float64Array(n);
       for (let r = 0; r < n; r++) col[r] = metric.value(m, r * M_SLOTS, this.axes);
       return primitiveData(type, col, n);
     });
-    for (let r = 0; r < n; r++) if (m[r * M_SLOTS + NONFINITE_SLOT] > 0) this.nonfiniteEvents++;
+    if (this.summary) for (let r = 0; r < n; r++) if (m[r * M_SLOTS + NONFINITE_SLOT] > 0) this.nonfiniteEvents++;
     const labelNames = new Int32Array(n);
     for (let r = 0; r < n; r++) labelNames[r] = labelNameIndex(this.labels[r]);
     const [lc, lcErr, spec, specErr] = this.extraPtrs;
