@@ -81,11 +81,23 @@ async function interrupt(threads: number, how: "C-c" | "SIGTERM"): Promise<void>
     if (dead(name)[0] === "1") throw new Error(`the run ended before it was interrupted:\n${screen(name)}`);
     return lines.size >= 2 ? true : undefined;
   });
+  const pid = Number(tmux("display-message", "-p", "-t", name, "#{pane_pid}").trim());
   const t0 = Date.now();
   if (how === "C-c") tmux("send-keys", "-t", name, "C-c");
-  else process.kill(Number(tmux("display-message", "-p", "-t", name, "#{pane_pid}").trim()), "SIGTERM");
-  // (tmux may say the pane is dead a moment before it has the exit status)
-  const status = await waitFor("the run to end", () => { const [d, st, sig] = dead(name); return d === "1" && (st || sig) ? st || `signal ${sig}` : undefined; });
+  else process.kill(pid, "SIGTERM");
+  const status = await waitFor("the run to end", () => {
+    const [d, st, sig] = dead(name);
+    if (d !== "1") return undefined;
+    if (st || sig) return st || `signal ${sig}`;
+    // tmux has seen the pane close but not reaped the process yet (seen under load): the exit
+    // status of the zombie is in /proc/PID/stat (field 52, as waitpid reports it)
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (fields[0] === "Z") return String((Number(fields[49]) >> 8) & 0xff);
+    } catch { /* reaped meanwhile: tmux has the status at the next look */ }
+    return undefined;
+  });
   const ms = Date.now() - t0;
   process.stderr.write(`${threads} thread(s), ${how}: ended ${ms} ms after the signal (${lines.size} progress lines seen)\n`);
   const text = screen(name);
