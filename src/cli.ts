@@ -14,6 +14,7 @@ import { generateCommand } from "./commands/generate.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { mergeCommand } from "./commands/merge.js";
 import { plotCommand } from "./commands/plot.js";
+import { reportCommand } from "./commands/report.js";
 import { slurmCommand } from "./commands/slurm.js";
 import { statsCommand } from "./commands/stats.js";
 import { verifyCommand } from "./commands/verify.js";
@@ -23,7 +24,7 @@ import { VERSION } from "./version.js";
 export const EXIT = { ok: 0, failure: 1, usage: 2, skipped: 3 } as const;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const COMMANDS: CommandSpec<any>[] = [convertCommand, inspectCommand, verifyCommand, statsCommand, generateCommand, benchCommand, mergeCommand, slurmCommand, plotCommand, demoCommand];
+const COMMANDS: CommandSpec<any>[] = [convertCommand, inspectCommand, verifyCommand, statsCommand, generateCommand, benchCommand, mergeCommand, slurmCommand, plotCommand, reportCommand, demoCommand];
 
 /** The exit code of a command's outcome. */
 export function exitCodeOf(outcome: Outcome): number {

@@ -28,7 +28,7 @@ describe("arrowsmith CLI", () => {
     const j = JSON.parse(r.stdout);
     expect(j.events).toBe(18);
     expect(j.files).toBe(5);
-    expect(readdirSync(out).sort()).toEqual(["_manifest.json", "_report.json", "heatmaps_0000.arrow", "heatmaps_0001.arrow", "heatmaps_0002.arrow", "heatmaps_0003.arrow", "legacy_0000.arrow"]);
+    expect(readdirSync(out).sort()).toEqual(["_manifest.json", "_report.html", "_report.json", "heatmaps_0000.arrow", "heatmaps_0001.arrow", "heatmaps_0002.arrow", "heatmaps_0003.arrow", "legacy_0000.arrow"]);
   });
 
   it("bad usage exits 2 with a message", () => {

@@ -23,7 +23,7 @@ describe("arrowsmith CLI on cluster batches", () => {
     expect(j.events).toBe(19);
     expect(j.files).toBe(5);
     expect(r.stderr).toMatch(/warning: .*clusters_planeX_batch0001\.npz: empty file \(0 bytes\)/);
-    expect(readdirSync(out).sort()).toEqual(["_manifest.json", "_report.json", "clusters_planeU_batch0000.arrow", "clusters_planeU_batch0001.arrow",
+    expect(readdirSync(out).sort()).toEqual(["_manifest.json", "_report.html", "_report.json", "clusters_planeU_batch0000.arrow", "clusters_planeU_batch0001.arrow",
       "clusters_planeV_batch0000.arrow", "clusters_planeX_batch0000.arrow", "clusters_planeX_batch0001.arrow"]);
     expect(readArrow(join(out, "clusters_planeU_batch0001.arrow")).numRows).toBe(2);
   });

@@ -1,6 +1,6 @@
 // `arrowsmith demo` (`npm start`): generate a small dataset of each kind, convert it, print
 // statistics and throughput. Writes its report as it goes.
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
@@ -41,6 +41,9 @@ export async function runDemo(o: DemoCommandOptions, w: (s: string) => void): Pr
   const kept = o.output !== undefined;
   const dir = o.output ?? mkdtempSync(join(tmpdir(), "arrowsmith-demo-"));
   let bytes = 0;
+  // the dataset reports and a few event figures stay after the demo (a few MB), to be opened
+  const figures = kept ? join(dir, "figures") : mkdtempSync(join(tmpdir(), "arrowsmith-demo-figures-"));
+  mkdirSync(figures, { recursive: true });
   try {
     w(`arrowsmith ${VERSION} demo in ${dir}${kept ? "" : " (a temporary folder, removed at the end; -o <dir> keeps the files)"}`);
     const kinds = [
@@ -56,6 +59,14 @@ export async function runDemo(o: DemoCommandOptions, w: (s: string) => void): Pr
       const s = await convert([input], { ...FILE_DEFAULTS, output: out });
       for (const f of s.results) if (f.output) w(`   ${f.input.split("/").pop()} → ${f.output.path} (${f.rows} rows, ${formatBytes(f.output.bytes)})`);
       w(`   ${renderSummary(s, out).split("\n")[0]}`);
+      if (s.report) {
+        const html = join(figures, `report-${i === 0 ? "scone" : "clusters"}.html`);
+        copyFileSync(s.report.html, html);
+        w(`   dataset report (statistics of every event, metric histograms, the worst events): ${html}`);
+      }
+      const { plot } = await import("../report/plot.js");
+      const p = await plot([input], { output: figures, selection: { sample: 1 }, format: "png", overwrite: true });
+      w(`   figures (the first event of each file): ${p.figures.join(", ")}`);
       w("3. statistics:");
       const files = expandInputs([input]);
       w(i === 0 ? renderSconeStats(await sconeStats(files)) : renderClusterStats(clusterStats(files), input));

@@ -176,7 +176,7 @@ async function convertPlanned(inputs: string[], todo: string[], done: Map<string
   const seconds = (performance.now() - t0) / 1000;
   const manifest = writeManifest(outDir, publicOptions(opts, threads), entries, problems, done.size, seconds);
   const rep = reporting && await reporting;
-  const report = rep?.[0].writeReport(outDir, rep[1].mergeStats(results.map((r) => r.stats)), {
+  const report = rep && await rep[0].writeReport(outDir, rep[1].mergeStats(results.map((r) => r.stats)), {
     manifest, problems, complete: done.size === 0,
     ...(done.size ? { note: `${done.size} input(s) were left alone by --resume and are not in these statistics: run arrowsmith report on the folder to include them` } : {}),
   });

@@ -35,6 +35,8 @@ export interface Selection {
   ids?: string[];
   /** Clusters: file base name (or path) → rows. */
   rows?: { file: string; row: number }[];
+  /** SCONE: record indices (in every file given). */
+  records?: number[];
   /** The first N selected events of each file. */
   sample?: number;
   where?: Condition;
@@ -135,12 +137,14 @@ class Picker {
   private taken = 0;
   readonly found: string[] = [];
   private readonly ids?: Set<string>;
+  private readonly records?: Set<number>;
   /** Clusters: input base name → rows wanted. */
   private readonly rows?: Map<string, Set<number>>;
   private readonly wanted: number;
   constructor(private readonly sel: Selection, private readonly file: string, private readonly o: ReadOptions) {
     if (sel.ids) this.ids = new Set(sel.ids);
-    this.wanted = this.ids?.size ?? 0;
+    if (sel.records) this.records = new Set(sel.records);
+    this.wanted = this.ids?.size ?? this.records?.size ?? 0;
     if (sel.rows) {
       this.rows = new Map();
       for (const r of sel.rows) {
@@ -154,8 +158,9 @@ class Picker {
     }
   }
   /** True when the event (key: SNID or row) is selected and falls to this reader's share. */
-  pick(key: string, metric: (name: string) => number | null | undefined, source = this.file): boolean {
+  pick(key: string, metric: (name: string) => number | null | undefined, source = this.file, record = -1): boolean {
     if (this.ids && !this.ids.has(key)) return false;
+    if (this.records && !this.records.has(record)) return false;
     if (this.rows && !this.rows.get(source)?.has(Number(key))) return false;
     if (this.sel.where && !test(this.sel.where, metric(this.sel.where.metric))) return false;
     if (this.sel.sample !== undefined && this.taken >= this.sel.sample) return false;
@@ -165,7 +170,7 @@ class Picker {
   }
   done(): boolean {
     if (this.sel.sample !== undefined && this.taken >= this.sel.sample) return true;
-    if ((this.ids || this.rows) && !this.sel.where && this.sel.sample === undefined && this.found.length >= this.wanted) return true;
+    if ((this.ids || this.rows || this.records) && !this.sel.where && this.sel.sample === undefined && this.found.length >= this.wanted) return true;
     return false;
   }
   /** True when this file can hold none of the selected events. */
@@ -216,7 +221,7 @@ async function readScone(k: Kernels, path: string, sel: Selection, o: ReadOption
   const emit = (b: RecordBatch) => {
     for (let r = 0; r < b.numRows; r++) {
       const id = String(b.getChild("id")!.get(r));
-      if (picker.pick(id, (m) => num(b.getChild(m)?.get(r)))) events.push(sconeFromBatch(b, r, o.scone, source, metricNames));
+      if (picker.pick(id, (m) => num(b.getChild(m)?.get(r)), source, Number(b.getChild("record")!.get(r)))) events.push(sconeFromBatch(b, r, o.scone, source, metricNames));
     }
   };
   // a small batch: selection is decided every few records, so --sample stops early

@@ -45,6 +45,8 @@ export class FigureTemplate {
     const run = this.pending.then(async () => {
       for (const [name, values] of Object.entries(fig.data)) this.view.data(name, values);
       for (const [name, value] of Object.entries(fig.signals ?? {})) this.view.signal(name, value);
+      // the layout depends on the data (axis label widths): let the view size itself again
+      this.view.resize();
       await this.view.runAsync();
       // resvg drops the whole style of an image when it meets `pixelated`; optimizeSpeed (kept) is
       // the nearest-neighbour scaling the heat maps need

@@ -8,6 +8,7 @@ import type { Problem } from "../pipeline/policy.js";
 import { VERSION } from "../version.js";
 import { type ClusterStats, clusterReportNumbers } from "./cluster-stats.js";
 import type { SconeStats } from "./scone-stats.js";
+import { reportHtml } from "./html.js";
 import { sconeReportNumbers, type StatsJson } from "./stats.js";
 
 export const REPORT_JSON = "_report.json";
@@ -61,10 +62,15 @@ export function reportJson(stats: ReportStats, ctx: ReportContext) {
 
 export type ReportJson = ReturnType<typeof reportJson>;
 
-/** Writes _report.json (and _report.html) into `dir`; returns their paths. */
-export function writeReport(dir: string, stats: ReportStats, ctx: ReportContext): { json: string; html: string } {
+/**
+ * Writes _report.json and _report.html into `dir`; returns their paths. `inputs`: where the events
+ * the page shows can be read again (the manifest's inputs by default).
+ */
+export async function writeReport(dir: string, stats: ReportStats, ctx: ReportContext, inputs = ctx.manifest?.inputs.map((i) => i.input) ?? []): Promise<{ json: string; html: string }> {
   const j = reportJson(stats, ctx);
   const json = join(dir, REPORT_JSON);
   writeFileAtomic(json, JSON.stringify(j) + "\n");
-  return { json, html: json };
+  const html = join(dir, REPORT_HTML);
+  writeFileAtomic(html, await reportHtml(j, inputs));
+  return { json, html };
 }
