@@ -1,7 +1,6 @@
 // `inspect` for NPZ archives: the members and their arrays (dtype, shape, order, how stored), the
 // kind and metadata layout detected, the output schema, and the first clusters (metadata and
 // metrics) or generic rows, computed by the same code that converts them.
-import { closeSync, openSync, readSync } from "node:fs";
 import type { RecordBatch, Schema } from "apache-arrow";
 import { dictionaryVector } from "./arrow.js";
 import { clusterPlanSchema, emitClusters, isClusterArchive, type LayoutName, planClusterBatch } from "./datasets/clusters.js";
@@ -10,25 +9,6 @@ import { isArrowsmithError } from "./errors.js";
 import { npzArrays, npzHeader } from "./formats/npy.js";
 import { defaultClusterSchema, npzCompression, openNpz } from "./pipeline/npz-task.js";
 import { kernels } from "./wasm.js";
-
-/**
- * Whether a command should treat `file` as an NPZ archive: by its name (`.npz`; `.tfrecord*` is not),
- * else by the ZIP signature at its start.
- */
-export function isNpzFile(file: string): boolean {
-  if (/\.npz$/i.test(file)) return true;
-  if (/\.tfrecords?(\.|$|-)/i.test(file)) return false;
-  let fd: number | undefined;
-  try {
-    fd = openSync(file, "r");
-    const head = new Uint8Array(4);
-    return readSync(fd, head, 0, 4, 0) === 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5) && head[3] === head[2] + 1;
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
 
 export interface NpzArrayInfo {
   name: string;

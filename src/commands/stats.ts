@@ -1,8 +1,10 @@
 // `arrowsmith stats`: dataset statistics of a folder or files (clusters for NPZ batches, SCONE for
 // TFRecord shards, both when mixed).
-import type { Command } from "commander";
-import { isNpzFile } from "../inspect-npz.js";
+import { type Command, Option } from "commander";
+import { type DatasetKind, detectInput, noInputsError } from "../datasets/kinds.js";
+import { ArrowsmithError } from "../errors.js";
 import { expandInputs } from "../pipeline/inputs.js";
+import { kernels } from "../wasm.js";
 import { sconeStats, type SconeStats } from "../stats.js";
 import { type ClusterStats, clusterStats, renderClusterStats } from "../stats-clusters.js";
 import { formatBytes } from "../units.js";
@@ -15,13 +17,49 @@ export interface StatsCommandResult {
   scone?: SconeStats;
 }
 
-export async function runStats(inputs: string[], o: { maxRecordBytes?: number } = {}): Promise<StatsCommandResult> {
+export interface StatsCommandOptions {
+  /** auto: each input's kind from its content (src/datasets/kinds.ts); scone or clusters: read all as that. */
+  kind?: "auto" | "scone" | "clusters";
+  maxRecordBytes?: number;
+}
+
+/**
+ * Statistics of each kind present: cluster batches get the script's figures, SCONE shards theirs.
+ * An input that is neither (a generic TFRecord or NPZ, an output of ours) is an error naming it,
+ * not a report of zeros or of thousands of "problems". A folder with no file at all gives the empty
+ * cluster report, as the script would.
+ */
+export async function runStats(inputs: string[], o: StatsCommandOptions = {}): Promise<StatsCommandResult> {
   const files = expandInputs(inputs);
-  const npz = files.filter((f) => isNpzFile(f));
-  const tfrecord = files.filter((f) => !npz.includes(f));
+  if (!files.length) {
+    const err = noInputsError(inputs, "stats");
+    if (err) throw err;
+  }
+  const k = kernels();
+  const byKind = new Map<DatasetKind, string[]>();
+  for (const f of files) {
+    const { kind } = await detectInput(k, f, o.kind ?? "auto");
+    byKind.set(kind, [...(byKind.get(kind) ?? []), f]);
+  }
+  const generic = byKind.get("generic") ?? [];
+  if (generic.length) {
+    throw new ArrowsmithError("unknown_kind",
+      `stats has figures for SCONE shards and DUNE cluster batches; ${generic.length} input(s) are neither (generic: ${generic.slice(0, 3).join(", ")}${generic.length > 3 ? ", …" : ""})`,
+      { hint: "use arrowsmith inspect on them, or --kind scone|clusters to read them as that kind" });
+  }
+  const npz = byKind.get("clusters") ?? [];
+  const tfrecord = byKind.get("scone") ?? [];
   const clusters = npz.length || !tfrecord.length ? clusterStats(npz) : undefined;
   const scone = tfrecord.length ? await sconeStats(tfrecord, undefined, true, o.maxRecordBytes) : undefined;
   return { label: inputs.join(" "), clusters, scone };
+}
+
+/**
+ * One rule for every kind: statistics with inputs or records left out because of a problem
+ * finish with exit 3 (as convert --on-error skip does), and say which in their report.
+ */
+export function statsOutcome(r: StatsCommandResult): "ok" | "skipped" {
+  return r.clusters?.problems.length || r.scone?.problems.length ? "skipped" : "ok";
 }
 
 export function renderSconeStats(s: SconeStats): string {
@@ -58,10 +96,11 @@ export const statsCommand: CommandSpec<StatsCommandResult> = {
   declare: (cmd: Command) => cmd
     .description("dataset statistics of a folder or files")
     .argument("<inputs...>")
+    .addOption(new Option("--kind <kind>", "dataset kind: auto (from each file's content), scone or clusters").choices(["auto", "scone", "clusters"]).default("auto"))
     .addOption(maxRecordBytesOption())
     .option("--json", "print JSON", false),
-  run: ([inputs], o) => runStats(inputs as string[], o as { maxRecordBytes?: number }),
-  outcome: (r) => (r.clusters?.problems.length ? "failure" : "ok"),
+  run: ([inputs], o) => runStats(inputs as string[], o as StatsCommandOptions),
+  outcome: statsOutcome,
   text: renderStats,
   json: statsJson,
 };

@@ -1,18 +1,34 @@
 // `arrowsmith verify`: every check convert makes on every input (TFRecord: framing, CRCs, decoding); writes nothing.
 import type { Command } from "commander";
 import { verifyNpz, verifyTFRecord, type VerifyResult } from "../inspect.js";
-import { isNpzFile } from "../inspect-npz.js";
+import { type Container, detectContainer, noInputsError } from "../datasets/kinds.js";
+import { ArrowsmithError, isArrowsmithError } from "../errors.js";
 import { expandInputs } from "../pipeline/inputs.js";
 import { type CommandSpec, maxRecordBytesOption } from "./command.js";
 
 export interface VerifyCommandResult {
   ok: boolean;
-  files: VerifyResult[];
+  files: (VerifyResult & { format?: Container })[];
 }
 
 export async function runVerify(inputs: string[], o: { maxRecordBytes?: number } = {}): Promise<VerifyCommandResult> {
-  const files: VerifyResult[] = [];
-  for (const f of expandInputs(inputs)) files.push(isNpzFile(f) ? verifyNpz(f) : await verifyTFRecord(f, { maxRecordBytes: o.maxRecordBytes }));
+  const files: VerifyCommandResult["files"] = [];
+  const found = expandInputs(inputs);
+  if (!found.length) {
+    throw noInputsError(inputs, "verify") ?? new ArrowsmithError("usage", `verify: no .tfrecord or .npz input in ${inputs.join(" ")}`, { hint: "give .tfrecord/.npz files or folders holding them" });
+  }
+  for (const f of found) {
+    let format: Container;
+    try {
+      format = detectContainer(f);
+    } catch (e) {
+      // not an input at all (an output of ours, a text file): that file fails, the others are checked
+      if (!isArrowsmithError(e) || e.code === "io") throw e;
+      files.push({ file: f, compression: "", size: 0, records: 0, ok: false, problems: [{ code: e.code, message: `${e.detail}${e.hint ? `. ${e.hint}` : ""}` }] });
+      continue;
+    }
+    files.push({ ...(format === "npz" ? verifyNpz(f) : await verifyTFRecord(f, { maxRecordBytes: o.maxRecordBytes })), format });
+  }
   return { ok: files.every((r) => r.ok), files };
 }
 
@@ -23,10 +39,10 @@ function where(p: { offset?: number; record?: number }): string {
 }
 
 export function renderVerify(r: VerifyCommandResult): string {
-  const unit = (f: string) => (isNpzFile(f) ? "rows" : "records");
+  const unit = (f: { format?: Container }) => (f.format === "npz" ? "rows" : "records");
   return r.files.map((f) => f.ok
-    ? `ok    ${f.file}: ${f.records} ${unit(f.file)}`
-    : `FAIL  ${f.file}: ${f.records} ${unit(f.file)} read\n${f.problems.map((p) => `      ${where(p)}${p.message}`).join("\n")}`).join("\n");
+    ? `ok    ${f.file}: ${f.records} ${unit(f)}`
+    : `FAIL  ${f.file}: ${f.records} ${unit(f)} read\n${f.problems.map((p) => `      ${where(p)}${p.message}`).join("\n")}`).join("\n");
 }
 
 export const verifyCommand: CommandSpec<VerifyCommandResult> = {

@@ -48,6 +48,8 @@ export interface Task {
   input: string;
   outName: string;
   kind: Exclude<Kind, "auto">;
+  /** From the file's bytes (src/datasets/kinds.ts); absent in tasks planned by name only. */
+  container?: "tfrecord" | "npz";
   range?: { start: number; end: number; index: number };
   part?: number;
 }

@@ -6,7 +6,8 @@ import { closeSync, openSync, readSync } from "node:fs";
 import { maskCrc } from "../formats/tfrecord.js";
 import { detectTFRecordCompression, maskedCrcOf, readHead } from "../sources.js";
 import type { Kernels } from "../wasm.js";
-import { detectTFRecordKind, type Kind, type Task } from "./convert-file.js";
+import { detectInput } from "../datasets/kinds.js";
+import type { Kind, Task } from "./convert-file.js";
 import { statSync } from "node:fs";
 
 export const DEFAULT_TASK_BYTES = 512 << 20;
@@ -20,6 +21,7 @@ export interface PlanOptions {
   signal?: AbortSignal;
 }
 
+/** Whether a planned input is an NPZ archive, by its name (what the plan knew before it read the bytes). */
 export function isNpz(path: string): boolean {
   return /\.npz$/i.test(path);
 }
@@ -76,21 +78,21 @@ export async function planTasks(k: Kernels, inputs: string[], stems: Map<string,
       o.signal.throwIfAborted();
     }
     const stem = stems.get(input)!;
-    if (isNpz(input)) {
-      tasks.push({ input, outName: stem + o.ext, kind: o.kind === "auto" ? "clusters" : o.kind });
+    const { container, kind } = await detectInput(k, input, o.kind);
+    if (container === "npz") {
+      tasks.push({ input, outName: stem + o.ext, kind, container });
       continue;
     }
-    const kind = o.kind === "auto" ? await detectTFRecordKind(k, input) : o.kind;
     const size = statSync(input).size;
     const compressed = detectTFRecordCompression(readHead(input, 16), (b) => maskedCrcOf(k, b)) !== "none";
     const cuts = kind === "scone" && !compressed && size > o.taskBytes ? cutPoints(k, input, size, o.taskBytes) : [];
     if (!cuts.length) {
-      tasks.push({ input, outName: stem + o.ext, kind });
+      tasks.push({ input, outName: stem + o.ext, kind, container });
       continue;
     }
     let start = { offset: 0, index: 0 };
     [...cuts, { offset: size, index: -1 }].forEach((cut, part) => {
-      tasks.push({ input, outName: partName(stem, part, o.ext), kind, part, range: { start: start.offset, end: cut.offset, index: start.index } });
+      tasks.push({ input, outName: partName(stem, part, o.ext), kind, container, part, range: { start: start.offset, end: cut.offset, index: start.index } });
       start = cut;
     });
   }

@@ -6,7 +6,7 @@ import { runNpzTask } from "./npz-task.js";
 import { isNpz } from "./plan.js";
 
 export async function runTask(k: Kernels, task: Task, outDir: string, opts: FileOptions, progress?: Progress): Promise<TaskResult> {
-  if (isNpz(task.input)) return runNpzTask(k, task, outDir, opts, progress);
+  if (task.container ? task.container === "npz" : isNpz(task.input)) return runNpzTask(k, task, outDir, opts, progress);
   return runTFRecordTask(k, task, outDir, opts, progress);
 }
 
