@@ -13,7 +13,7 @@ import { deflateRawSync } from "node:zlib";
 import { LAYOUTS, type LayoutName, PLANES } from "./datasets/clusters.js";
 import { ArrowsmithError } from "./errors.js";
 import { crc32 } from "./formats/zip.js";
-import { Rng } from "./generate.js";
+import { refuseExisting, Rng } from "./generate.js";
 
 export interface NpyArraySpec {
   /** Member name without ".npy". */
@@ -150,6 +150,8 @@ export interface ClusterGenerateOptions {
   layout?: LayoutName;
   /** Fraction of ES clusters (the rest CC). */
   esFraction?: number;
+  /** Replace files of the same names (default: refuse before writing anything). */
+  overwrite?: boolean;
 }
 
 /**
@@ -162,6 +164,8 @@ export function generateClusters(dir: string, o: ClusterGenerateOptions): string
   const h = o.height ?? 128, w = o.width ?? 16;
   const layout = LAYOUTS[o.layout ?? "12"];
   const K = layout.columns;
+  const batchPath = (f: number) => join(dir, `clusters_plane${PLANES[f % 3]}_batch${String(Math.floor(f / 3)).padStart(4, "0")}.npz`);
+  refuseExisting(Array.from({ length: o.files }, (_, f) => batchPath(f)), o.overwrite);
   mkdirSync(dir, { recursive: true });
   const rng = new Rng(o.seed);
   const perPlane = [0, 1, 2].map((p) => Math.floor((o.files - p + 2) / 3));
@@ -194,7 +198,7 @@ export function generateClusters(dir: string, o: ClusterGenerateOptions): string
       m[layout.plane] = plane;
       if (layout.es !== undefined) m[layout.es] = rng.random() < (o.esFraction ?? 0.6) ? 1 : 0;
     }
-    const path = join(dir, `clusters_plane${PLANES[plane]}_batch${String(index).padStart(4, "0")}.npz`);
+    const path = batchPath(f);
     writeNpz(path, [
       { name: "images", descr: "<f4", shape: [n, h, w], data: new Uint8Array(images.buffer) },
       { name: "metadata", descr: "<f4", shape: [n, K], data: new Uint8Array(meta.buffer) },

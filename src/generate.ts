@@ -3,7 +3,7 @@
 // spectrum whose peak drifts redwards with time) with noise, and masked regions of exact zeros
 // (epochs or bands the fit did not reach). Records are tf.train.Example encoded here and framed
 // with the CRC32C kernel. The test fixtures, by contrast, are written by Google's protobuf.
-import { createWriteStream, mkdirSync } from "node:fs";
+import { createWriteStream, lstatSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createDeflate, createGzip } from "node:zlib";
 import { ArrowsmithError } from "./errors.js";
@@ -166,10 +166,23 @@ export interface GenerateOptions {
   compression?: "none" | "gzip" | "zlib";
   /** Leave out z and z_err (SCONE's mid-2021 files). */
   legacy?: boolean;
+  /** Replace files of the same names (default: refuse before writing anything). */
+  overwrite?: boolean;
 }
 
-async function writeAll(path: string, compression: GenerateOptions["compression"], produce: (push: (b: Uint8Array) => Promise<void>) => Promise<void>): Promise<void> {
-  const file = createWriteStream(path);
+/** Generators never replace a file silently: every name is checked before the first is written. */
+export function refuseExisting(paths: string[], overwrite = false): void {
+  if (overwrite) return;
+  const there = paths.filter((p) => lstatSync(p, { throwIfNoEntry: false }));
+  if (there.length) {
+    throw new ArrowsmithError("usage", `${there.length} of the files to generate exist already: ${there.slice(0, 3).join(", ")}${there.length > 3 ? ", …" : ""}`, {
+      hint: "choose an empty folder, or use --overwrite to replace them",
+    });
+  }
+}
+
+async function writeAll(path: string, compression: GenerateOptions["compression"], overwrite: boolean, produce: (push: (b: Uint8Array) => Promise<void>) => Promise<void>): Promise<void> {
+  const file = createWriteStream(path, { flags: overwrite ? "w" : "wx" });
   const z = compression === "gzip" ? createGzip() : compression === "zlib" ? createDeflate() : undefined;
   const target: NodeJS.WritableStream = z ?? file;
   if (z) z.pipe(file);
@@ -191,9 +204,10 @@ export async function generateScone(dir: string, o: GenerateOptions): Promise<st
   let snid = 1000 + o.seed * 1_000_000;
   const paths: string[] = [];
   const suffix = o.compression === "gzip" ? ".gz" : o.compression === "zlib" ? ".zz" : "";
-  for (let f = 0; f < o.files; f++) {
-    const path = join(dir, `heatmaps_${String(f).padStart(4, "0")}.tfrecord${suffix}`);
-    await writeAll(path, o.compression, async (push) => {
+  const names = Array.from({ length: o.files }, (_, f) => join(dir, `heatmaps_${String(f).padStart(4, "0")}.tfrecord${suffix}`));
+  refuseExisting(names, o.overwrite);
+  for (const path of names) {
+    await writeAll(path, o.compression, !!o.overwrite, async (push) => {
       for (let e = 0; e < o.events; e++) {
         snid += rng.int(1, 50);
         const label = rng.random() < 0.5 ? 1 : 0;

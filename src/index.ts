@@ -3,6 +3,7 @@ export { ArrowsmithError, type ErrorCode, isArrowsmithError } from "./errors.js"
 export { type ConvertOptions, type ConvertSummary, optionsKey } from "./pipeline/convert.js";
 export { convert, type ConvertInput, withDefaults } from "./library.js";
 export { readRecordBatches, type ReadOptions } from "./pipeline/read-batches.js";
+export { CONVERT_DEFAULTS, resolveConvertOptions, resumeKey } from "./pipeline/options.js";
 export { FILE_DEFAULTS, type FileOptions, type Kind, type Task, type TaskResult } from "./pipeline/convert-file.js";
 export { expandInputs, outputStem } from "./pipeline/inputs.js";
 export { stopWorkers } from "./pipeline/pool.js";

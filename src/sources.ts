@@ -1,7 +1,8 @@
 // Reading input files into wasm memory with bounded memory: uncompressed files are read with
 // readSync straight into a window of wasm memory (no intermediate copy); GZIP/ZLIB files are
 // inflated by node:zlib on demand (io/inflate.ts), and each inflated chunk is copied once into the window.
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, readSync } from "node:fs";
+import { openInputFile } from "./io/open-input.js";
 import { basename } from "node:path";
 import { ArrowsmithError } from "./errors.js";
 import { type Compression, detectCompression } from "./formats/compression.js";
@@ -46,11 +47,7 @@ export function readHead(path: string, n = 64): Uint8Array {
 }
 
 function openInput(path: string): number {
-  try {
-    return openSync(path, "r");
-  } catch (e) {
-    throw new ArrowsmithError("io", `cannot open: ${(e as Error).message}`, { file: path, cause: e });
-  }
+  return openInputFile(path);
 }
 
 /**

@@ -111,7 +111,7 @@ describe("package", () => {
     const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
     // figures: Vega-Lite → Vega (SVG), resvg (PNG), pdfkit + svg-to-pdfkit (PDF)
     expect(Object.keys(pkg.dependencies).sort()).toEqual(["@resvg/resvg-js", "@toondepauw/node-zstd", "apache-arrow", "commander", "fflate", "pdfkit",
-      "piscina", "snappy", "svg-to-pdfkit", "vega", "vega-lite"]);
+      "piscina", "snappy", "svg-to-pdfkit", "tinyglobby", "vega", "vega-lite"]);
     for (const v of [...Object.values(pkg.dependencies), ...Object.values(pkg.devDependencies)]) expect(v).toMatch(/^\d/);
   });
 });

@@ -1,6 +1,7 @@
 // Faults outside the input: a worker that dies, a full disk, an output that would overwrite an input.
 import { execFileSync, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FIXTURES, skipBecause, tmp } from "./helpers.ts";
@@ -8,6 +9,7 @@ import { FIXTURES, skipBecause, tmp } from "./helpers.ts";
 const CLI = new URL("../dist/src/cli.js", import.meta.url).pathname;
 const run = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
 const isRoot = process.getuid?.() === 0;
+const digest = (p: string) => createHash("sha256").update(readFileSync(p)).digest("hex");
 
 describe("faults", () => {
   it("a worker that dies is reported with its task, and the run ends cleanly", () => {
@@ -39,12 +41,17 @@ describe("faults", () => {
     }
   });
 
-  it("an output never overwrites an input", () => {
+  it("an output never overwrites an input: output folder = input folder, with an .arrow input", () => {
     const dir = tmp();
-    // a file named like an output, given as an input in the output folder
-    copyFileSync(join(FIXTURES, "scone/heatmaps_0001.tfrecord"), join(dir, "x.arrow.tfrecord"));
-    const r = run(["convert", join(dir, "x.arrow.tfrecord"), "-o", dir]);
-    expect(r.status).toBe(0);
-    expect(existsSync(join(dir, "x.arrow.tfrecord"))).toBe(true);
+    copyFileSync(join(FIXTURES, "scone/heatmaps_0001.tfrecord"), join(dir, "x.tfrecord"));
+    // a TFRecord given by name whose name is what x.tfrecord's output would be; skip mode, so that
+    // nothing about the input's contents stops the run before the outputs are written
+    copyFileSync(join(FIXTURES, "scone/heatmaps_0000.tfrecord"), join(dir, "x.arrow"));
+    const before = digest(join(dir, "x.arrow"));
+    const r = run(["convert", join(dir, "x.tfrecord"), join(dir, "x.arrow"), "-o", dir, "--on-error", "skip"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`output x.arrow of ${join(dir, "x.tfrecord")} would replace the input ${join(dir, "x.arrow")}`);
+    expect(digest(join(dir, "x.arrow"))).toBe(before);
+    expect(readdirSync(dir).sort()).toEqual(["x.arrow", "x.tfrecord"]);
   });
 });

@@ -21,6 +21,8 @@ export interface ConvertCommandOptions {
   tensorType: TensorType;
   onError: OnError;
   resume: boolean;
+  overwrite: boolean;
+  recursive: boolean;
   verify: boolean;
   timeRange?: [number, number];
   bins?: [number, number];
@@ -85,7 +87,8 @@ export async function runConvert(inputs: string[], o: ConvertCommandOptions, giv
   const summary = await convert(inputs, {
     ...FILE_DEFAULTS,
     output: o.output, format: o.format, kind: o.kind, verify: o.verify,
-    onError: o.onError, scone: sconeOptions(o), threads: o.threads, resume: o.resume,
+    onError: o.onError, scone: sconeOptions(o), threads: o.threads, resume: o.resume, overwrite: o.overwrite, recursive: o.recursive,
+    onWarning: (m) => { if (!o.quiet) warn(m); },
     sink: { compression: o.compression, tensorType: o.tensorType }, metadataLayout: o.metadataLayout, progress: progress.counters,
     shard: o.shard === undefined ? undefined : parseShard(o.shard),
     taskBytes: o.taskBytes, report: o.report !== false, maxRecordBytes: o.maxRecordBytes,
@@ -145,6 +148,8 @@ export const convertCommand: CommandSpec<ConvertCommandResult> = {
       .choices(["extension", "plain"]).default("extension"))
     .addOption(new Option("--on-error <mode>", "on a corrupt record: fail, or skip it and report it").choices(["fail", "skip"]).default("fail"))
     .option("--resume", "skip inputs already converted with the same options", false)
+    .option("--overwrite", "replace outputs of earlier runs (or other files) of the same names", false)
+    .option("--recursive", "search folders given as inputs recursively", false)
     .option("--no-verify", "do not check CRCs")
     .option("--no-report", "do not accumulate the dataset statistics (_report.json, _report.html)")
     .addOption(timeRangeOption())

@@ -47,8 +47,8 @@ export async function runDemo(o: DemoCommandOptions, w: (s: string) => void): Pr
   try {
     w(`arrowsmith ${VERSION} demo in ${dir}${kept ? "" : " (a temporary folder, removed at the end; -o <dir> keeps the files)"}`);
     const kinds = [
-      { name: "SCONE heatmap TFRecords", what: "2 shards × 300 events", make: (d: string) => generateScone(d, { files: 2, events: 300, seed: 42 }) },
-      { name: "DUNE cluster NPZ batches", what: "3 batches × 1000 clusters", make: async (d: string) => generateClusters(d, { files: 3, events: 1000, seed: 42 }) },
+      { name: "SCONE heatmap TFRecords", what: "2 shards × 300 events", make: (d: string) => generateScone(d, { files: 2, events: 300, seed: 42, overwrite: true }) },
+      { name: "DUNE cluster NPZ batches", what: "3 batches × 1000 clusters", make: async (d: string) => generateClusters(d, { files: 3, events: 1000, seed: 42, overwrite: true }) },
     ];
     for (const [i, kind] of kinds.entries()) {
       const input = join(dir, `input-${i}`);
@@ -56,7 +56,8 @@ export async function runDemo(o: DemoCommandOptions, w: (s: string) => void): Pr
       w(`\n== ${kind.name} ==\n1. generating ${kind.what}…`);
       await kind.make(input);
       w("2. converting to Arrow (checksums verified, float32 tensors, per-event metrics; as many threads as the input size pays for)…");
-      const s = await convert([input], { ...FILE_DEFAULTS, output: out });
+      // the demo's own folder: a second demo there replaces the first
+      const s = await convert([input], { ...FILE_DEFAULTS, output: out, overwrite: true });
       for (const f of s.results) if (f.output) w(`   ${f.input.split("/").pop()} → ${f.output.path} (${f.rows} rows, ${formatBytes(f.output.bytes)})`);
       w(`   ${renderSummary(s, out).split("\n")[0]}`);
       if (s.report) {

@@ -10,6 +10,7 @@ export interface GenerateCommandOptions {
   events: number;
   seed: number;
   compression?: "gzip" | "zlib";
+  overwrite?: boolean;
 }
 
 export interface GenerateCommandResult {
@@ -19,8 +20,8 @@ export interface GenerateCommandResult {
 export async function runGenerate(kind: "scone" | "clusters", o: GenerateCommandOptions): Promise<GenerateCommandResult> {
   // clusters: clusters_plane{U,V,X}_batchNNNN.npz as np.savez writes them (--compression: np.savez_compressed)
   const paths = kind === "clusters"
-    ? generateClusters(o.output, { files: o.files, events: o.events, seed: o.seed, compressed: o.compression !== undefined })
-    : await generateScone(o.output, { files: o.files, events: o.events, seed: o.seed, compression: o.compression ?? "none" });
+    ? generateClusters(o.output, { files: o.files, events: o.events, seed: o.seed, compressed: o.compression !== undefined, overwrite: o.overwrite })
+    : await generateScone(o.output, { files: o.files, events: o.events, seed: o.seed, compression: o.compression ?? "none", overwrite: o.overwrite });
   return { paths };
 }
 
@@ -35,7 +36,8 @@ export const generateCommand: CommandSpec<GenerateCommandResult> = {
     .option("--seed <s>", "random seed", positiveInt("--seed"), 1)
     .addOption(new Option("--compression <c>",
       "scone: the whole file as one gzip or zlib stream (as TensorFlow writes it); clusters: every member deflated, as np.savez_compressed (gzip and zlib alike)")
-      .choices(["gzip", "zlib"])),
+      .choices(["gzip", "zlib"]))
+    .option("--overwrite", "replace existing files of the same names (default: refuse, writing nothing)", false),
   run: ([kind], o) => runGenerate(kind as "scone" | "clusters", o as unknown as GenerateCommandOptions),
   outcome: () => "ok",
   text: (r) => (r.paths.length ? r.paths.join("\n") : null),

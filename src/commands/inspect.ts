@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { inspectTFRecord, type InspectResult } from "../inspect.js";
 import { detectContainer } from "../datasets/kinds.js";
 import { inspectNpz, type NpzInspectResult, renderNpzInspect } from "../inspect-npz.js";
+import { checkInputFile } from "../pipeline/inputs.js";
 import { type CommandSpec, maxRecordBytesOption, positiveInt, sconeOptions, timeRangeOption } from "./command.js";
 
 export interface InspectCommandOptions {
@@ -14,6 +15,8 @@ export interface InspectCommandOptions {
 export type InspectCommandResult = { format: "npz"; result: NpzInspectResult } | { format: "tfrecord"; result: InspectResult };
 
 export async function runInspect(file: string, o: InspectCommandOptions): Promise<InspectCommandResult> {
+  // a folder, FIFO, socket or device is refused by name before anything opens it
+  checkInputFile(file);
   // by the file's bytes: an Arrow/Parquet output or any other file is refused here, by name
   if (detectContainer(file) === "npz") return { format: "npz", result: inspectNpz(file, o.records) };
   return { format: "tfrecord", result: await inspectTFRecord(file, o.records, sconeOptions({ precision: "f32", timeRange: o.timeRange }), o.maxRecordBytes) };

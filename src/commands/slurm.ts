@@ -58,7 +58,7 @@ function cliPath(): string {
 export async function runSlurm(words: string[], o: Record<string, unknown>, cmd: Command): Promise<SlurmResult> {
   const { inputs, options } = convertWords(cmd, words);
   // inputs must exist now (and are found the same way on the nodes): absolute paths in the script
-  const found = expandInputs(inputs);
+  const found = expandInputs(inputs, { recursive: o.recursive === true });
   if (!found.length) throw new ArrowsmithError("usage", "slurm: no input files found", { hint: "give .tfrecord/.npz files or folders holding them" });
   const output = resolve(String(o.output));
   const scriptDir = resolve(output, "_slurm");

@@ -8,7 +8,7 @@ import { kernels } from "../wasm.js";
 import { sconeStats, type SconeStats } from "../stats.js";
 import { type ClusterStats, clusterStats, renderClusterStats } from "../stats-clusters.js";
 import { formatBytes } from "../units.js";
-import { type CommandSpec, maxRecordBytesOption } from "./command.js";
+import { type CommandSpec, maxRecordBytesOption, warn } from "./command.js";
 
 export interface StatsCommandResult {
   /** What the inputs were called on the command line (the cluster report's title). */
@@ -30,7 +30,7 @@ export interface StatsCommandOptions {
  * cluster report, as the script would.
  */
 export async function runStats(inputs: string[], o: StatsCommandOptions = {}): Promise<StatsCommandResult> {
-  const files = expandInputs(inputs);
+  const files = expandInputs(inputs, { onWarning: warn });
   if (!files.length) {
     const err = noInputsError(inputs, "stats");
     if (err) throw err;

@@ -4,7 +4,7 @@ import { verifyNpz, verifyTFRecord, type VerifyResult } from "../inspect.js";
 import { type Container, detectContainer, noInputsError } from "../datasets/kinds.js";
 import { ArrowsmithError, isArrowsmithError } from "../errors.js";
 import { expandInputs } from "../pipeline/inputs.js";
-import { type CommandSpec, maxRecordBytesOption } from "./command.js";
+import { type CommandSpec, maxRecordBytesOption, warn } from "./command.js";
 
 export interface VerifyCommandResult {
   ok: boolean;
@@ -13,7 +13,7 @@ export interface VerifyCommandResult {
 
 export async function runVerify(inputs: string[], o: { maxRecordBytes?: number } = {}): Promise<VerifyCommandResult> {
   const files: VerifyCommandResult["files"] = [];
-  const found = expandInputs(inputs);
+  const found = expandInputs(inputs, { onWarning: warn });
   if (!found.length) {
     throw noInputsError(inputs, "verify") ?? new ArrowsmithError("usage", `verify: no .tfrecord or .npz input in ${inputs.join(" ")}`, { hint: "give .tfrecord/.npz files or folders holding them" });
   }

@@ -1,58 +1,24 @@
 // A conversion job: inputs → tasks → worker pool → one output per task in the output folder, then
 // _errors.jsonl and _manifest.json. Only summaries reach this thread.
-import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { accessSync, constants, lstatSync, mkdirSync, realpathSync, rmSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { ArrowsmithError } from "../errors.js";
-import { DEFAULT_MAX_RECORD_BYTES } from "../io/records.js";
+import { FolderLock, folderError, HOST, removeTemporariesOf } from "../io/folder-lock.js";
 import { EXTENSIONS } from "../sinks/sink.js";
-import { TMP_MARK } from "../sinks/atomic.js";
 import { kernels } from "../wasm.js";
-import type { FileOptions, Task, TaskResult } from "./convert-file.js";
+import type { Task, TaskResult } from "./convert-file.js";
 import { expandInputs, outputStem } from "./inputs.js";
-import { finishedEntries, journal, type Manifest, type ManifestEntry, manifestEntry, upToDate, writeManifest } from "./manifest.js";
-import { DEFAULT_TASK_BYTES, isNpz, planTasks } from "./plan.js";
+import { type Finished, finishedEntries, journal, type Manifest, type ManifestEntry, manifestEntry, ownedOutputs, upToDate, writeManifest } from "./manifest.js";
+import { type ConvertInput, type ConvertOptions, fileOptions, manifestOptions, resolveConvertOptions, resumeKey } from "./options.js";
+import { isNpz, planTasks } from "./plan.js";
 import type { Problem } from "./policy.js";
 import { maxWorkers, runTasks, type WorkerPool, workerPool } from "./pool.js";
-import { type Shard, sliceTasks } from "../scale/shards.js";
+import { type Shard, shardTag, sliceTasks } from "../scale/shards.js";
+import { shardManifestName } from "../scale/merge.js";
 import { journalTask, readShardManifest, taskBytesOf, upToDateTask, writeShardManifest } from "../scale/shard-run.js";
 
-export interface ConvertOptions extends FileOptions {
-  output: string;
-  /**
-   * Worker threads (default: as many as the job's size pays for, up to the number of cores). Never
-   * more than the cores or the tasks; all conversion runs in workers, none in the calling thread.
-   */
-  threads?: number;
-  /**
-   * Stops the job: running tasks are ended (their workers terminated), their temporary files
-   * removed, and convert() rejects with an ArrowsmithError of code "interrupted". Finished outputs
-   * stay complete and journaled, so `resume` finishes the job.
-   */
-  signal?: AbortSignal;
-  /**
-   * Run every task in the calling thread, one after another, instead of in workers: for a caller
-   * that is itself a worker or a test harness measuring one conversion. That thread is then busy
-   * until each task ends (a signal or `signal` is seen between tasks only).
-   */
-  inThread?: boolean;
-  /** Skip inputs already converted with the same options. */
-  resume?: boolean;
-  /** Split uncompressed SCONE files into tasks of about this many bytes. */
-  taskBytes?: number;
-  /** Called after each task. */
-  onTask?: (r: TaskResult, done: number, total: number) => void;
-  /** Shared [input bytes, events] progress counters (BigInt64 × 2), read by a progress display. */
-  progress?: SharedArrayBuffer;
-  /**
-   * Convert only this shard's slice of the plan (a job array: `--shard I/N`), and write
-   * `_manifest.shard-I-of-N.json` instead of `_manifest.json` (`arrowsmith merge` joins them).
-   */
-  shard?: Shard;
-  /** The command line, kept in a shard's manifest so that `merge` can print how to rerun it. */
-  argv?: string[];
-  /** Called once the plan is known. */
-  onPlan?: (p: { tasks: number; inputs: number; skipped: number; bytes: number }) => void;
-}
+export type { ConvertInput, ConvertOptions } from "./options.js";
 
 export interface ConvertSummary {
   results: TaskResult[];
@@ -62,6 +28,8 @@ export interface ConvertSummary {
   manifest: Manifest;
   /** Inputs left alone by --resume. */
   resumed: string[];
+  /** Inputs of earlier runs into the folder, kept in the manifest (this run was not given them). */
+  earlier: string[];
   events: number;
   inputBytes: number;
   outputBytes: number;
@@ -70,52 +38,72 @@ export interface ConvertSummary {
 }
 
 /** The options that decide an output's contents (for the manifest and --resume). */
-export function optionsKey(o: FileOptions & { taskBytes?: number }): string {
-  return JSON.stringify({ format: o.format, kind: o.kind, scone: o.scone, verify: o.verify, onError: o.onError, sink: o.sink, layout: o.metadataLayout, task: o.taskBytes ?? DEFAULT_TASK_BYTES,
-    // only when not the default, so manifests written before the option existed still match
-    ...(o.maxRecordBytes !== undefined && o.maxRecordBytes !== DEFAULT_MAX_RECORD_BYTES ? { maxRecord: o.maxRecordBytes } : {}) });
+export function optionsKey(o: ConvertInput): string {
+  return resumeKey(resolveConvertOptions(o));
 }
 
-export async function convert(inputArgs: string[], opts: ConvertOptions): Promise<ConvertSummary> {
-  const t0 = performance.now();
-  const inputs = expandInputs(inputArgs);
-  if (!inputs.length) throw new ArrowsmithError("usage", "no input files found", { hint: "give .tfrecord/.npz files or folders holding them" });
-  const outDir = resolve(opts.output);
-  const ext = EXTENSIONS[opts.format];
-  const stems = new Map<string, string>();
-  const byName = new Map<string, string>();
-  for (const input of inputs) {
-    const stem = outputStem(input);
-    const prev = byName.get(stem);
-    if (prev) throw new ArrowsmithError("usage", `inputs ${prev} and ${input} would both write ${stem}${ext}`, { hint: "convert them into different output folders" });
-    byName.set(stem, input);
-    stems.set(input, stem);
-    if (resolve(outDir, stem + ext) === input) throw new ArrowsmithError("usage", `output ${stem}${ext} would overwrite its input`, { file: input, hint: "choose another output folder" });
-  }
-  mkdirSync(outDir, { recursive: true });
-  removeStaleTemporaries(outDir);
-  const key = optionsKey(opts);
-  const signal = opts.signal;
-  try {
-    signal?.throwIfAborted();
-    if (opts.shard) return await convertShard(inputs, stems, outDir, ext, key, opts, t0);
+/** Identifies a run for the shards of a job array: its inputs, the options' key and the shard count. */
+function runKey(inputs: string[], key: string, shards: number): string {
+  return createHash("sha256").update(JSON.stringify({ inputs, key, shards })).digest("hex").slice(0, 16);
+}
 
+interface Job {
+  opts: ConvertOptions;
+  inputs: string[];
+  stems: Map<string, string>;
+  outDir: string;
+  ext: string;
+  key: string;
+  run: string;
+  earlier: Map<string, Finished>;
+  done: Map<string, Finished>;
+  warn: (m: string) => void;
+  t0: number;
+}
+
+export async function convert(inputArgs: string[], options: ConvertInput): Promise<ConvertSummary> {
+  const t0 = performance.now();
+  const opts = resolveConvertOptions(options);
+  const warn = opts.onWarning ?? (() => {});
+  const inputs = expandInputs(inputArgs, { recursive: opts.recursive, onWarning: warn });
+  if (!inputs.length) throw new ArrowsmithError("usage", "no input files found", { hint: "give .tfrecord/.npz files or folders holding them" });
+  const stems = new Map(inputs.map((i) => [i, outputStem(i)]));
+  const outDir = makeOutputFolder(opts.output);
+  const key = resumeKey(opts);
+  const run = runKey(inputs, key, opts.shard?.count ?? 1);
+  const signal = opts.signal;
+  let lock: FolderLock | undefined;
+  try {
+    lock = FolderLock.acquire(outDir, { run, shard: opts.shard });
+    signal?.throwIfAborted();
+    if (opts.shard) return await convertShard({ opts, inputs, stems, outDir, ext: EXTENSIONS[opts.format], key, run, earlier: new Map(), done: new Map(), warn, t0 }, opts.shard);
+    const earlier = finishedEntries(outDir, warn);
     // --resume: inputs whose entry matches (size, mtime, options) and whose outputs are all there
-    const done = new Map<string, { entry: ManifestEntry; problems: Problem[] }>();
+    const done = new Map<string, Finished>();
     if (opts.resume) {
-      for (const [input, j] of finishedEntries(outDir)) if (stems.has(input) && upToDate(outDir, input, j.entry, key)) done.set(input, j);
+      for (const input of inputs) {
+        const j = earlier.get(input);
+        if (j && upToDate(outDir, input, j.entry, key)) done.set(input, j);
+      }
     }
+    const job: Job = { opts, inputs, stems, outDir, ext: EXTENSIONS[opts.format], key, run, earlier, done, warn, t0 };
     const todo = inputs.filter((i) => !done.has(i));
     // workers load their modules while this thread plans: one per input at most (each input is
     // at least one task), more once the plan has split large files
     const want = threadsFor(todo, opts);
     const pool = opts.inThread ? undefined : workerPool();
     if (todo.length) pool?.ensure(Math.min(want, todo.length));
-    return await convertPlanned(inputs, todo, done, stems, outDir, ext, key, opts, t0, want, pool);
+    const tasks = await planTasks(kernels(), todo, stems, { kind: opts.kind, ext: job.ext, taskBytes: opts.taskBytes, signal });
+    checkPlan(job, tasks, tasks, [...done].flatMap(([input, j]) => j.entry.outputs.map((o): [string, string] => [o.file, input])),
+      (owner, t) => opts.resume && owner.input === t.input);
+    checkReconverted(job, tasks);
+    return await convertPlanned(job, todo, tasks, want, pool);
   } catch (e) {
     if (!signal?.aborted) throw e;
     removeOwnTemporaries(outDir);
     throw interrupted(signal);
+  } finally {
+    lock?.release();
   }
 }
 
@@ -127,11 +115,117 @@ function interrupted(signal: AbortSignal): ArrowsmithError {
   });
 }
 
-async function convertPlanned(inputs: string[], todo: string[], done: Map<string, { entry: ManifestEntry; problems: Problem[] }>,
-                              stems: Map<string, string>, outDir: string, ext: string, key: string, opts: ConvertOptions,
-                              t0: number, want: number, pool: WorkerPool | undefined): Promise<ConvertSummary> {
-  const k = kernels();
-  const tasks = await planTasks(k, todo, stems, { kind: opts.kind, ext, taskBytes: opts.taskBytes ?? DEFAULT_TASK_BYTES, signal: opts.signal });
+/**
+ * Creates the output folder (and its parents); returns its real path.
+ * Every way this can fail is said in words: an existing file, a file above it, no permission.
+ */
+function makeOutputFolder(path: string): string {
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") throw new ArrowsmithError("usage", `output ${path} exists and is not a folder`, { hint: "give a folder for -o" });
+    if (code === "ENOTDIR") throw new ArrowsmithError("usage", `cannot create output folder ${path}: ${fileAbove(path) ?? "a part of its path"} is a file, not a folder`);
+    // an unwritable parent has been reported as ENOENT: name the real cause
+    const above = existingAbove(path);
+    if (code === "ENOENT" && above && !writable(above)) e = Object.assign(new Error("permission denied"), { code: "EACCES" });
+    throw folderError(e, path, "cannot create the output folder");
+  }
+  return realpathSync(path);
+}
+
+function existingAbove(path: string): string | undefined {
+  for (let p = resolve(path); ; p = dirname(p)) {
+    try {
+      if (lstatSync(p, { throwIfNoEntry: false })) return p;
+    } catch { /* ENOTDIR: a file above; go on up to it */ }
+    if (dirname(p) === p) return undefined;
+  }
+}
+
+function fileAbove(path: string): string | undefined {
+  const p = existingAbove(path);
+  return p && !statSync(p, { throwIfNoEntry: false })?.isDirectory() ? p : undefined;
+}
+
+function writable(p: string): boolean {
+  try {
+    accessSync(p, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks the whole plan before anything is written: no two inputs write the same output (parts
+ * included; `earlierOutputs`: outputs of inputs that --resume leaves alone), and no output replaces
+ * an input (by name, symbolic link or hard link). Then `mine`, the tasks this run writes: none
+ * replaces a file that an earlier run owns, or that arrowsmith did not write, unless asked to
+ * (`mayReplace` says which owners this run may replace anyway).
+ */
+function checkPlan(job: Job, plan: Task[], mine: Task[], earlierOutputs: [string, string][],
+                   mayReplace: (owner: { input: string; listedIn: string }, t: Task) => boolean): void {
+  const { outDir, opts } = job;
+  const writer = new Map<string, string>();
+  const claim = (name: string, input: string) => {
+    const prev = writer.get(name);
+    if (prev !== undefined && prev !== input) {
+      throw new ArrowsmithError("usage", `inputs ${prev} and ${input} would both write ${name}`, { hint: "convert them into different output folders, or rename one" });
+    }
+    writer.set(name, input);
+  };
+  for (const [name, input] of earlierOutputs) claim(name, input);
+  for (const t of plan) claim(t.outName, t.input);
+
+  const inputIds = new Map<string, string>();
+  for (const i of job.inputs) {
+    const st = statSync(i);
+    inputIds.set(`${st.dev}:${st.ino}`, i);
+  }
+  const owned = ownedOutputs(outDir);
+  for (const t of plan) {
+    const p = join(outDir, t.outName);
+    const ls = lstatSync(p, { throwIfNoEntry: false });
+    if (!ls) continue;
+    // the output's name is an input, or a link to one: writing it would lose that input
+    const st = statSync(p, { throwIfNoEntry: false }) ?? ls;
+    const victim = inputIds.get(`${st.dev}:${st.ino}`) ?? inputIds.get(`${ls.dev}:${ls.ino}`);
+    if (victim) {
+      throw new ArrowsmithError("usage", `output ${t.outName} of ${t.input} would replace the input ${victim}${ls.isSymbolicLink() ? " (a symbolic link to it)" : victim !== p ? " (a hard link to it)" : ""}`, {
+        file: p, hint: "choose another output folder",
+      });
+    }
+    if (opts.overwrite || !mine.includes(t)) continue;
+    const owner = owned.get(t.outName);
+    if (owner && mayReplace(owner, t)) continue;
+    if (owner) {
+      throw new ArrowsmithError("usage", `${t.outName} was written by an earlier run (for ${owner.input}, listed in ${owner.listedIn})`, {
+        file: p, hint: owner.input === t.input ? "use --resume to finish or update that run, or --overwrite to replace its outputs" : "use --overwrite to replace it, or choose another output folder",
+      });
+    }
+    throw new ArrowsmithError("usage", `${t.outName} exists and no manifest here lists it (a file arrowsmith did not write?)`, {
+      file: p, hint: "move it away, choose another output folder, or use --overwrite to replace it",
+    });
+  }
+}
+
+/** An input converted here before keeps its entry unless asked to convert it again. */
+function checkReconverted(job: Job, tasks: Task[]): void {
+  const { outDir, opts, earlier } = job;
+  if (opts.resume || opts.overwrite) return;
+  for (const t of tasks) {
+    const prior = earlier.get(t.input);
+    if (prior && prior.entry.outputs.some((o) => lstatSync(join(outDir, o.file), { throwIfNoEntry: false }))) {
+      throw new ArrowsmithError("usage", `${t.input} was converted into this folder by an earlier run (${prior.entry.outputs.map((o) => o.file).join(", ")})`, {
+        file: outDir, hint: "use --resume to skip inputs already converted with these options, or --overwrite to convert it again",
+      });
+    }
+  }
+}
+
+async function convertPlanned(job: Job, todo: string[], tasks: Task[], want: number, pool: WorkerPool | undefined): Promise<ConvertSummary> {
+  const { opts, inputs, outDir, key, done, earlier, warn } = job;
   const threads = pool ? Math.max(1, Math.min(want, tasks.length)) : 1;
   if (tasks.length) pool?.ensure(threads);
   opts.onPlan?.({ tasks: tasks.length, inputs: todo.length, skipped: done.size, bytes: todo.reduce((a, i) => a + statSync(i).size, 0) });
@@ -173,15 +267,41 @@ async function convertPlanned(inputs: string[], todo: string[], done: Map<string
     entries.push(manifestEntry(list, key));
     problems.push(...list.flatMap((x) => x.problems));
   }
-  const seconds = (performance.now() - t0) / 1000;
-  const manifest = writeManifest(outDir, publicOptions(opts, threads), entries, problems, done.size, seconds);
+  const written = new Set(entries.flatMap((e) => e.outputs.map((o) => o.file)));
+  // an input converted again (other options, another format): its earlier outputs that this run
+  // did not write again are ours and would be listed nowhere, so they go
+  for (const input of todo) {
+    for (const o of earlier.get(input)?.entry.outputs ?? []) {
+      if (written.has(o.file)) continue;
+      const p = join(outDir, o.file);
+      const st = lstatSync(p, { throwIfNoEntry: false });
+      if (st?.isFile() && st.size === o.bytes) {
+        rmSync(p, { force: true });
+        warn(`removed ${o.file}, written for ${input} by an earlier run with other options`);
+      }
+    }
+  }
+  // entries of earlier runs for inputs this run was not given stay listed, unless this run replaced an output of theirs
+  const kept: string[] = [];
+  for (const [input, j] of earlier) {
+    if (job.stems.has(input)) continue;
+    const replaced = j.entry.outputs.find((o) => written.has(o.file));
+    if (replaced) { warn(`${replaced.file} of ${input} (an earlier run) was replaced: that input is no longer listed in the manifest`); continue; }
+    entries.push(j.entry);
+    problems.push(...j.problems);
+    kept.push(input);
+  }
+  const seconds = (performance.now() - job.t0) / 1000;
+  const manifest = writeManifest(outDir, {
+    options: manifestOptions(opts, threads), entries, problems, resumed: done.size, earlier: kept.length, wallSeconds: seconds,
+  });
   const rep = reporting && await reporting;
   const report = rep && await rep[0].writeReport(outDir, rep[1].mergeStats(results.map((r) => r.stats)), {
     manifest, problems, complete: done.size === 0,
     ...(done.size ? { note: `${done.size} input(s) were left alone by --resume and are not in these statistics: run arrowsmith report on the folder to include them` } : {}),
   });
   return {
-    results, problems, manifest, resumed: [...done.keys()], threads, report,
+    results, problems, manifest, resumed: [...done.keys()], earlier: kept, threads, report,
     events: results.reduce((a, r) => a + r.rows, 0),
     inputBytes: results.reduce((a, r) => a + r.taskBytes, 0),
     outputBytes: results.reduce((a, r) => a + (r.output?.bytes ?? 0), 0),
@@ -209,50 +329,14 @@ export const BYTES_PER_THREAD = 256 << 20;
  */
 function threadsFor(inputs: string[], opts: ConvertOptions): number {
   const sizes = inputs.map((i) => statSync(i).size);
-  const taskBytes = opts.taskBytes ?? DEFAULT_TASK_BYTES;
   const want = opts.threads ?? Math.floor(sizes.reduce((a, b) => a + b, 0) / BYTES_PER_THREAD);
-  const tasks = sizes.reduce((a, s, i) => a + (isNpz(inputs[i]) ? 1 : Math.floor(s / taskBytes) + 1), 0);
+  const tasks = sizes.reduce((a, s, i) => a + (isNpz(inputs[i]) ? 1 : Math.floor(s / opts.taskBytes) + 1), 0);
   return Math.max(1, Math.min(want, maxWorkers(), tasks));
-}
-
-/** Only the plain data of the options goes to the workers (callbacks can't cross threads). */
-function fileOptions(o: ConvertOptions): FileOptions {
-  return { format: o.format, kind: o.kind, verify: o.verify, onError: o.onError, scone: o.scone, sink: o.sink, metadataLayout: o.metadataLayout, windowBytes: o.windowBytes, maxRecordBytes: o.maxRecordBytes, report: o.report };
-}
-
-function publicOptions(o: ConvertOptions, threads: number): Record<string, unknown> {
-  return {
-    format: o.format, kind: o.kind, verify: o.verify, on_error: o.onError, precision: o.scone.precision,
-    time_range: o.scone.timeRange, bins: o.scone.bins, extras: o.scone.extras, csv_dialect: o.scone.csvDialect, compression: o.format === "parquet" ? o.sink.compression : undefined,
-    tensor_type: o.sink.tensorType ?? "extension",
-    metadata_layout: o.metadataLayout, threads, task_bytes: o.taskBytes ?? DEFAULT_TASK_BYTES, max_record_bytes: o.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
-  };
 }
 
 /** Removes this process's temporary files in `dir` (on Ctrl-C: only complete files keep a final name). */
 export function removeOwnTemporaries(dir: string): void {
-  try {
-    for (const name of readdirSync(dir)) if (name.startsWith(".") && name.includes(`${TMP_MARK}${process.pid}-`)) rmSync(join(dir, name), { force: true });
-  } catch { /* the folder may not exist yet */ }
-}
-
-/** Temporary files of an interrupted run (never under a final name) are removed before a new run. */
-function removeStaleTemporaries(dir: string): void {
-  for (const name of readdirSync(dir)) {
-    if (!name.startsWith(".") || !name.includes(TMP_MARK)) continue;
-    const pid = Number(/\.tmp-(\d+)-/.exec(name)?.[1]);
-    if (pid && pid !== process.pid && alive(pid)) continue; // another live run writes here
-    rmSync(join(dir, name), { force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
+  removeTemporariesOf(dir, { pid: process.pid, host: HOST });
 }
 
 /**
@@ -260,13 +344,16 @@ function alive(pid: number): boolean {
  * shard's slice, skip (with --resume) the tasks it already finished, convert the rest, and write
  * the shard's manifest, also when it fails, so that `merge` can name it.
  */
-async function convertShard(inputs: string[], stems: Map<string, string>, outDir: string, ext: string, key: string,
-                            opts: ConvertOptions, t0: number): Promise<ConvertSummary> {
-  const shard = opts.shard!;
+async function convertShard(job: Job, shard: Shard): Promise<ConvertSummary> {
+  const { opts, inputs, stems, outDir, ext, key, t0 } = job;
   const k = kernels();
-  const plan = await planTasks(k, inputs, stems, { kind: opts.kind, ext, taskBytes: opts.taskBytes ?? DEFAULT_TASK_BYTES, signal: opts.signal });
+  const plan = await planTasks(k, inputs, stems, { kind: opts.kind, ext, taskBytes: opts.taskBytes, signal: opts.signal });
   const mine = sliceTasks(plan, plan.map(taskBytesOf), shard);
-  const run = { key, options: publicOptions(opts, opts.threads ?? 1), inputs, tasks: plan.map((t) => t.outName) };
+  // the whole plan's names are checked on every shard; this shard's own earlier outputs (its
+  // manifest or journal) are its to replace, as a rerun of a failed shard does
+  const own = new Set([shardManifestName(shard), `.arrowsmith-journal.${shardTag(shard)}.jsonl`]);
+  checkPlan(job, plan, mine, [], (owner) => own.has(owner.listedIn));
+  const run = { key, options: manifestOptions(opts, opts.threads ?? 1), inputs, tasks: plan.map((t) => t.outName) };
   const previous = opts.resume ? readShardManifest(outDir, shard) : undefined;
   // a shard's earlier work counts only for the same run (options, inputs, plan)
   const sameRun = !!previous && (!previous.run || (previous.run.key === run.key && JSON.stringify(previous.run.tasks) === JSON.stringify(run.tasks)));
@@ -289,7 +376,7 @@ async function convertShard(inputs: string[], stems: Map<string, string>, outDir
     const sm = writeShardManifest(outDir, shard, { status: "complete", run, tasks: [...kept, ...results], problems, argv: opts.argv ?? [], wall_seconds: seconds });
     const manifest = shardAsManifest(sm.tasks.length, results, problems, seconds, run.options);
     return {
-      results, problems, manifest, resumed: [...new Set(kept.map((t) => t.input))], threads: want,
+      results, problems, manifest, resumed: [...new Set(kept.map((t) => t.input))], earlier: [], threads: want,
       events: results.reduce((a, r) => a + r.rows, 0),
       inputBytes: results.reduce((a, r) => a + r.taskBytes, 0),
       outputBytes: results.reduce((a, r) => a + (r.output?.bytes ?? 0), 0),

@@ -5,7 +5,8 @@
 // whole file: `--on-error fail` stops; `--on-error skip` reports it (in the manifest and
 // _errors.jsonl) and writes no output for it, so no output ever has a schema the data did not
 // decide. `verify` runs the same reading with a sink that keeps nothing.
-import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { openInputFile } from "../io/open-input.js";
+import { closeSync, fstatSync, readSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { RecordBatch, Schema } from "apache-arrow";
 import { dictionaryVector } from "../arrow.js";
@@ -48,12 +49,7 @@ export function fileSource(fd: number, size: number, path: string): ByteSource {
 
 /** Opens an NPZ file and reads its central directory. A 0-byte file opens with no archive. */
 export function openNpz(path: string, verify = true): OpenedNpz {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch (e) {
-    throw new ArrowsmithError("io", `cannot open: ${(e as Error).message}`, { file: path, cause: e });
-  }
+  const fd = openInputFile(path);
   let open = true;
   const close = () => { if (open) { open = false; closeSync(fd); } };
   try {

@@ -2,7 +2,8 @@
 // which is cut at record boundaries (found by reading the record headers) into ranges of about
 // `taskBytes`, so one big shard also keeps every core busy. The cut points depend only on the
 // file and `taskBytes`, never on the thread count, so outputs are the same for any --threads.
-import { closeSync, openSync, readSync } from "node:fs";
+import { openInputFile } from "../io/open-input.js";
+import { closeSync, readSync } from "node:fs";
 import { maskCrc } from "../formats/tfrecord.js";
 import { detectTFRecordCompression, maskedCrcOf, readHead } from "../sources.js";
 import type { Kernels } from "../wasm.js";
@@ -28,7 +29,7 @@ export function isNpz(path: string): boolean {
 
 /** Record-boundary offsets (with the record index there) at which to cut a file into ranges. */
 export function cutPoints(k: Kernels, path: string, size: number, taskBytes: number): { offset: number; index: number }[] {
-  const fd = openSync(path, "r");
+  const fd = openInputFile(path);
   const head = new Uint8Array(12);
   const cuts: { offset: number; index: number }[] = [];
   try {

@@ -118,7 +118,7 @@ export function mergeShards(dir: string): MergeResult {
   const problems = all.flatMap((m) => m.problems)
     .sort((a, b) => (order.get(a.file ?? "") ?? 0) - (order.get(b.file ?? "") ?? 0) || (a.offset ?? 0) - (b.offset ?? 0));
   const wall = Math.max(...all.map((m) => m.wall_seconds));
-  const manifest = writeManifest(dir, { ...run.options, shards: count }, entries, problems, 0, wall);
+  const manifest = writeManifest(dir, { options: { ...run.options, shards: count }, entries, problems, resumed: 0, wallSeconds: wall });
   return { ok: true, shards: count, missing, failed, rerun: [], manifest };
 }
 

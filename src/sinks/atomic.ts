@@ -1,11 +1,11 @@
 // Files appear only when complete: each output is written under a temporary name in the same
-// folder, fsynced, then renamed over its final name. An interrupted run leaves only `.*.tmp-*`
-// files, which the next run removes.
+// folder, fsynced, then renamed over its final name. The temporary name carries the writer's pid and
+// host (io/folder-lock.ts); an interrupted run leaves only such files, removed by the run that
+// takes over its lock.
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { ArrowsmithError } from "../errors.js";
-
-export const TMP_MARK = ".tmp-";
+import { temporaryName } from "../io/folder-lock.js";
 
 export class AtomicFile {
   readonly tmpPath: string;
@@ -13,7 +13,7 @@ export class AtomicFile {
   bytes = 0;
 
   constructor(readonly finalPath: string) {
-    this.tmpPath = join(dirname(finalPath), `.${basename(finalPath)}${TMP_MARK}${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+    this.tmpPath = join(dirname(finalPath), temporaryName(basename(finalPath)));
     try {
       this.fd = openSync(this.tmpPath, "w");
     } catch (e) {
