@@ -114,6 +114,15 @@ describe("accumulators", () => {
     expect(() => h.merge(log)).toThrow(/different edges/);
   });
 
+  it("the lowest events keep infinite values through JSON (as null they came back as 0 and sorted first)", () => {
+    const l = new Lowest(3);
+    [Infinity, 2, -Infinity].forEach((v, i) => l.add(v, { id: String(i), source: "f", record: i }));
+    const back = Lowest.fromJSON(3, JSON.parse(JSON.stringify(l)));
+    expect(back.items.map((x) => x.value)).toEqual([-Infinity, 2, Infinity]);
+    back.add(0, { id: "3", source: "f", record: 3 });
+    expect(back.items.map((x) => x.value)).toEqual([-Infinity, 0, 2]);
+  });
+
   it("merge in any split gives what one accumulator gives", () => {
     const values = Array.from({ length: 200 }, (_, i) => Math.sin(i) * 3 + (i % 7 === 0 ? NaN : 0));
     const whole = { h: new Histogram(linearEdges(-3, 3, 12)), m: new Moments(), c: new Counts(), l: new Lowest(5), s: new SumArray(4, true) };

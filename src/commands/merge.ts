@@ -9,7 +9,7 @@ export const mergeCommand: CommandSpec<MergeResult> = {
     .description("merge the shards of a job array (convert --shard I/N) into _manifest.json; lists missing or failed shards and how to rerun them")
     .argument("<dir>", "the output folder of the job array")
     .option("--json", "print a JSON summary on stdout", false),
-  run: async ([dir]) => mergeShards(String(dir)),
+  run: ([dir]) => mergeShards(String(dir)),
   outcome: (r) => (r.ok ? "ok" : "failure"),
   text: (r) => r.ok
     ? `merged ${r.shards} shard(s): ${r.manifest!.totals.inputs} input(s), ${r.manifest!.totals.rows} rows, ${r.manifest!.totals.outputs} output file(s)` +

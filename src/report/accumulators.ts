@@ -188,11 +188,13 @@ export class Lowest {
     this.items = [...this.items, ...o.items].sort(order).slice(0, this.k);
   }
   toJSON() {
-    return this.items.map((x) => ({ value: x.value, ...x.key }));
+    // an infinite value (an event whose S/N is infinite) is kept as a string: as null it would
+    // come back as 0 and sort first after a round trip through a shard manifest or _report.json
+    return this.items.map((x) => ({ value: Number.isFinite(x.value) ? x.value : String(x.value), ...x.key }));
   }
   static fromJSON(k: number, j: ReturnType<Lowest["toJSON"]>): Lowest {
     const l = new Lowest(k);
-    l.items = j.map(({ value, ...key }) => ({ value, key }));
+    l.items = j.map(({ value, ...key }) => ({ value: Number(value), key }));
     return l;
   }
 }

@@ -29,7 +29,7 @@ export interface ShardManifest {
 }
 
 /** A finished task as the manifest needs it. */
-export type TaskRecord = Pick<TaskResult, "input" | "part" | "kind" | "compression" | "inputBytes" | "mtimeMs" | "records" | "rows" | "skipped" | "nonfiniteEvents"> & {
+export type TaskRecord = Pick<TaskResult, "input" | "part" | "kind" | "compression" | "inputBytes" | "mtimeMs" | "records" | "rows" | "skipped" | "nonfiniteEvents" | "stats"> & {
   /** For an input refused as a whole (--on-error skip): the planned name, with no file written. */
   output: { path: string; rows: number; bytes: number };
   refused?: true;
@@ -60,13 +60,15 @@ export interface MergeResult {
   /** Commands that rerun only the missing and failed shards. */
   rerun: string[];
   manifest?: Manifest;
+  /** The report files, when the shards accumulated statistics (not with --no-report). */
+  report?: { json: string; html: string };
 }
 
 /**
  * Merges the newest complete run in `dir`. Shards of an older run with another key (other
  * options or inputs) are an error: the folder holds two datasets.
  */
-export function mergeShards(dir: string): MergeResult {
+export async function mergeShards(dir: string): Promise<MergeResult> {
   const all = readShardManifests(dir);
   if (!all.length) {
     throw new ArrowsmithError("usage", `no shard manifests (_manifest.shard-I-of-N.json) in ${dir}`, {
@@ -119,7 +121,14 @@ export function mergeShards(dir: string): MergeResult {
     .sort((a, b) => (order.get(a.file ?? "") ?? 0) - (order.get(b.file ?? "") ?? 0) || (a.offset ?? 0) - (b.offset ?? 0));
   const wall = Math.max(...all.map((m) => m.wall_seconds));
   const manifest = writeManifest(dir, { options: { ...run.options, shards: count }, entries, problems, resumed: 0, wallSeconds: wall });
-  return { ok: true, shards: count, missing, failed, rerun: [], manifest };
+  // the report from the tasks' statistics, merged in plan order as one run merges them
+  const stats = run.tasks.map((t) => done.get(t)!.stats);
+  let report: MergeResult["report"];
+  if (stats.some((x) => x)) {
+    const [{ writeReport }, { mergeStats }] = await Promise.all([import("../report/report.js"), import("../report/stats.js")]);
+    report = await writeReport(dir, mergeStats(stats), { manifest, problems, complete: true });
+  }
+  return { ok: true, shards: count, missing, failed, rerun: [], manifest, report };
 }
 
 function runKey(m: ShardManifest): string {

@@ -23,6 +23,8 @@ export function taskRecord(r: TaskResult | TaskRecord): TaskRecord {
   return {
     input: r.input, part: r.part, kind: r.kind, compression: r.compression, inputBytes: r.inputBytes, mtimeMs: r.mtimeMs,
     records: r.records, rows: r.rows, skipped: r.skipped, nonfiniteEvents: r.nonfiniteEvents,
+    // the task's report accumulators, so that `merge` writes the report one run would
+    ...(r.stats ? { stats: r.stats } : {}),
     output: r.output ? { path: r.output.path.split("/").pop()!, rows: r.output.rows, bytes: r.output.bytes }
       : { path: (r as TaskResult).outName, rows: 0, bytes: 0 },
     ...(refused ? { refused: true as const } : {}),
