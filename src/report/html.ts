@@ -22,7 +22,7 @@ function table(head: string[], rows: unknown[][]): string {
 
 /** The small five-panel figures of the events a `lowest` list names, read again from the inputs. */
 async function lowestFigures(r: ReportJson, inputs: string[]): Promise<string[]> {
-  const lowest = (r as { lowest?: Record<string, { value: number; id: string; source: string; record: number }[]> }).lowest;
+  const lowest = (r as { lowest?: Record<string, { value: number | string; id: string; source: string; record: number }[]> }).lowest;
   const state = r.state.scone as { opts?: object } | undefined;
   if (!lowest || !state) return [];
   const opts = { ...SCONE_DEFAULTS, ...state.opts };
@@ -39,7 +39,7 @@ async function lowestFigures(r: ReportJson, inputs: string[]): Promise<string[]>
           if (e && "id" in e) img = png(svgToPng(await sconeTemplate(e, 0.55).svg(sconeFigureData(e))));
         } catch { /* the input changed or went away: the entry stays, without its figure */ }
       }
-      cells.push(`<figure>${img ? `<img alt="SNID ${esc(it.id)}" src="${img}">` : `<div class="missing">input not found</div>`}<figcaption>${esc(metric)} = ${esc(it.value.toPrecision(4))} · SNID ${esc(it.id)} · ${esc(it.source)} record ${esc(it.record)}</figcaption></figure>`);
+      cells.push(`<figure>${img ? `<img alt="SNID ${esc(it.id)}" src="${img}">` : `<div class="missing">input not found</div>`}<figcaption>${esc(metric)} = ${esc(Number(it.value).toPrecision(4))} · SNID ${esc(it.id)} · ${esc(it.source)} record ${esc(it.record)}</figcaption></figure>`);
     }
     out.push(`<h3>Lowest ${esc(metric)}</h3><div class="grid">${cells.join("")}</div>`);
   }
