@@ -125,7 +125,9 @@ export function resolveConvertOptions(o: ConvertInput): ConvertOptions {
   if (r.threads !== undefined) integer("threads", r.threads, 1);
   integer("taskBytes", r.taskBytes, MIN_TASK_BYTES);
   if (r.maxRecordBytes !== undefined) integer("maxRecordBytes", r.maxRecordBytes, 1);
-  if (r.windowBytes !== undefined) integer("windowBytes", r.windowBytes, 1 << 16);
+  // any size works: a TFRecord window grows to hold a record, an NPZ window holds at least one row
+  // (the tests read with windows of a few hundred bytes and of one row)
+  if (r.windowBytes !== undefined) integer("windowBytes", r.windowBytes, 1);
   if (r.sink.rowGroupBytes !== undefined) integer("sink.rowGroupBytes", r.sink.rowGroupBytes, 1);
   if (r.scone.batchRows !== undefined) integer("scone.batchRows", r.scone.batchRows, 1);
   const finite = (x: unknown) => typeof x === "number" && Number.isFinite(x);
