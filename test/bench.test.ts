@@ -26,11 +26,12 @@ describe("bench command", () => {
   }, 120_000);
 
   it("runs until --seconds have passed, and prints the median with its spread", () => {
-    const r = spawnSync(process.execPath, [CLI, "bench", "--events", "20", "--runs", "1", "--seconds", "1"], { encoding: "utf8" });
+    // at least --runs runs, and runs until --seconds have passed (one run may itself last longer)
+    const r = spawnSync(process.execPath, [CLI, "bench", "--events", "20", "--runs", "2", "--seconds", "1"], { encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
     const m = /median of (\d+) runs \(([\d.]+) s\): [\d.]+ MiB\/s, \d+ events\/s; slowest [\d.]+ MiB\/s, fastest [\d.]+ MiB\/s, spread \d+%/.exec(r.stdout);
     expect(m, r.stdout).not.toBeNull();
     expect(Number(m![2])).toBeGreaterThanOrEqual(1);
-    expect(Number(m![1])).toBeGreaterThan(1);
+    expect(Number(m![1])).toBeGreaterThanOrEqual(2);
   }, 120_000);
 });

@@ -2,7 +2,7 @@
 // warnings for options without effect and columns a format leaves out, one unit convention, and a
 // demo that cleans up after itself. Runs the real binary (dist/src/cli.js).
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, statSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SCONE_DEFAULTS } from "../src/datasets/scone.ts";
@@ -137,7 +137,15 @@ describe("demo (npm start)", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).not.toContain("all cores");
     expect(r.stdout).toMatch(/\nremoved the demo files \([\d.]+ MiB\) with \S+arrowsmith-demo-\S+; arrowsmith demo -o <dir> keeps them\n$/);
-    expect(readdirSync(t)).toEqual([]);
+    // what stays is only the folder of the report and figures the demo shows, named in its output
+    // and small (the converted data, ~130 MiB, is gone)
+    const left = readdirSync(t);
+    expect(left.filter((n) => !n.startsWith("arrowsmith-demo-figures-"))).toEqual([]);
+    for (const n of left) {
+      expect(r.stdout).toContain(join(t, n));
+      const bytes = readdirSync(join(t, n)).reduce((a, f) => a + statSync(join(t, n, f)).size, 0);
+      expect(bytes).toBeLessThan(16 << 20);
+    }
     const keep = join(tmp(), "demo");
     const k = run(["demo", "-o", keep]);
     expect(k.code).toBe(0);

@@ -101,10 +101,16 @@ export interface ClusterStatsJson {
  * allocated up front: allocating while batches are emitted could grow memory and detach the views
  * of the images being written.
  */
+export const MEAN_IMAGE_MAX_PIXELS = 1 << 20;
+
 export class ClusterTap {
   readonly stats = new ClusterStats();
   private readonly regions = new Map<string, { sum: number; count: number }>();
   constructor(private readonly k: Kernels, private readonly source: string, private readonly hw: number) {
+    // the mean image per plane takes 3 × 8 bytes a pixel: kept for images up to 1 Mi pixels (real
+    // clusters are 128 × 16 or 128 × 32); a larger image would make the report, not the data,
+    // decide the memory (8200 × 8192 images took 1.6 GB here), so it is left out of the report
+    if (hw > MEAN_IMAGE_MAX_PIXELS) return;
     const base = k.alloc(3 * hw * 8);
     k.bytes().fill(0, base, base + 3 * hw * 8);
     ["U", "V", "X"].forEach((p, i) => this.regions.set(p, { sum: base + i * hw * 8, count: 0 }));
