@@ -73,7 +73,7 @@ function wasmImpl(): Impl {
     const k = new Kernels();
     ptr = k.alloc(maxSize + 64) + offset;
     memory = k.memory;
-    crc32c = k.exports.crc32c;
+    crc32c = (crc, p, len) => k.crc32c(p, len, crc);
     name = "wasm crc32c";
   }
   new Uint8Array(memory.buffer).set(source, ptr);

@@ -32,13 +32,13 @@ const imageBytes = pixels * 16;
 const ROUND_BYTES = 256e6;
 
 const k = new Kernels();
-const SLOTS = k.exports.M_SLOTS.value as number;
+const SLOTS = k.metricSlots;
 // Images sit 12 bytes past a 64-byte boundary, as image_raw does inside a TFRecord window.
 const src = k.alloc(images * imageBytes + 64) + 12;
 const flux = k.alloc(images * pixels * 8);
 const err = k.alloc(images * pixels * 8);
 const metrics = k.alloc(images * SLOTS * 8);
-const scratch = k.alloc(k.exports.sconeScratchBytes(nw, nt));
+const scratch = k.alloc(k.sconeScratchBytes(nw, nt));
 const params = k.alloc(64);
 // the defaults' peak-spectrum columns and bands (see sconeParams)
 new Int32Array(k.memory.buffer, params, 6).set(nw === NW && nt === NT ? [40, 70, 0, 9, 14, 31] : [0, nt, 0, 1, 1, nw]);
@@ -60,7 +60,7 @@ const lcOut = k.alloc(nt * 8 * 2), specOut = k.alloc(nw * 8 * 2);
 }
 
 function pass(f64out: number): void {
-  const run = k.exports.sconeEvent;
+  const run = k.sconeEvent.bind(k);
   const outBytes = pixels * (f64out ? 8 : 4);
   for (let i = 0; i < images; i++) {
     run(src + i * imageBytes, nw, nt, flux + i * outBytes, err + i * outBytes, f64out, metrics + i * SLOTS * 8, scratch, params,

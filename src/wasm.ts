@@ -4,6 +4,9 @@
 // Memory layout: the kernels' static data (CRC tables) sits below __heap_base; above it this file
 // hands out regions with a bump allocator. Growing memory detaches every JS view, so views are
 // never cached outside: callers ask `bytes()` / `f64()` again after anything that may grow.
+//
+// Every kernel is called through a typed method of `Kernels` below (pointers are byte offsets into
+// this instance's memory); the raw exports stay private to this file.
 import { readFileSync } from "node:fs";
 
 export interface KernelExports {
@@ -51,7 +54,7 @@ export function wasmModule(): WebAssembly.Module {
 
 /** One wasm instance with its own memory and a bump allocator over it. */
 export class Kernels {
-  readonly exports: KernelExports;
+  private readonly exports: KernelExports;
   private readonly base: number;
   private top: number;
   private view8: Uint8Array;
@@ -107,6 +110,91 @@ export class Kernels {
   /** TFRecord's masked CRC32C of `len` bytes at `ptr`. */
   maskedCrc32c(ptr: number, len: number): number {
     return this.exports.maskedCrc32c(ptr, len) >>> 0;
+  }
+
+  // --- SCONE (assembly/scone.ts) ---
+
+  /**
+   * One SCONE event: splits the (nw, nt, 2) float64 image at `src` into flux and error tensors at
+   * `flux`/`err` (float64 when `f64out`, else float32), writes the metric slots at `metrics` (0: none)
+   * and, where their pointers are not 0, the light curves and peak spectra (float64). `scratch` holds
+   * `sconeScratchBytes(nw, nt)` bytes; `params` the time/wavelength axis parameters.
+   */
+  sconeEvent(src: number, nw: number, nt: number, flux: number, err: number, f64out: boolean | number,
+             metrics: number, scratch: number, params: number, lc: number, lcErr: number, spec: number, specErr: number): void {
+    this.exports.sconeEvent(src, nw, nt, flux, err, f64out ? 1 : 0, metrics, scratch, params, lc, lcErr, spec, specErr);
+  }
+
+  /** Scratch bytes `sconeEvent` needs for an nw × nt image. */
+  sconeScratchBytes(nw: number, nt: number): number {
+    return this.exports.sconeScratchBytes(nw, nt);
+  }
+
+  /** How many float64 metric slots `sconeEvent` writes per event (the kernel's M_SLOTS). */
+  get metricSlots(): number {
+    return this.exports.M_SLOTS.value as number;
+  }
+
+  /** The kernel's metric slot constants, `M_<NAME>` → slot (M_SLOTS left out), to check tables against. */
+  metricSlotConstants(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [name, v] of Object.entries(this.exports)) {
+      if (/^M_[A-Z_]+$/.test(name) && name !== "M_SLOTS") out[name] = (v as WebAssembly.Global).value as number;
+    }
+    return out;
+  }
+
+  /** Adds the flux channel of one interleaved (n pixels × 2) float64 image at `src` to the n float64 sums at `sum` and their squares at `sumSq`. */
+  sconeAccumulate(src: number, n: number, sum: number, sumSq: number): void {
+    this.exports.sconeAccumulate(src, n, sum, sumSq);
+  }
+
+  // --- npy (assembly/npy.ts): dtype codes are formats/npy.ts's NPY_CODES ---
+
+  /** Converts n values of dtype `code` at `src` to native float32 at `dst` (may be `src`); 0, or -1 for an unknown code. */
+  npyToF32(src: number, n: number, code: number, dst: number): number {
+    return this.exports.npyToF32(src, n, code, dst);
+  }
+
+  /** As `npyToF32`, to float64. */
+  npyToF64(src: number, n: number, code: number, dst: number): number {
+    return this.exports.npyToF64(src, n, code, dst);
+  }
+
+  /** Bytes per item of dtype `code` (0 for an unknown code). */
+  npyItemSize(code: number): number {
+    return this.exports.npyItemSize(code);
+  }
+
+  /** Reverses the bytes of each of n items of `itemSize` bytes; 0, or -1 for an unsupported size. */
+  byteSwap(src: number, n: number, itemSize: number, dst: number): number {
+    return this.exports.byteSwap(src, n, itemSize, dst);
+  }
+
+  /** Fortran-order array at `src` (int32 shape of `ndim` at `shape`) to C order at `dst` (no overlap); 0, or -1 when refused. */
+  fortranToC(src: number, dst: number, shape: number, ndim: number, itemSize: number): number {
+    return this.exports.fortranToC(src, dst, shape, ndim, itemSize);
+  }
+
+  // --- DUNE clusters (assembly/clusters.ts, assembly/report.ts) ---
+
+  /**
+   * Per-image statistics of n float32 h × w images at `src` into float64 `sum`, float32 `maxv`,
+   * int32 `nonzero` and int32 × 4 `extent` (bounding box); `dst`, when not 0, receives a copy.
+   */
+  clusterImages(src: number, n: number, h: number, w: number, dst: number,
+                sum: number, maxv: number, nonzero: number, extent: number): void {
+    this.exports.clusterImages(src, n, h, w, dst, sum, maxv, nonzero, extent);
+  }
+
+  /** numpy-order (pairwise) float64 sum of n float32 values at `src`. */
+  sumF32(src: number, n: number): number {
+    return this.exports.sumF32(src, n);
+  }
+
+  /** Adds the n float32 values at `src` to the float64 sums at `sum`. */
+  addF32(src: number, n: number, sum: number): void {
+    this.exports.addF32(src, n, sum);
   }
 
   /** Copies `data` into a fresh region and returns its pointer (for tests and small inputs). */

@@ -64,7 +64,7 @@ function reference(img: Float32Array, lo: number, h: number, w: number): Metrics
 function runKernel(k: Kernels, src: number, n: number, h: number, w: number, dst: number): Metrics[] {
   const mark = k.mark();
   const sum = k.alloc(n * 8), max = k.alloc(n * 4), nz = k.alloc(n * 4), ext = k.alloc(n * 16);
-  k.exports.clusterImages(src, n, h, w, dst, sum, max, nz, ext);
+  k.clusterImages(src, n, h, w, dst, sum, max, nz, ext);
   const buf = k.bytes().buffer;
   const s = new Float64Array(buf, sum, n), m = new Float32Array(buf, max, n), z = new Int32Array(buf, nz, n);
   const e = new Int32Array(buf, ext, 4 * n);
@@ -147,7 +147,7 @@ describe("clusterImages against numpy (fixtures)", () => {
       const mark = k.mark();
       const base = k.alloc(entry.size + 4) + 3;
       zip.readInto(entry, k.bytes(), base);
-      expect(k.exports.sumF32(base + h.dataOffset, h.count)).toBe(expected[name].arrays[arr].sum);
+      expect(k.sumF32(base + h.dataOffset, h.count)).toBe(expected[name].arrays[arr].sum);
       k.release(mark);
     }
   });
@@ -184,7 +184,7 @@ describe("clusterImages against the TypeScript reference", () => {
     const p = k.alloc(a.byteLength + 4) + 1;
     k.bytes().set(new Uint8Array(a.buffer), p);
     const lengths = [...Array.from({ length: 301 }, (_, i) => i), 8191, 8192, 8193, 16384, 16391, 20000];
-    for (const n of lengths) expect(k.exports.sumF32(p, n), `n=${n}`).toBe(numpySum(a, 0, n));
+    for (const n of lengths) expect(k.sumF32(p, n), `n=${n}`).toBe(numpySum(a, 0, n));
     k.release(mark);
   });
 
@@ -240,7 +240,7 @@ describe("npy kernels against the TypeScript reference", () => {
   const same = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
 
   it.each(codes)("%s (code %i): f32, f64 and byteSwap from offsets 0..7, lengths 0..40", (_, code, size) => {
-    expect(k.exports.npyItemSize(code)).toBe(size);
+    expect(k.npyItemSize(code)).toBe(size);
     for (const n of [0, 1, 3, 4, 5, 8, 17, 40]) {
       const bytes = new Uint8Array(n * size).map(() => Math.floor(rand() * 256));
       for (let off = 0; off < 8; off++) {
@@ -249,8 +249,8 @@ describe("npy kernels against the TypeScript reference", () => {
         k.bytes().set(bytes, src);
         const d32 = k.alloc(n * 4 + 4) + (off & 1) * 2;
         const d64 = k.alloc(n * 8 + 8) + (off & 3);
-        expect(k.exports.npyToF32(src, n, code, d32)).toBe(0);
-        expect(k.exports.npyToF64(src, n, code, d64)).toBe(0);
+        expect(k.npyToF32(src, n, code, d32)).toBe(0);
+        expect(k.npyToF64(src, n, code, d64)).toBe(0);
         const mem = k.bytes();
         const v32 = new DataView(mem.buffer, d32, n * 4), v64 = new DataView(mem.buffer, d64, n * 8);
         for (let i = 0; i < n; i++) {
@@ -261,7 +261,7 @@ describe("npy kernels against the TypeScript reference", () => {
         }
         // byteSwap, then swapping back, restores the bytes; one swap reverses each item.
         const sw = k.alloc(bytes.length + 8) + ((off + 1) & 7);
-        expect(k.exports.byteSwap(src, n, size, sw)).toBe(0);
+        expect(k.byteSwap(src, n, size, sw)).toBe(0);
         const swapped = k.bytes().slice(sw, sw + bytes.length);
         for (let i = 0; i < n; i++) {
           expect(Array.from(swapped.subarray(i * size, (i + 1) * size))).toEqual(Array.from(bytes.subarray(i * size, (i + 1) * size)).reverse());
@@ -276,22 +276,22 @@ describe("npy kernels against the TypeScript reference", () => {
     const mark = k.mark();
     const p = k.alloc(vals.byteLength + 8) + 4;
     k.bytes().set(new Uint8Array(vals.buffer), p);
-    k.exports.npyToF32(p, vals.length, 2, p);
+    k.npyToF32(p, vals.length, 2, p);
     const f32 = new DataView(k.bytes().buffer, p, vals.length * 4);
     vals.forEach((v, i) => expect(f32.getFloat32(i * 4, true)).toBe(Math.fround(v)));
-    k.exports.npyToF64(p, vals.length, 0, p);
+    k.npyToF64(p, vals.length, 0, p);
     const f64 = new DataView(k.bytes().buffer, p, vals.length * 8);
     vals.forEach((v, i) => expect(f64.getFloat64(i * 8, true)).toBe(Math.fround(v)));
     k.release(mark);
   });
 
   it("unknown codes and item sizes are refused", () => {
-    expect(k.exports.npyToF32(0, 0, 19, 0)).toBe(-1);
-    expect(k.exports.npyToF64(0, 0, -1, 0)).toBe(-1);
-    expect(k.exports.npyItemSize(99)).toBe(0);
-    expect(k.exports.byteSwap(0, 0, 3, 0)).toBe(-1);
-    expect(k.exports.fortranToC(0, 0, 0, 1, 3)).toBe(-1);
-    expect(k.exports.fortranToC(0, 0, 0, 65, 4)).toBe(-1);
+    expect(k.npyToF32(0, 0, 19, 0)).toBe(-1);
+    expect(k.npyToF64(0, 0, -1, 0)).toBe(-1);
+    expect(k.npyItemSize(99)).toBe(0);
+    expect(k.byteSwap(0, 0, 3, 0)).toBe(-1);
+    expect(k.fortranToC(0, 0, 0, 1, 3)).toBe(-1);
+    expect(k.fortranToC(0, 0, 0, 65, 4)).toBe(-1);
   });
 
   it.each([[[5]], [[3, 4]], [[2, 3, 4]], [[4, 1, 3]], [[2, 3, 2, 5]], [[3, 0, 2]], [[1, 1]], [[7, 9, 2]]])(
@@ -314,7 +314,7 @@ describe("npy kernels against the TypeScript reference", () => {
         const shp = k.alloc(shape.length * 4);
         new Int32Array(k.bytes().buffer, shp, shape.length).set(shape);
         const dp = k.alloc(src.length + 8) + 1;
-        expect(k.exports.fortranToC(sp, dp, shp, shape.length, size)).toBe(0);
+        expect(k.fortranToC(sp, dp, shp, shape.length, size)).toBe(0);
         expect(Buffer.compare(k.bytes().subarray(dp, dp + src.length), want)).toBe(0);
         k.release(mark);
       }

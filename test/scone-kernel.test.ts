@@ -188,8 +188,8 @@ function runKernel(k: Kernels, img: Image, f64out: boolean, offset: number, par:
   const mark = k.mark();
   const n = img.nw * img.nt;
   const bpe = f64out ? 8 : 4;
-  const SLOTS = k.exports.M_SLOTS.value as number;
-  const scratchBytes = k.exports.sconeScratchBytes(img.nw, img.nt);
+  const SLOTS = k.metricSlots;
+  const scratchBytes = k.sconeScratchBytes(img.nw, img.nt);
   const src = k.alloc(img.raw.length + 64) + offset;
   const region = (bytes: number) => k.alloc(bytes + 2 * GUARD) + GUARD;
   const flux = region(n * bpe), err = region(n * bpe), metrics = region(SLOTS * 8), scratch = region(scratchBytes);
@@ -201,7 +201,7 @@ function runKernel(k: Kernels, img: Image, f64out: boolean, offset: number, par:
   for (const [p, len] of outputs) b.fill(SENTINEL, p - GUARD, p + len + GUARD);
   b.fill(SENTINEL, scratch - GUARD, scratch + scratchBytes + GUARD); // stale scratch must not leak in
   new Int32Array(b.buffer, params, 6).set([par.s0, par.s1, par.b0, par.b1, par.r0, par.r1]);
-  k.exports.sconeEvent(src, img.nw, img.nt, flux, err, f64out ? 1 : 0, metrics, scratch, params, lc, lcErr, spec, specErr);
+  k.sconeEvent(src, img.nw, img.nt, flux, err, f64out, metrics, scratch, params, lc, lcErr, spec, specErr);
   b = k.bytes();
   const untouched = (from: number, to: number) => b.subarray(from, to).every((x) => x === SENTINEL);
   for (const [p, len] of [...outputs, [scratch, scratchBytes]]) {

@@ -433,7 +433,7 @@ export function emitClusters(k: Kernels, zip: ZipArchive, p: ClusterPlan, schema
         f32At = wholeF32 + s * hw * 4;
         f64At = f64 ? wholeF64 + s * hw * 8 : undefined;
       }
-      k.exports.clusterImages(f32At, len, p.height, p.width, 0, sum, max, nonzero, extent);
+      k.clusterImages(f32At, len, p.height, p.width, 0, sum, max, nonzero, extent);
       // float32 pixels summed in float64 cannot overflow: only NaN/inf pixels make the sum non-finite
       for (let i = 0; i < len; i++) if (!Number.isFinite(sums[i])) nonfinite++;
       const e = Math.min(stop, s + len);

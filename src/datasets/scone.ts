@@ -256,7 +256,7 @@ export class SconeBatcher {
 
   constructor(private readonly k: Kernels, readonly opts: SconeOptions, source: string,
               private readonly emit: (batch: RecordBatch) => void) {
-    const exported = k.exports.M_SLOTS.value as number;
+    const exported = k.metricSlots;
     if (exported !== M_SLOTS) {
       throw new ArrowsmithError("internal", `the SCONE kernel writes ${exported} metric slots, the metric table reads ${M_SLOTS}`, { hint: "rebuild: npm run build" });
     }
@@ -272,7 +272,7 @@ export class SconeBatcher {
     this.fluxPtr = k.alloc(this.capacity * this.size * this.bpe);
     this.errPtr = k.alloc(this.capacity * this.size * this.bpe);
     this.metricsPtr = k.alloc(this.capacity * M_SLOTS * 8);
-    this.scratchPtr = k.alloc(k.exports.sconeScratchBytes(this.nw, this.nt));
+    this.scratchPtr = k.alloc(k.sconeScratchBytes(this.nw, this.nt));
     const params = sconeParams(opts);
     this.paramsPtr = k.alloc(params.byteLength);
     k.bytes().set(new Uint8Array(params.buffer), this.paramsPtr);
@@ -338,8 +338,8 @@ export class SconeBatcher {
     const out = row * this.size * this.bpe;
     const [lc, lcErr, spec, specErr] = this.extraPtrs;
     const lcAt = row * this.nt * 8, specAt = row * this.nw * 8;
-    this.k.exports.sconeEvent(ptr + imgStart, this.nw, this.nt, this.fluxPtr + out, this.errPtr + out,
-      this.bpe === 8 ? 1 : 0, this.summary ? this.metricsPtr + row * M_SLOTS * 8 : 0, this.scratchPtr, this.paramsPtr,
+    this.k.sconeEvent(ptr + imgStart, this.nw, this.nt, this.fluxPtr + out, this.errPtr + out,
+      this.bpe === 8, this.summary ? this.metricsPtr + row * M_SLOTS * 8 : 0, this.scratchPtr, this.paramsPtr,
       lc && lc + lcAt, lcErr && lcErr + lcAt, spec && spec + specAt, specErr && specErr + specAt);
     this.onImage?.(ptr + imgStart, this.labels[row]);
     this.records[row] = BigInt(frame.index);

@@ -8,7 +8,6 @@
 // pickles, and unpickling runs code chosen by the file's author, so they are refused, as is a
 // pickle where an array should be.
 import { ArrowsmithError } from "../errors.js";
-import type { KernelExports } from "../wasm.js";
 import type { MemberStream, ZipArchive, ZipEntry } from "./zip.js";
 
 export const NPY_MAGIC = Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59);
@@ -528,9 +527,11 @@ function transposeList<T>(items: T[], shape: readonly number[]): T[] {
 // ---------------------------------------------------------------------------------------------
 // Conversion inside wasm memory (the pipeline's path for large arrays).
 
-/** The part of src/wasm.ts's Kernels these helpers use (a type only: this file loads no wasm). */
+/** The part of src/wasm.ts's Kernels these helpers use (passed in: this file loads no wasm). */
 export interface NpyKernels {
-  readonly exports: Pick<KernelExports, "npyToF32" | "npyToF64" | "fortranToC">;
+  npyToF32(src: number, n: number, code: number, dst: number): number;
+  npyToF64(src: number, n: number, code: number, dst: number): number;
+  fortranToC(src: number, dst: number, shape: number, ndim: number, itemSize: number): number;
   alloc(size: number): number;
   mark(): number;
   release(mark: number): void;
@@ -547,9 +548,9 @@ export function npyConvertInWasm(k: NpyKernels, h: NpyHeader, src: number, dst: 
   if (code === undefined) throw new ArrowsmithError("npy", `npy: dtype '${h.dtype.descr}' cannot be converted to ${to === "f32" ? "float32" : "float64"}`);
   if (h.count > 0x7fffffff) throw new ArrowsmithError("npy", `npy: ${h.count} elements are more than one kernel call takes`);
   const width = to === "f32" ? 4 : 8;
-  const convert = to === "f32" ? k.exports.npyToF32 : k.exports.npyToF64;
+  const convert = (from: number, into: number) => (to === "f32" ? k.npyToF32(from, h.count, code, into) : k.npyToF64(from, h.count, code, into));
   if (!h.fortranOrder || h.shape.length < 2 || h.count === 0) {
-    if (convert(src, h.count, code, dst) !== 0) throw new ArrowsmithError("internal", `npy kernel refused dtype code ${code}`);
+    if (convert(src, dst) !== 0) throw new ArrowsmithError("internal", `npy kernel refused dtype code ${code}`);
     return;
   }
   const mark = k.mark();
@@ -559,8 +560,8 @@ export function npyConvertInWasm(k: NpyKernels, h: NpyHeader, src: number, dst: 
     const mem = k.bytes();
     const sv = new DataView(mem.buffer, shapeAt, h.shape.length * 4);
     h.shape.forEach((d, j) => sv.setInt32(j * 4, d, true));
-    if (convert(src, h.count, code, tmp) !== 0) throw new ArrowsmithError("internal", `npy kernel refused dtype code ${code}`);
-    if (k.exports.fortranToC(tmp, dst, shapeAt, h.shape.length, width) !== 0) {
+    if (convert(src, tmp) !== 0) throw new ArrowsmithError("internal", `npy kernel refused dtype code ${code}`);
+    if (k.fortranToC(tmp, dst, shapeAt, h.shape.length, width) !== 0) {
       throw new ArrowsmithError("internal", `fortranToC refused a ${h.shape.length}-d array`);
     }
   } finally {

@@ -140,7 +140,7 @@ export class ClusterTap {
       if (!reg || hw !== this.hw) continue;
       const at = (img.offset + r) * hw;
       if (inWasm) {
-        this.k.exports.addF32(values.byteOffset + at * 4, hw, reg.sum);
+        this.k.addF32(values.byteOffset + at * 4, hw, reg.sum);
       } else {
         const sum = new Float64Array(this.k.memory.buffer, reg.sum, hw);
         for (let i = 0; i < hw; i++) sum[i] += values[at + i];

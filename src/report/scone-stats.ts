@@ -189,7 +189,7 @@ export class SconeTap {
       this.slots.set(label, (r = { sum, sq: sum + this.n * 8, count: 0 }));
     }
     if (r) {
-      this.k.exports.sconeAccumulate(src, this.n, r.sum, r.sq);
+      this.k.sconeAccumulate(src, this.n, r.sum, r.sq);
       r.count++;
       return;
     }
