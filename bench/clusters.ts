@@ -6,6 +6,9 @@
 //   decode      the same reading, checks, metrics and Arrow record batches, nothing written: the
 //               work the numpy peer does (it writes nothing either)
 //   python      the peer
+//   floor       the job's I/O floor (src/io/floor.ts): reading the batches, writing files the size
+//               of convert's outputs (fsync each) to the same folder; convert's time is printed as
+//               a multiple of it
 // Each runs --runs times, alternated. Prints the median MB/s of input and clusters/s with the spread
 // of the runs, and the ratios of medians (> 1: arrowsmith is faster). Every run must handle every
 // generated cluster, or the benchmark stops.
@@ -23,6 +26,7 @@ import { parseArgs } from "node:util";
 import { dictionaryVector } from "../src/arrow.js";
 import { clusterPlanSchema, emitClusters, planClusterBatch } from "../src/datasets/clusters.js";
 import { generateClusters } from "../src/generate-clusters.js";
+import { measureFloor, outputSizes } from "../src/io/floor.js";
 import { convert } from "../src/pipeline/convert.js";
 import { FILE_DEFAULTS } from "../src/pipeline/convert-file.js";
 import { stopWorkers, workerPool } from "../src/pipeline/pool.js";
@@ -43,7 +47,7 @@ const { values: args } = parseArgs({
 });
 
 interface Run { seconds: number; clusters: number }
-type Peer = "convert" | "decode" | "python";
+type Peer = "convert" | "decode" | "python" | "floor";
 
 const say = (s: string) => { if (!args.json) process.stderr.write(s + "\n"); };
 const dir = mkdtempSync(join(tmpdir(), "arrowsmith-bench-clusters-"));
@@ -57,11 +61,16 @@ function peerScript(): string {
   throw new Error("bench/peer_clusters.py not found");
 }
 
+/** Sizes of convert's outputs per input folder (from its first run), for the floor. */
+const outputs = new Map<string, number[]>();
+
 async function convertRun(folder: string): Promise<Run> {
   const out = join(outRoot, "o");
-  const t0 = performance.now();
   const s = await convert([folder], { ...FILE_DEFAULTS, output: out, threads: 1 });
-  const seconds = (performance.now() - t0) / 1000;
+  if (!outputs.has(folder)) outputs.set(folder, outputSizes(out));
+  // the conversion's own time (planning to manifest, report accumulators included), without the
+  // report page rendered after it, a fixed cost whatever the input size
+  const seconds = s.seconds;
   rmSync(out, { recursive: true, force: true });
   return { seconds, clusters: s.events };
 }
@@ -85,6 +94,11 @@ async function decodeRun(folder: string): Promise<Run> {
     }
   }
   return { seconds: (performance.now() - t0) / 1000, clusters };
+}
+
+async function floorRun(folder: string): Promise<Run> {
+  const f = measureFloor({ inputs: readdirSync(folder).sort().map((n) => join(folder, n)), outputs: outputs.get(folder)!, dir: join(outRoot, "floor") });
+  return { seconds: f.seconds, clusters: -1 };
 }
 
 function python(folder: string): Promise<Run> {
@@ -112,7 +126,7 @@ try {
   generateClusters(sets[0][1], { files: batches, events: per, seed: 17 });
   generateClusters(sets[1][1], { files: batches, events: per, seed: 17, compressed: true });
   const report: { set: string; files: number; bytes: number; results: Record<string, unknown>[]; speedup: Record<string, number> }[] = [];
-  const peers: [Peer, (f: string) => Promise<Run>][] = [["convert", convertRun], ["decode", decodeRun], ["python", python]];
+  const peers: [Peer, (f: string) => Promise<Run>][] = [["convert", convertRun], ["decode", decodeRun], ["python", python], ["floor", floorRun]];
   for (const [name, folder] of sets) {
     const paths = readdirSync(folder).map((f) => join(folder, f));
     const bytes = paths.reduce((a, p) => a + statSync(p).size, 0);
@@ -121,7 +135,7 @@ try {
       (peer, r, x) => say(`  ${name} run ${r + 1}: ${peer.padEnd(8)} ${x.seconds.toFixed(3)} s`));
     // the clusters generated (the last batch of a plane is shorter), as `stats` counts them
     const total = clusterStats(paths).total_clusters;
-    checkEvents(new Map([...all].map(([p, rs]) => [p, rs.map((x) => x.clusters)])), total);
+    checkEvents(new Map([...all].filter(([p]) => p !== "floor").map(([p, rs]) => [p, rs.map((x) => x.clusters)])), total);
     const med = (peer: string) => summarize(all.get(peer)!.map((x) => x.seconds));
     const row = (peer: Peer) => {
       const t = med(peer);
@@ -129,7 +143,7 @@ try {
         mb_per_s: bytes / t.median / 1e6, clusters_per_s: total / t.median };
     };
     report.push({ set: name, files: paths.length, bytes, results: peers.map(([p]) => row(p)),
-      speedup: { convert_vs_python: med("python").median / med("convert").median, decode_vs_python: med("python").median / med("decode").median } });
+      speedup: { convert_vs_python: med("python").median / med("convert").median, decode_vs_python: med("python").median / med("decode").median, convert_times_floor: med("convert").median / med("floor").median } });
   }
   if (args.json) {
     process.stdout.write(JSON.stringify({ node: process.version, batches, per_batch: per, runs, out: args.out, sets: report }, null, 1) + "\n");
@@ -139,6 +153,7 @@ try {
       for (const r of s.results as { peer: string; mb_per_s: number; clusters_per_s: number; spread: number }[]) {
         process.stdout.write(`  ${r.peer.padEnd(8)} ${r.clusters_per_s.toFixed(0).padStart(8)} clusters/s ${r.mb_per_s.toFixed(0).padStart(6)} MB/s  spread ${(100 * r.spread).toFixed(0).padStart(3)}%\n`);
       }
+      process.stdout.write(`  convert takes ${s.speedup.convert_times_floor.toFixed(2)}× the floor's time (read the batches + write convert's ${outputs.get(join(dir, s.set))!.length} files, fsync each)\n`);
       process.stdout.write(`  convert ${s.speedup.convert_vs_python.toFixed(2)}× and decode ${s.speedup.decode_vs_python.toFixed(2)}× the numpy peer (ratios of medians; the peer writes nothing, like decode)\n`);
     }
   }

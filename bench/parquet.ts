@@ -5,6 +5,9 @@
 // parquet-wasm gets our sink's properties, and the IPC handoff it needs to get the batches into its
 // wasm memory is timed apart and printed beside its figure. The event loop turns between batches,
 // as it does in the converter between read windows (native codecs' buffers are freed there).
+// Each run of a writer is followed by its I/O floor (src/io/floor.ts: writing as many bytes as it
+// wrote, fsync, rename, in the same folder; its input is already in memory), and the median time
+// is printed as a multiple of the floor's median.
 // Outputs go to --out (default /dev/shm when there is one: the writers', not the disk's, speed).
 //
 //   node --import tsx bench/parquet.ts [--events 2000] [--precision f32|f64] [--runs 3]
@@ -21,6 +24,7 @@ import { SCONE_DEFAULTS } from "../src/datasets/scone.js";
 import { generateScone } from "../src/generate.js";
 import { convert } from "../src/pipeline/convert.js";
 import { FILE_DEFAULTS } from "../src/pipeline/convert-file.js";
+import { measureFloor } from "../src/io/floor.js";
 import { IpcSink } from "../src/sinks/ipc.js";
 import { type Compression, PARQUET_DEFAULTS, ParquetSink } from "../src/sinks/parquet.js";
 import { alternate, summarize, type Summary } from "./runs.js";
@@ -41,8 +45,8 @@ const { values: args } = parseArgs({
   },
 });
 
-interface Result { writer: string; compression: string; seconds: number; handoffSeconds?: number; rows: number; inBytes: number; outBytes: number; peakRssMB: number }
-interface Row extends Omit<Result, "seconds" | "handoffSeconds" | "peakRssMB"> { seconds: Summary; handoff?: Summary; peakRssMB: number }
+interface Result { writer: string; compression: string; seconds: number; handoffSeconds?: number; rows: number; inBytes: number; outBytes: number; peakRssMB: number; floorSeconds?: number }
+interface Row extends Omit<Result, "seconds" | "handoffSeconds" | "peakRssMB" | "floorSeconds"> { seconds: Summary; handoff?: Summary; peakRssMB: number; floor: Summary }
 
 /** One untimed run (JIT, page cache), then one timed run; prints one JSON line. */
 async function runChild(): Promise<void> {
@@ -123,12 +127,14 @@ async function main(): Promise<void> {
     const all = await alternate(configs.map(([writer, compression]) => [`${writer} ${compression}`, () => {
       const out = execFileSync(process.execPath, [...process.execArgv, self, "--child", writer, "--input", arrow, "--compression", compression, "--out", args.out],
         { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 20 });
-      return JSON.parse(out.trim().split("\n").pop()!) as Result;
+      const r = JSON.parse(out.trim().split("\n").pop()!) as Result;
+      r.floorSeconds = measureFloor({ inputs: [], outputs: [r.outBytes], dir: join(args.out, `arrowsmith-pq-floor-${process.pid}`) }).seconds;
+      return r;
     }] as [string, () => Result]), Number(args.runs), (name, run, r) => say(`  run ${run + 1}: ${name.padEnd(20)} ${r.seconds.toFixed(3)} s`));
     const rows: Row[] = [...all.values()].map((rs) => {
       if (rs.some((r) => r.rows !== events)) throw new Error(`${rs[0].writer} wrote ${rs.map((r) => r.rows).join(", ")} rows, not ${events}`);
       return { ...rs[0], seconds: summarize(rs.map((r) => r.seconds)), handoff: rs[0].handoffSeconds === undefined ? undefined : summarize(rs.map((r) => r.handoffSeconds!)),
-        peakRssMB: Math.max(...rs.map((r) => r.peakRssMB)) };
+        peakRssMB: Math.max(...rs.map((r) => r.peakRssMB)), floor: summarize(rs.map((r) => r.floorSeconds!)) };
     });
     if (args.json) process.stdout.write(JSON.stringify({ events, precision, runs: Number(args.runs), out: args.out, node: process.version, results: rows }) + "\n");
     else {
@@ -146,7 +152,7 @@ function line(r: Row, ipc: Row): string {
   const vsIpc = ipc.writer === "ipc" && r !== ipc ? `  ${(ipc.seconds.median / t).toFixed(2)}× IPC speed` : "";
   const handoff = r.handoff ? `  (writer only; the IPC handoff into its wasm memory took another ${r.handoff.median.toFixed(3)} s)` : "";
   return `${`${r.writer} ${r.compression}`.padEnd(20)} ${mbs.toFixed(0).padStart(6)} MB/s  ${(r.rows / t).toFixed(0).padStart(7)} events/s  spread ${(100 * r.seconds.spread).toFixed(0).padStart(3)}%  ` +
-    `out ${(r.outBytes / 1e6).toFixed(1).padStart(6)} MB (${((100 * r.outBytes) / r.inBytes).toFixed(0)}%)  peak RSS ${r.peakRssMB.toFixed(0)} MB${vsIpc}${handoff}`;
+    `out ${(r.outBytes / 1e6).toFixed(1).padStart(6)} MB (${((100 * r.outBytes) / r.inBytes).toFixed(0)}%)  ${(t / r.floor.median).toFixed(2)}× the floor (write + fsync ${r.floor.median.toFixed(3)} s)  peak RSS ${r.peakRssMB.toFixed(0)} MB${vsIpc}${handoff}`;
 }
 
 if (args.child) await runChild();

@@ -7,6 +7,9 @@
 //
 //   npm run bench:pipeline -- [--files 4] [--events 600] [--threads 1,2] [--formats arrow,parquet,csv]
 //                             [--kinds scone,clusters] [--runs 3] [--big-gb 2] [--out DIR] [--json]
+// Each format also gets its I/O floor (src/io/floor.ts: reading the inputs and writing files the
+// size of that format's outputs, fsync each, to the same folder) in the same alternation, and
+// every row is printed as a multiple of its floor.
 // Outputs go to --out (default /dev/shm when there is one: the figures are then the converter's,
 // not the disk's; give --out /tmp to include a real disk and its fsyncs).
 // --big-gb N also converts one N GB SCONE shard with the largest thread count, for peak memory.
@@ -15,7 +18,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { runCat, runPythonPeer, warm } from "./peers.js";
+import { measureFloor, outputSizes } from "../src/io/floor.js";
+import { runPythonPeer, warm } from "./peers.js";
 import { alternate, summarize, type Summary } from "./runs.js";
 
 const { values: args } = parseArgs({
@@ -50,7 +54,7 @@ function expectEvents(what: string, got: number, want: number): void {
 
 const folderBytes = (d: string) => readdirSync(d).reduce((a, n) => a + statSync(join(d, n)).size, 0);
 
-interface Row { kind: string; format: string; threads: number; events: number; mb: number; seconds: Summary; events_per_s: number; mb_per_s: number; peak_rss_mb: number }
+interface Row { kind: string; format: string; threads: number; events: number; mb: number; seconds: Summary; events_per_s: number; mb_per_s: number; peak_rss_mb: number; times_floor?: number }
 const rows: Row[] = [];
 const peers: { kind: string; peer: string; events?: number; seconds: Summary; events_per_s?: number; mb_per_s: number }[] = [];
 const runs = Number(args.runs);
@@ -68,16 +72,22 @@ try {
     for (const f of files) await warm(f);
     type R = { seconds: number; events: number; rss: number };
     const contenders: [string, () => Promise<R>][] = [];
+    const sizes = new Map<string, number[]>();
     for (const format of args.formats.split(",")) {
       for (const threads of threadList) {
         contenders.push([`${format}/${threads}`, async () => {
           const out = join(outRoot, `out-${kind}-${format}-${threads}`);
           const s = cli(["convert", input, "-o", out, "--format", format, "--threads", String(threads), "--json"]) as { events: number; seconds: number; peak_rss_bytes: number };
+          if (!sizes.has(format)) sizes.set(format, outputSizes(out));
           rmSync(out, { recursive: true, force: true });
           expectEvents(`convert --format ${format} --threads ${threads}`, s.events, expected);
           return { seconds: s.seconds, events: s.events, rss: s.peak_rss_bytes };
         }]);
       }
+      contenders.push([`floor ${format}`, async () => {
+        const f = measureFloor({ inputs: files, outputs: sizes.get(format)!, dir: join(outRoot, "floor") });
+        return { seconds: f.seconds, events: 0, rss: 0 };
+      }]);
     }
     // peers, single-threaded, on the same files, in the same alternation
     const peerName = kind === "scone" ? "python-protobuf-numpy (1 thread)" : "python np.load + numpy metrics (1 thread)";
@@ -95,11 +105,6 @@ try {
       expectEvents(peerName, events, expected);
       return { seconds, events, rss: 0 };
     }]);
-    contenders.push(["cat", async () => {
-      let seconds = 0;
-      for (const f of files) seconds += (await runCat(f)).seconds;
-      return { seconds, events: 0, rss: 0 };
-    }]);
     const all = await alternate(contenders, runs, (name, run, r) => say(`  ${kind} run ${run + 1}: ${name.padEnd(44)} ${r.seconds.toFixed(2)} s`));
     for (const [name, rs] of all) {
       const t = summarize(rs.map((r) => r.seconds));
@@ -108,9 +113,11 @@ try {
         rows.push({
           kind, format, threads: Number(threads), events: expected, mb: bytes / 1e6, seconds: t, events_per_s: expected / t.median,
           mb_per_s: bytes / 1e6 / t.median, peak_rss_mb: Math.max(...rs.map((r) => r.rss)) / 1e6,
+          times_floor: t.median / summarize(all.get(`floor ${format}`)!.map((r) => r.seconds)).median,
         });
       } else {
-        peers.push({ kind, peer: name, events: name === "cat" ? undefined : expected, seconds: t, events_per_s: name === "cat" ? undefined : expected / t.median, mb_per_s: bytes / 1e6 / t.median });
+        const floor = name.startsWith("floor ");
+        peers.push({ kind, peer: name, events: floor ? undefined : expected, seconds: t, events_per_s: floor ? undefined : expected / t.median, mb_per_s: bytes / 1e6 / t.median });
       }
     }
     rmSync(input, { recursive: true, force: true });
@@ -139,9 +146,9 @@ try {
   if (args.json) {
     process.stdout.write(JSON.stringify({ node: process.version, cores: availableParallelism(), output_dir: args.out, runs, rows, peers, scaling, big }, null, 1) + "\n");
   } else {
-    process.stdout.write(`\noutputs in ${args.out}; median of ${runs} alternated runs each, spread = (max - min) / median\nkind      format   threads  events/s    MB/s  spread  peak RSS MB\n`);
-    for (const r of rows) process.stdout.write(`${r.kind.padEnd(9)} ${r.format.padEnd(8)} ${String(r.threads).padStart(7)} ${r.events_per_s.toFixed(0).padStart(9)} ${r.mb_per_s.toFixed(0).padStart(7)} ${pct(r.seconds.spread).padStart(7)} ${r.peak_rss_mb.toFixed(0).padStart(12)}\n`);
-    process.stdout.write(`\npeers (same files, same alternation):\n`);
+    process.stdout.write(`\noutputs in ${args.out}; median of ${runs} alternated runs each, spread = (max - min) / median; × floor: our time over the I/O floor's (read the inputs, write that format's output bytes, fsync each)\nkind      format   threads  events/s    MB/s  spread  × floor  peak RSS MB\n`);
+    for (const r of rows) process.stdout.write(`${r.kind.padEnd(9)} ${r.format.padEnd(8)} ${String(r.threads).padStart(7)} ${r.events_per_s.toFixed(0).padStart(9)} ${r.mb_per_s.toFixed(0).padStart(7)} ${pct(r.seconds.spread).padStart(7)} ${r.times_floor!.toFixed(2).padStart(8)} ${r.peak_rss_mb.toFixed(0).padStart(12)}\n`);
+    process.stdout.write(`\npeers and floors (same files, same alternation):\n`);
     for (const p of peers) process.stdout.write(`  ${String(p.kind).padEnd(9)} ${String(p.peer).padEnd(44)} ${p.events_per_s ? `${p.events_per_s.toFixed(0)} events/s  ` : ""}${p.mb_per_s.toFixed(0)} MB/s  spread ${pct(p.seconds.spread)}\n`);
     process.stdout.write(`\nscaling (1 → N threads, ratio of medians):\n`);
     for (const s of scaling) process.stdout.write(`  ${s.kind.padEnd(9)} ${s.format.padEnd(8)} ×${s.speedup?.toFixed(2)} on ${s.threads} threads (spreads ${s.spread_1 === null ? "-" : pct(s.spread_1)} and ${pct(s.spread_n)})\n`);

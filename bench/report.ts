@@ -1,10 +1,13 @@
 // The cost of the dataset statistics: the same SCONE conversion with and without the report
 // accumulators, alternated in one run (one thread, outputs on /dev/shm), medians of the rates.
+// The job's I/O floor (src/io/floor.ts: reading the shard, writing files the size of the outputs
+// with the report, fsync each) runs after each pair, and both rates are given as multiples of it.
 //   node dist/bench/report.js [--events 3000] [--runs 5] [--threads 1]
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateScone } from "../src/generate.js";
+import { measureFloor, outputSizes } from "../src/io/floor.js";
 import { FILE_DEFAULTS } from "../src/pipeline/convert-file.js";
 import { convert } from "../src/pipeline/convert.js";
 
@@ -19,22 +22,28 @@ try {
   // CPU seconds of this process per run (one thread: all the work is here); steadier than wall
   // time on a shared machine
   const cpu: Record<"on" | "off", number[]> = { on: [], off: [] };
+  const floors: number[] = [];
+  let sizes: number[] = [];
   for (let i = 0; i < runs + 1; i++) {
     for (const mode of i % 2 ? (["off", "on"] as const) : (["on", "off"] as const)) {
       rmSync(join(out, mode), { recursive: true, force: true });
       const c0 = process.cpuUsage();
       const s = await convert([join(dir, "in")], { ...FILE_DEFAULTS, output: join(out, mode), threads, report: mode === "on" });
       const c = process.cpuUsage(c0);
+      if (mode === "on" && !sizes.length) sizes = outputSizes(join(out, mode));
       if (i > 0) { // round 0 warms the page cache and JIT
         rates[mode].push(s.inputBytes / s.seconds / 1e6);
         cpu[mode].push((c.user + c.system) / 1e6);
       }
     }
+    if (i > 0) floors.push(measureFloor({ inputs: [join(dir, "in", "heatmaps_0000.tfrecord")], outputs: sizes, dir: join(out, "floor") }).seconds);
   }
   const on = median(rates.on), off = median(rates.off);
   const cOn = median(cpu.on), cOff = median(cpu.off);
+  const floorMbs = statSync(join(dir, "in", "heatmaps_0000.tfrecord")).size / median(floors) / 1e6;
   console.log(JSON.stringify({
     events, threads, runs,
+    floor: { mb_per_s: +floorMbs.toFixed(1), report_on_times_floor: +(floorMbs / on).toFixed(2), report_off_times_floor: +(floorMbs / off).toFixed(2) },
     wall: { mb_per_s_report_on: +on.toFixed(1), mb_per_s_report_off: +off.toFixed(1), cost_percent: +((100 * (off - on)) / off).toFixed(2) },
     cpu: { seconds_report_on: +cOn.toFixed(3), seconds_report_off: +cOff.toFixed(3), cost_percent: +((100 * (cOn - cOff)) / cOff).toFixed(2) },
     runs_mb_per_s: { on: rates.on.map((x) => +x.toFixed(1)), off: rates.off.map((x) => +x.toFixed(1)) },

@@ -23,6 +23,13 @@ describe("bench command", () => {
     expect(j.max_seconds).toBe(sorted[2]);
     expect(j.spread).toBeCloseTo((sorted[2] - sorted[0]) / sorted[1], 12);
     expect(j.median_mib_per_second).toBeCloseTo(j.input_bytes / j.median_seconds / 2 ** 20, 9);
+    // the I/O floor, one run after each of ours: the shard read, the outputs' bytes written (the
+    // two part files of the two tasks, the manifest and the report files)
+    expect(j.floor.run_seconds).toHaveLength(3);
+    expect(j.floor.files).toBeGreaterThanOrEqual(4);
+    expect(j.floor.output_bytes).toBeGreaterThan(0);
+    expect(j.floor.read_seconds + j.floor.write_seconds).toBeGreaterThan(0);
+    expect(j.times_floor).toBeCloseTo(j.median_seconds / j.floor.median_seconds, 9);
   }, 120_000);
 
   it("runs until --seconds have passed, and prints the median with its spread", () => {
