@@ -1,5 +1,5 @@
 // CRC-32 (IEEE, zlib's) throughput: the wasm kernel (assembly/crc32.ts through src/wasm.ts) on data
-// in wasm memory, the ZIP member check's path for data in JS memory (src/formats/zip.ts
+// in wasm memory, the ZIP member check's path for data in JS memory (src/io/zip-codec.ts
 // memberCrc32: copied into wasm memory 256 KiB at a time, then the kernel), and node's native
 // zlib.crc32, on the same bytes in the same run: a 4 KiB buffer, one SCONE record's 92,160 bytes,
 // an 8 MiB cluster batch and 64 MiB. Each size is timed in several interleaved rounds; the median
@@ -11,7 +11,7 @@
 //                                    [--json]
 import { parseArgs } from "node:util";
 import zlib from "node:zlib";
-import { memberCrc32 } from "../src/formats/zip.js";
+import { memberCrc32 } from "../src/io/zip-codec.js";
 import { Kernels } from "../src/wasm.js";
 import { type Summary, summarize } from "./runs.js";
 

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { deflateRawSync } from "node:zlib";
 import { LAYOUTS, type LayoutName, PLANES } from "./datasets/clusters.js";
 import { ArrowsmithError } from "./errors.js";
-import { crc32 } from "./formats/zip.js";
+import { crc32 } from "./io/zip-codec.js";
 import { refuseExisting, Rng } from "./generate.js";
 
 export interface NpyArraySpec {

@@ -19,8 +19,10 @@ export { METRICS as SCONE_METRICS, SCONE_DEFAULTS, type SconeOptions, sconeSchem
 export { CLUSTER_METRICS, clusterSchema, LAYOUTS, type LayoutName } from "./datasets/clusters.js";
 export { decodeExample, type FeatureValue } from "./formats/example.js";
 export { frameRecords, maskCrc, type Frame } from "./formats/tfrecord.js";
-export { ZipArchive } from "./formats/zip.js";
+export { ZipArchive, type ZipCodec } from "./formats/zip.js";
+export { NODE_ZIP_CODEC, openZip } from "./io/zip-codec.js";
 export { parseNpyHeader } from "./formats/npy.js";
-export { openSink, type OutputFormat, type Sink, type SinkOptions, type TensorType } from "./sinks/sink.js";
+export { openSink } from "./sinks/open.js";
+export type { OutputFormat, Sink, SinkOptions, TensorType } from "./sinks/sink.js";
 export { kernels, Kernels } from "./wasm.js";
 export { VERSION } from "./version.js";

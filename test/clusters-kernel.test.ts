@@ -2,12 +2,13 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { Kernels } from "../src/wasm.ts";
-import { ZipArchive, bytesSource } from "../src/formats/zip.ts";
+import { bytesSource } from "../src/formats/zip.ts";
+import { openZip } from "../src/io/zip-codec.ts";
 import { npyConvertInWasm, npzHeader } from "../src/formats/npy.ts";
 
 const FIX = new URL("./fixtures/npz/", import.meta.url);
 const expected = JSON.parse(readFileSync(new URL("expected.json", FIX), "utf8"));
-const openFixture = (name: string) => ZipArchive.open(bytesSource(new Uint8Array(readFileSync(new URL(name, FIX)))), { file: name });
+const openFixture = (name: string) => openZip(bytesSource(new Uint8Array(readFileSync(new URL(name, FIX)))), { file: name });
 const num = (v: number | string | null) => (v === null ? NaN : v === "inf" ? Infinity : v === "-inf" ? -Infinity : v === "nan" ? NaN : v);
 
 // ---- plain TypeScript references -------------------------------------------------------------

@@ -3,11 +3,12 @@
 // 384 bytes, then reductions modulo sparse multiples of P: Q8 up to 2 KiB, Q5 up to 20 KiB, Q4 up to
 // 768 KiB, Q3 above, each remainder through the next) after bringing the input to a 16-byte
 // boundary, so lengths straddle those points at every start offset 0..15, and chaining is checked
-// across the switches. Also: the ZIP member check's use of it (src/formats/zip.ts memberCrc32).
+// across the switches. Also: the ZIP member check's use of it (src/io/zip-codec.ts memberCrc32).
 import { readFileSync } from "node:fs";
 import zlib from "node:zlib";
 import { describe, expect, it, vi } from "vitest";
-import { bytesSource, crc32 as zipCrc32, memberCrc32, ZipArchive } from "../src/formats/zip.ts";
+import { bytesSource } from "../src/formats/zip.ts";
+import { crc32 as zipCrc32, memberCrc32, openZip } from "../src/io/zip-codec.ts";
 import { kernels, Kernels } from "../src/wasm.ts";
 
 const POLY = 0xedb88320;
@@ -301,7 +302,7 @@ describe("ZIP member check (memberCrc32)", () => {
   it("uses the kernel in place for members read into wasm memory, and still catches a flipped byte", () => {
     const bytes = new Uint8Array(readFileSync(new URL("./fixtures/npz/clusters_savez.npz", import.meta.url)));
     const k = kernels();
-    const zip = ZipArchive.open(bytesSource(bytes), { file: "t.npz" });
+    const zip = openZip(bytesSource(bytes), { file: "t.npz" });
     const entry = zip.entries.reduce((a, b) => (b.size > a.size ? b : a));
     expect(entry.size).toBeGreaterThanOrEqual(4096);
     const mark = k.mark();
@@ -313,7 +314,7 @@ describe("ZIP member check (memberCrc32)", () => {
       expect(zcrc(k.bytes().subarray(at, at + entry.size))).toBe(entry.crc32);
       const off = zip.dataOffset(entry) + (entry.size >> 1);
       bytes[off] ^= 0x20;
-      const damaged = ZipArchive.open(bytesSource(bytes), { file: "t.npz" });
+      const damaged = openZip(bytesSource(bytes), { file: "t.npz" });
       expect(() => damaged.readInto(damaged.entries[entry.index], k.bytes(), at)).toThrow(expect.objectContaining({ code: "member_crc" }));
       expect(() => damaged.read(damaged.entries[entry.index])).toThrow(expect.objectContaining({ code: "member_crc" }));
     } finally {

@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { ArrowsmithError } from "../src/errors.ts";
 import { catchError, EXTERNAL, HAVE_EXTERNAL, NO_EXTERNAL } from "./helpers.ts";
 import { Kernels } from "../src/wasm.ts";
-import { ZipArchive, bytesSource } from "../src/formats/zip.ts";
+import { bytesSource } from "../src/formats/zip.ts";
+import { openZip } from "../src/io/zip-codec.ts";
 import {
   NPY_CODES, npyConvertInWasm, npyFloat32, npyFloat64, npyHeaderLength, npyValues, npzArrays, npzContext, npzHeader,
   parseNpyHeader, readNpzArray, type NpyHeader,
@@ -14,8 +15,8 @@ import {
 const FIX = new URL("./fixtures/npz/", import.meta.url);
 const expected = JSON.parse(readFileSync(new URL("expected.json", FIX), "utf8"));
 const EXPECTED_EXT = HAVE_EXTERNAL ? JSON.parse(readFileSync(join(EXTERNAL, "EXPECTED.json"), "utf8")) : {};
-const openFixture = (name: string) => ZipArchive.open(bytesSource(new Uint8Array(readFileSync(new URL(name, FIX)))), { file: name });
-const openExternal = (name: string) => ZipArchive.open(bytesSource(new Uint8Array(readFileSync(join(EXTERNAL, name)))), { file: name });
+const openFixture = (name: string) => openZip(bytesSource(new Uint8Array(readFileSync(new URL(name, FIX)))), { file: name });
+const openExternal = (name: string) => openZip(bytesSource(new Uint8Array(readFileSync(join(EXTERNAL, name)))), { file: name });
 
 /** JSON's stand-ins for non-finite floats. */
 const num = (v: number | string) => (v === "inf" ? Infinity : v === "-inf" ? -Infinity : v === "nan" ? NaN : (v as number));
@@ -84,7 +85,7 @@ describe.skipIf(!HAVE_EXTERNAL)(`numpy's sample files (external, read in place)$
     const data = new Uint8Array(readFileSync(join(EXTERNAL, "test_cc_bg_planeU.npz")));
     const inner = bytesSource(data);
     const reads: [number, number][] = [];
-    const zip = ZipArchive.open({ size: inner.size, read: (o, n, into, at) => { reads.push([o, n]); inner.read(o, n, into, at); } }, { file: "test_cc_bg_planeU.npz" });
+    const zip = openZip({ size: inner.size, read: (o, n, into, at) => { reads.push([o, n]); inner.read(o, n, into, at); } }, { file: "test_cc_bg_planeU.npz" });
     reads.length = 0; // the central directory's reads are not member data
     const want = EXPECTED_EXT["test_cc_bg_planeU.npz"].arrays;
     for (const entry of zip.entries) {
@@ -194,7 +195,7 @@ describe("damage", () => {
         copy[at] ^= 1 + Math.floor(rand() * 255);
         try {
           // Without the CRC check half the time, so damaged headers reach the parser.
-          const zip = ZipArchive.open(bytesSource(copy), { file: name, verifyCrc: k % 2 === 0 });
+          const zip = openZip(bytesSource(copy), { file: name, verifyCrc: k % 2 === 0 });
           for (const a of npzArrays(zip)) {
             const { header, values } = readNpzArray(zip, a.name);
             if (!Array.isArray(values) && header.dtype.kind !== "b") npyFloat64(header, zip.read(a.entry));

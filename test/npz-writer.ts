@@ -5,7 +5,7 @@
 // seconds to write). The archive layout is plain ZIP with ZIP64 fields where sizes need them.
 import { closeSync, openSync, writeSync } from "node:fs";
 import { constants, deflateRawSync } from "node:zlib";
-import { crc32 } from "../src/formats/zip.ts";
+import { crc32 } from "../src/io/zip-codec.ts";
 
 export interface LargeMember {
   name: string;

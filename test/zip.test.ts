@@ -4,15 +4,14 @@ import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { ArrowsmithError } from "../src/errors.ts";
 import { catchError, EXTERNAL, HAVE_EXTERNAL, NO_EXTERNAL } from "./helpers.ts";
-import {
-  EOCD_SEARCH, ZipArchive, bytesSource, crc32, crc32Table, inflateRawInto, setInflateMode, type ByteSource,
-} from "../src/formats/zip.ts";
+import { EOCD_SEARCH, bytesSource, crc32Table, type ByteSource, ZipArchive, type ZipCodec } from "../src/formats/zip.ts";
+import { crc32, inflateRawInto, openZip, setInflateMode } from "../src/io/zip-codec.ts";
 
 const FIX = new URL("./fixtures/npz/", import.meta.url);
 const expected = JSON.parse(readFileSync(new URL("expected.json", FIX), "utf8"));
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(name, FIX)));
 const external = (name: string) => new Uint8Array(readFileSync(join(EXTERNAL, name)));
-const open = (bytes: Uint8Array, file = "t.npz", verifyCrc = true) => ZipArchive.open(bytesSource(bytes), { file, verifyCrc });
+const open = (bytes: Uint8Array, file = "t.npz", verifyCrc = true) => openZip(bytesSource(bytes), { file, verifyCrc });
 const dv = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
 
 /** Opens the archive and reads every member; returns what it read. */
@@ -43,7 +42,7 @@ describe.skipIf(!HAVE_EXTERNAL)(`numpy's own archives${NO_EXTERNAL}`, () => {
   for (const name of ["numpy_py3-arr-savez.npz", "numpy_py3-arr-savez-compressed.npz"]) {
     it(`lists and reads ${name}`, () => {
       const want = JSON.parse(readFileSync(join(EXTERNAL, "EXPECTED.json"), "utf8"))[name].arrays;
-      const zip = ZipArchive.open(bytesSource(external(name)), { file: name });
+      const zip = openZip(bytesSource(external(name)), { file: name });
       expect(zip.entries.map((e) => e.name).sort()).toEqual(Object.keys(want).map((k) => `${k}.npy`).sort());
       for (const e of zip.entries) {
         expect({ stored: 0, deflate: 8 }[want[e.name.slice(0, -4)].zip_method as "stored"]).toBe(e.method);
@@ -56,7 +55,7 @@ describe.skipIf(!HAVE_EXTERNAL)(`numpy's own archives${NO_EXTERNAL}`, () => {
   }
 
   it("lists the object-array sample without inflating its 102 MB member", () => {
-    const zip = ZipArchive.open(bytesSource(external("test_cc_bg_planeU.npz")), { file: "test_cc_bg_planeU.npz" });
+    const zip = openZip(bytesSource(external("test_cc_bg_planeU.npz")), { file: "test_cc_bg_planeU.npz" });
     expect(zip.entries.map((e) => [e.name, e.method, e.size])).toEqual([["images.npy", 8, 102324075], ["metadata.npy", 8, 19312]]);
     const head = zip.readPrefix(zip.entries[0], 64);
     expect(head.length).toBe(64);
@@ -311,7 +310,7 @@ describe("corrupt archives give ArrowsmithError with the right code", () => {
   it("a source that throws becomes an io error naming the file", () => {
     const bytes = fixture("versions.npz");
     const src: ByteSource = { size: bytes.length, read: () => { throw new Error("EIO: disk on fire"); } };
-    expect(catchError(() => ZipArchive.open(src, { file: "f.npz" }))).toMatchObject({ code: "io", file: "f.npz" });
+    expect(catchError(() => openZip(src, { file: "f.npz" }))).toMatchObject({ code: "io", file: "f.npz" });
   });
 });
 
@@ -365,7 +364,7 @@ describe("ZipArchive.stream: a member front to back in pieces", () => {
 
   it("reads members over the whole-read limit, which read() refuses", () => {
     const bytes = fixture("clusters_compressed.npz");
-    const zip = ZipArchive.open(bytesSource(bytes), { file: "t.npz", maxMemberSize: 100 });
+    const zip = openZip(bytesSource(bytes), { file: "t.npz", maxMemberSize: 100 });
     const e = zip.entries.find((x) => x.size > 100)!;
     const err = catchError(() => zip.read(e));
     expect(err.code).toBe("too_large");
@@ -405,5 +404,31 @@ describe("ZipArchive.stream: a member front to back in pieces", () => {
         expect(err.message).toMatch(delta < 0 ? /inflates to more than/ : /ends after/);
       }
     }
+  });
+});
+
+describe("the codec is the caller's", () => {
+  it("reads stored and deflate members with nothing but the codec it is given (no Node, no wasm)", () => {
+    const bytes = fixture("clusters_savez.npz");
+    const calls = { crc: 0, whole: 0 };
+    // a platform without a streaming inflater: whole-member inflation and the plain table CRC
+    const codec: ZipCodec = {
+      openInflater: () => undefined,
+      inflateWhole: (comp, into, at, size) => { calls.whole++; into.set(inflateRawSync(comp), at); expect(size).toBe(into.length - at); },
+      inflatePartial: (comp) => inflateRawSync(comp, { finishFlush: 2 }),
+      crc32: (into, at, size, start) => { calls.crc++; return crc32Table(into.subarray(at, at + size), start); },
+    };
+    const zip = ZipArchive.open(bytesSource(bytes), { file: "t.npz", codec });
+    const node = openZip(bytesSource(bytes), { file: "t.npz" });
+    for (const e of zip.entries) expect(zip.read(e)).toEqual(node.read(node.entry(e.name)!));
+    expect(calls.crc).toBe(zip.entries.length);
+    const deflated = fixture("clusters_compressed.npz");
+    const dz = ZipArchive.open(bytesSource(deflated), { file: "c.npz", codec });
+    const dn = openZip(bytesSource(deflated), { file: "c.npz" });
+    for (const e of dz.entries) expect(dz.read(e)).toEqual(dn.read(dn.entry(e.name)!));
+    expect(calls.whole).toBe(dz.entries.length);
+    // a CRC that disagrees with the central directory is the codec's to compute, the reader's to judge
+    const lying = ZipArchive.open(bytesSource(bytes), { file: "t.npz", codec: { ...codec, crc32: () => 1 } });
+    expect(catchError(() => lying.read(lying.entries[0])).code).toBe("member_crc");
   });
 });

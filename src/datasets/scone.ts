@@ -4,7 +4,7 @@
 import { Float32, Float64, Int32, Int64, type RecordBatch, Schema, type Vector, type Utf8, type FixedSizeList, Field } from "apache-arrow";
 import { dictionaryData, dictionaryType, dictionaryVector, primitiveData, recordBatch, tensorData, tensorField } from "../arrow.js";
 import { ArrowsmithError } from "../errors.js";
-import type { CsvColumn, CsvSpec } from "../sinks/sink.js";
+import type { CsvColumn, CsvSpec } from "../sinks/csv.js";
 import { pyFixed, pyRepr } from "../sinks/pyformat.js";
 import { type FeatureRef, forEachBytes, forEachFloat, forEachInt64, keyString, scanExample } from "../formats/example.js";
 import type { Frame } from "../formats/tfrecord.js";

@@ -12,9 +12,9 @@
 // - Only stored (0) and deflate (8) are read. Every extent is checked against the file before
 //   anything is allocated, inflation stops at the declared size, and each member's CRC-32 is
 //   compared with the central record.
-import zlib from "node:zlib";
+// Raw deflate and the CRC-32 come from the caller as a ZipCodec (src/io/zip-codec.ts has Node's),
+// so this file runs on any platform and loads no wasm.
 import { ArrowsmithError, type ErrorCode } from "../errors.js";
-import { kernels } from "../wasm.js";
 
 /** Random access to the bytes of one file; `read` fills `into[at .. at+length)` or throws. */
 export interface ByteSource {
@@ -80,7 +80,35 @@ export interface ZipEntry {
   readonly zip64: boolean;
 }
 
+/** zlib's flush modes, by name: Z_NO_FLUSH, Z_SYNC_FLUSH, Z_FINISH. */
+export type Flush = "none" | "sync" | "finish";
+
+/** A raw-deflate inflater stepped synchronously, one zlib `inflate()` call per `write`. */
+export interface RawInflater {
+  /** Inflates from `input[inOff, inOff+inLen)` into `out[outOff, outOff+outLen)`; then `availOut`/`availIn` say what was left of each. */
+  write(flush: Flush, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
+  readonly availOut: number;
+  readonly availIn: number;
+  /** zlib's message once the data proved corrupt, else undefined. */
+  error(): string | undefined;
+  close(): void;
+}
+
+/** What the platform lends the reader: raw deflate and CRC-32. */
+export interface ZipCodec {
+  /** A streaming inflater, or undefined where the platform has none (whole-member inflation then serves). */
+  openInflater(): RawInflater | undefined;
+  /** Inflates all of `comp` into exactly `size` bytes at `into[at ..]`; throws ArrowsmithError("compression") otherwise. */
+  inflateWhole(comp: Uint8Array, into: Uint8Array, at: number, size: number): void;
+  /** Inflates as much of `comp` as it holds (a stream cut short is not an error). */
+  inflatePartial(comp: Uint8Array): Uint8Array;
+  /** CRC-32 (IEEE) of `into[at .. at+size)`, continuing from `start`. */
+  crc32(into: Uint8Array, at: number, size: number, start: number): number;
+}
+
 export interface ZipOptions {
+  /** Raw deflate and CRC-32 (`openZip` in src/io/zip-codec.ts passes Node's). */
+  codec: ZipCodec;
   /** Name used in errors (the file path, or whatever the caller wants users to see). */
   file?: string;
   /** Compare each member's CRC-32 with the central directory (default true; `--no-verify` skips it). */
@@ -102,11 +130,13 @@ export class ZipArchive {
   private readonly src: ByteSource;
   private readonly verify: boolean;
   private readonly maxMember: number;
+  private readonly codec: ZipCodec;
   private readonly byName = new Map<string, ZipEntry>();
   private readonly dataOffsets = new Map<number, number>();
 
   private constructor(src: ByteSource, opts: ZipOptions, dir: Directory) {
     this.src = src;
+    this.codec = opts.codec;
     this.file = opts.file ?? "<zip>";
     this.verify = opts.verifyCrc ?? true;
     this.maxMember = opts.maxMemberSize ?? 0xffffffff;
@@ -118,7 +148,7 @@ export class ZipArchive {
   }
 
   /** Reads and checks the end records and the central directory (not the members). */
-  static open(src: ByteSource, opts: ZipOptions = {}): ZipArchive {
+  static open(src: ByteSource, opts: ZipOptions): ZipArchive {
     const file = opts.file ?? "<zip>";
     return new ZipArchive(src, opts, readDirectory(src, file));
   }
@@ -153,13 +183,13 @@ export class ZipArchive {
       const comp = new Uint8Array(entry.compressedSize);
       this.readRaw(data, entry.compressedSize, comp, 0, entry);
       try {
-        inflateRawInto(comp, into, at, entry.size);
+        inflateRawWith(this.codec, comp, into, at, entry.size);
       } catch (e) {
         throw this.placed(e, data, entry);
       }
     }
     if (this.verify) {
-      const crc = memberCrc32(into, at, entry.size);
+      const crc = this.codec.crc32(into, at, entry.size, 0);
       if (crc !== entry.crc32) {
         throw new ArrowsmithError("member_crc",
           `zip member "${entry.name}": CRC-32 of its ${entry.size} bytes is ${hex(crc)}, the central directory says ${hex(entry.crc32)}`,
@@ -188,7 +218,7 @@ export class ZipArchive {
     const fetch = (off: number, len: number, into: Uint8Array) => this.readRaw(data + off, len, into, 0, entry);
     const placed = (e: unknown) => this.placed(e, data, entry);
     const stored = (off: number, len: number, into: Uint8Array, at: number) => this.readRaw(data + off, len, into, at, entry);
-    return new MemberStream(entry, this.file, data, this.verify, this.maxMember, fetch, stored, placed);
+    return new MemberStream(entry, this.codec, this.file, data, this.verify, this.maxMember, fetch, stored, placed);
   }
 
   /**
@@ -206,7 +236,7 @@ export class ZipArchive {
       return out;
     }
     try {
-      const got = inflatePrefix((off, len, into) => this.readRaw(data + off, len, into, 0, entry), entry.compressedSize, out);
+      const got = inflatePrefix(this.codec, (off, len, into) => this.readRaw(data + off, len, into, 0, entry), entry.compressedSize, out);
       if (got < want) {
         throw new ArrowsmithError("compression", `deflate data ends after ${got} bytes, before the ${want} asked for (declared ${entry.size})`);
       }
@@ -512,57 +542,11 @@ function decodeName(bytes: Uint8Array, flags: number): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// CRC-32 (IEEE, as ZIP uses). node:zlib's native crc32 (Node >= 20.15) runs ~1.9 GB/s here; the
-// table fallback keeps older Node 20 releases working.
+// CRC-32 (IEEE, as ZIP uses), plain table version: a reference for tests and the platform's fallback.
 
-const nativeCrc = (zlib as unknown as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 let table: Uint32Array | undefined;
 
-/** CRC-32 of `data`, continuing from `crc` (0 to start). */
-export function crc32(data: Uint8Array, crc = 0): number {
-  if (nativeCrc) return nativeCrc(data, crc) >>> 0;
-  return crc32Table(data, crc);
-}
-
-/** Members at least this long are checked with the wasm kernel (assembly/crc32.ts). */
-const KERNEL_CRC_MIN = 4096;
-/** Bytes copied into wasm memory at a time for data that lies in JS memory. */
-const KERNEL_CRC_CHUNK = 256 * 1024;
-
-/**
- * CRC-32 of `into[at .. at+size)`, as the member check takes it. From 4 KiB on the wasm kernel does
- * it: in place when `into` is a view of this thread's wasm memory (the pipeline reads members
- * there), else through a copy into wasm memory 256 KiB at a time (bench/crc32.ts, 92 KB to 8 MB:
- * kernel 15-18 GB/s, through the copy 9-11 GB/s, zlib.crc32 ~4.2 GB/s). The copy goes above the
- * allocator's top without growing memory (growing would detach the callers' views); without room
- * it is zlib's.
- */
-export function memberCrc32(into: Uint8Array, at: number, size: number, start = 0): number {
-  if (size >= KERNEL_CRC_MIN) {
-    const k = kernels();
-    if (into.buffer === k.memory.buffer) return k.crc32(into.byteOffset + at, size, start);
-    const top = k.mark();
-    const room = Math.floor((k.memory.buffer.byteLength - top) / 64) * 64;
-    if (room >= 65536) {
-      const chunk = Math.min(KERNEL_CRC_CHUNK, room, Math.ceil(size / 64) * 64);
-      const ptr = k.alloc(chunk);
-      try {
-        let crc = start;
-        for (let done = 0; done < size; done += chunk) {
-          const n = Math.min(chunk, size - done);
-          k.bytes().set(into.subarray(at + done, at + done + n), ptr);
-          crc = k.crc32(ptr, n, crc);
-        }
-        return crc;
-      } finally {
-        k.release(top);
-      }
-    }
-  }
-  return crc32(into.subarray(at, at + size), start);
-}
-
-/** Plain table CRC-32 (the fallback, and a reference in tests). */
+/** Plain table CRC-32 of `data`, continuing from `crc` (0 to start). */
 export function crc32Table(data: Uint8Array, crc = 0): number {
   if (!table) {
     table = new Uint32Array(256);
@@ -578,47 +562,9 @@ export function crc32Table(data: Uint8Array, crc = 0): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Raw deflate into a caller's buffer.
-//
-// Measured on an 8 MB cluster batch (137 KB deflated, Node 20.20): inflateRawSync with its default
-// 16 KiB chunks 625 MB/s, with 1 MiB chunks ~1.9 GB/s (+ a copy into wasm), fflate 140 MB/s, and
-// zlib's handle writing straight into the destination ~6 GB/s. The handle (`_handle.writeSync`,
-// `_writeState`) is what inflateRawSync itself runs on but is not public API, so it is
-// feature-tested and inflateRawSync is the fallback.
+// Raw deflate into a caller's buffer, through the codec's inflater.
 
-interface ZlibHandle {
-  writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
-  onerror: (message: string, errno: number, code?: string) => void;
-}
-
-type InflateMode = "auto" | "direct" | "buffered";
-let inflateMode: InflateMode = "auto";
-
-/** For tests: force the public inflateRawSync path ("buffered") or the handle path ("direct"). */
-export function setInflateMode(mode: InflateMode): void {
-  inflateMode = mode;
-}
-
-function openHandle(): { z: zlib.InflateRaw; h: ZlibHandle; state: Uint32Array; error: () => string | undefined } | undefined {
-  if (inflateMode === "buffered") return undefined;
-  const z = new zlib.InflateRaw();
-  const raw = z as unknown as { _handle?: ZlibHandle; _writeState?: Uint32Array };
-  const h = raw._handle;
-  const state = raw._writeState;
-  if (!h || typeof h.writeSync !== "function" || !(state instanceof Uint32Array) || state.length < 2) {
-    z.close();
-    if (inflateMode === "direct") throw new Error("zlib handle API not available in this Node");
-    return undefined;
-  }
-  let err: string | undefined;
-  // Replaces Node's handler, which would destroy the stream and emit asynchronously.
-  h.onerror = (message: string, errno: number) => {
-    err = `${message} (zlib errno ${errno})`;
-  };
-  return { z, h, state, error: () => err };
-}
-
-function zlibFailure(detail: string): ArrowsmithError {
+function inflateFailure(detail: string): ArrowsmithError {
   return new ArrowsmithError("compression", detail);
 }
 
@@ -627,67 +573,46 @@ function zlibFailure(detail: string): ArrowsmithError {
  * ArrowsmithError("compression") when the stream is corrupt, ends before `size` bytes, or would
  * produce more than `size` bytes (nothing beyond `at + size` is ever written).
  */
-export function inflateRawInto(comp: Uint8Array, into: Uint8Array, at: number, size: number): void {
-  const hz = openHandle();
-  if (!hz) return inflateBuffered(comp, into, at, size);
-  const { z, h, state, error } = hz;
+export function inflateRawWith(codec: ZipCodec, comp: Uint8Array, into: Uint8Array, at: number, size: number): void {
+  const z = codec.openInflater();
+  if (!z) return codec.inflateWhole(comp, into, at, size);
   try {
     let availIn = comp.length;
     let e: string | undefined;
     // zlib calls a zero-length output a stream error, so an empty member goes straight to the probe.
     if (size > 0) {
-      h.writeSync(zlib.constants.Z_FINISH, comp, 0, comp.length, into, at, size);
-      e = error();
-      if (e) throw zlibFailure(`corrupt deflate data: ${e}`);
-      const availOut = state[0];
-      availIn = state[1];
-      if (availOut !== 0) throw zlibFailure(`deflate data ends after ${size - availOut} bytes; the member declares ${size}`);
+      z.write("finish", comp, 0, comp.length, into, at, size);
+      e = z.error();
+      if (e) throw inflateFailure(`corrupt deflate data: ${e}`);
+      const availOut = z.availOut;
+      availIn = z.availIn;
+      if (availOut !== 0) throw inflateFailure(`deflate data ends after ${size - availOut} bytes; the member declares ${size}`);
     }
     // Exactly full: the stream must end here, not hold more output.
     const probe = new Uint8Array(1);
-    h.writeSync(zlib.constants.Z_FINISH, comp, comp.length - availIn, availIn, probe, 0, 1);
-    e = error();
-    if (state[0] === 0) throw zlibFailure(`deflate data inflates to more than the ${size} bytes the member declares`);
-    if (e) throw zlibFailure(`deflate stream does not end after the declared ${size} bytes: ${e}`);
+    z.write("finish", comp, comp.length - availIn, availIn, probe, 0, 1);
+    e = z.error();
+    if (z.availOut === 0) throw inflateFailure(`deflate data inflates to more than the ${size} bytes the member declares`);
+    if (e) throw inflateFailure(`deflate stream does not end after the declared ${size} bytes: ${e}`);
   } finally {
     z.close();
   }
-}
-
-function inflateBuffered(comp: Uint8Array, into: Uint8Array, at: number, size: number): void {
-  let out: Buffer;
-  try {
-    // 1 MiB chunks: the default 16 KiB makes inflateRawSync three times slower on 8 MB members.
-    out = zlib.inflateRawSync(comp, { maxOutputLength: Math.max(size, 1), chunkSize: Math.min(Math.max(size, 64), 1 << 20) });
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === "ERR_BUFFER_TOO_LARGE") throw zlibFailure(`deflate data inflates to more than the ${size} bytes the member declares`);
-    if (err.code === "Z_BUF_ERROR") throw zlibFailure(`deflate data ends before the ${size} bytes the member declares (${err.message})`);
-    throw zlibFailure(`corrupt deflate data: ${err.message}`);
-  }
-  if (out.length !== size) {
-    throw zlibFailure(out.length > size
-      ? `deflate data inflates to more than the ${size} bytes the member declares`
-      : `deflate data ends after ${out.length} bytes; the member declares ${size}`);
-  }
-  into.set(out, at);
 }
 
 /**
  * Inflates the start of a raw deflate stream of `compLen` bytes, fetched in pieces by `fetch`,
  * until `out` is full or the stream ends; returns the bytes written.
  */
-function inflatePrefix(fetch: (off: number, len: number, into: Uint8Array) => void, compLen: number, out: Uint8Array): number {
-  const hz = openHandle();
-  if (!hz) {
+function inflatePrefix(codec: ZipCodec, fetch: (off: number, len: number, into: Uint8Array) => void, compLen: number, out: Uint8Array): number {
+  const z = codec.openInflater();
+  if (!z) {
     const comp = new Uint8Array(compLen);
     fetch(0, compLen, comp);
-    const all = zlib.inflateRawSync(comp, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    const all = codec.inflatePartial(comp);
     const n = Math.min(all.length, out.length);
     out.set(all.subarray(0, n));
     return n;
   }
-  const { z, h, state, error } = hz;
   try {
     let done = 0;
     let off = 0;
@@ -699,11 +624,11 @@ function inflatePrefix(fetch: (off: number, len: number, into: Uint8Array) => vo
       let used = 0;
       // Feed this piece until it is consumed or the output is full.
       while (used < len && done < out.length) {
-        h.writeSync(zlib.constants.Z_SYNC_FLUSH, comp, used, len - used, out, done, out.length - done);
-        const e = error();
-        if (e) throw zlibFailure(`corrupt deflate data: ${e}`);
-        const nowOut = out.length - state[0];
-        const nowUsed = len - state[1];
+        z.write("sync", comp, used, len - used, out, done, out.length - done);
+        const e = z.error();
+        if (e) throw inflateFailure(`corrupt deflate data: ${e}`);
+        const nowOut = out.length - z.availOut;
+        const nowUsed = len - z.availIn;
         if (nowOut === done && nowUsed === used) return done; // stream ended
         done = nowOut;
         used = nowUsed;
@@ -728,8 +653,8 @@ export class MemberStream {
   /** Uncompressed bytes delivered so far. */
   position = 0;
   private crc = 0;
-  private inflater?: ReturnType<typeof openHandle>;
-  /** Without zlib's handle (a Node that lacks it): the member inflated whole, within the whole-read limit. */
+  private inflater?: RawInflater;
+  /** Without a streaming inflater (a Node whose zlib lacks the handle): the member inflated whole, within the whole-read limit. */
   private whole?: Uint8Array;
   private input = new Uint8Array(0);
   private inPos = 0;
@@ -737,7 +662,7 @@ export class MemberStream {
   private fetched = 0;
   private done = false;
 
-  constructor(readonly entry: ZipEntry, private readonly file: string, private readonly dataOffset: number, private readonly verify: boolean,
+  constructor(readonly entry: ZipEntry, private readonly codec: ZipCodec, private readonly file: string, private readonly dataOffset: number, private readonly verify: boolean,
               private readonly maxWhole: number,
               private readonly fetch: (off: number, len: number, into: Uint8Array) => void,
               private readonly stored: (off: number, len: number, into: Uint8Array, at: number) => void,
@@ -759,7 +684,7 @@ export class MemberStream {
         throw this.placed(e);
       }
     }
-    if (this.verify) this.crc = memberCrc32(into, at, length, this.crc);
+    if (this.verify) this.crc = this.codec.crc32(into, at, length, this.crc);
     this.position += length;
   }
 
@@ -787,7 +712,7 @@ export class MemberStream {
   /** Frees the inflater (safe to call more than once, and after an error). */
   close(): void {
     this.done = true;
-    this.inflater?.z.close();
+    this.inflater?.close();
     this.inflater = undefined;
     this.whole = undefined;
   }
@@ -808,7 +733,7 @@ export class MemberStream {
       return;
     }
     if (!this.inflater) {
-      this.inflater = openHandle();
+      this.inflater = this.codec.openInflater();
       if (!this.inflater) {
         if (entry.size > this.maxWhole) {
           throw new ArrowsmithError("too_large", `member of ${entry.size} bytes needs streaming inflation, which this Node's zlib lacks (whole reads stop at ${this.maxWhole})`);
@@ -816,25 +741,25 @@ export class MemberStream {
         const comp = new Uint8Array(entry.compressedSize);
         this.fetch(0, entry.compressedSize, comp);
         this.whole = new Uint8Array(entry.size);
-        inflateBuffered(comp, this.whole, 0, entry.size);
+        this.codec.inflateWhole(comp, this.whole, 0, entry.size);
         into.set(this.whole.subarray(this.position, this.position + length), at);
         return;
       }
     }
-    const { h, state, error } = this.inflater;
+    const z = this.inflater;
     let done = 0;
     while (done < length) {
       if (this.inLen === 0) {
-        if (this.fetched >= entry.compressedSize) throw zlibFailure(`deflate data ends after ${this.position + done} bytes; the member declares ${entry.size}`);
+        if (this.fetched >= entry.compressedSize) throw inflateFailure(`deflate data ends after ${this.position + done} bytes; the member declares ${entry.size}`);
         this.fill();
       }
-      h.writeSync(zlib.constants.Z_NO_FLUSH, this.input, this.inPos, this.inLen, into, at + done, length - done);
-      const e = error();
-      if (e) throw zlibFailure(`corrupt deflate data: ${e}`);
-      const out = length - done - state[0];
-      const used = this.inLen - state[1];
+      z.write("none", this.input, this.inPos, this.inLen, into, at + done, length - done);
+      const e = z.error();
+      if (e) throw inflateFailure(`corrupt deflate data: ${e}`);
+      const out = length - done - z.availOut;
+      const used = this.inLen - z.availIn;
       // neither input taken nor output made, with room for both: the stream has ended
-      if (out === 0 && used === 0) throw zlibFailure(`deflate data ends after ${this.position + done} bytes; the member declares ${entry.size}`);
+      if (out === 0 && used === 0) throw inflateFailure(`deflate data ends after ${this.position + done} bytes; the member declares ${entry.size}`);
       done += out;
       this.inPos += used;
       this.inLen -= used;
@@ -843,19 +768,19 @@ export class MemberStream {
 
   /** After the declared size: the stream must end (no more output, no missing end). */
   private checkEnd(): void {
-    if (!this.inflater) this.inflater = openHandle();
+    if (!this.inflater) this.inflater = this.codec.openInflater();
     if (!this.inflater) return; // an empty member never opened an inflater; nothing to check without one
-    const { h, state, error } = this.inflater;
+    const z = this.inflater;
     const probe = new Uint8Array(1);
     const size = this.entry.size;
     for (;;) {
       if (this.inLen === 0 && this.fetched < this.entry.compressedSize) this.fill();
       const last = this.fetched >= this.entry.compressedSize;
-      h.writeSync(last ? zlib.constants.Z_FINISH : zlib.constants.Z_NO_FLUSH, this.input, this.inPos, this.inLen, probe, 0, 1);
-      const e = error();
-      if (state[0] === 0) throw zlibFailure(`deflate data inflates to more than the ${size} bytes the member declares`);
-      if (e) throw zlibFailure(`deflate stream does not end after the declared ${size} bytes: ${e}`);
-      const used = this.inLen - state[1];
+      z.write(last ? "finish" : "none", this.input, this.inPos, this.inLen, probe, 0, 1);
+      const e = z.error();
+      if (z.availOut === 0) throw inflateFailure(`deflate data inflates to more than the ${size} bytes the member declares`);
+      if (e) throw inflateFailure(`deflate stream does not end after the declared ${size} bytes: ${e}`);
+      const used = this.inLen - z.availIn;
       this.inPos += used;
       this.inLen -= used;
       if (last || used === 0) return;

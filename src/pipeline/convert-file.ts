@@ -9,7 +9,9 @@ import { ExampleSchemaInference, GenericBatcher, featureKinds } from "../dataset
 import { ArrowsmithError, isArrowsmithError } from "../errors.js";
 import type { Frame } from "../formats/tfrecord.js";
 import { readRecords, STOP } from "../io/records.js";
-import { type CsvColumn, type CsvSpec, openSink, type OutputFormat, type Sink, type SinkResult, type SinkOptions } from "../sinks/sink.js";
+import type { CsvColumn, CsvSpec } from "../sinks/csv.js";
+import { openSink } from "../sinks/open.js";
+import type { OutputFormat, Sink, SinkResult, SinkOptions } from "../sinks/sink.js";
 import { type Kernels } from "../wasm.js";
 import { ErrorPolicy, type OnError, type Problem } from "./policy.js";
 import { SconeTap } from "../report/scone-stats.js";

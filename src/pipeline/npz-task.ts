@@ -16,8 +16,10 @@ import {
 import { emitGenericNpz, emptyGenericSchema, planGenericNpz } from "../datasets/generic-npz.js";
 import { ArrowsmithError, isArrowsmithError } from "../errors.js";
 import { NPZ_WHOLE_LIMIT, npzArrays } from "../formats/npy.js";
-import { type ByteSource, ZipArchive, ZIP_DEFLATE, ZIP_STORED } from "../formats/zip.js";
-import { openSink, type Sink, type SinkResult } from "../sinks/sink.js";
+import { type ByteSource, type ZipArchive, ZIP_DEFLATE, ZIP_STORED } from "../formats/zip.js";
+import { openZip } from "../io/zip-codec.js";
+import { openSink } from "../sinks/open.js";
+import type { Sink, SinkResult } from "../sinks/sink.js";
 import type { Kernels } from "../wasm.js";
 import type { FileOptions, Progress, Task, TaskResult } from "./convert-file.js";
 import { ErrorPolicy } from "./policy.js";
@@ -55,7 +57,7 @@ export function openNpz(path: string, verify = true): OpenedNpz {
   try {
     const st = fstatSync(fd);
     // whole reads (metadata, Fortran-order arrays, 0-d values) are bounded; arrays are read in row windows
-    const zip = st.size === 0 ? undefined : ZipArchive.open(fileSource(fd, st.size, path), { file: path, verifyCrc: verify, maxMemberSize: NPZ_WHOLE_LIMIT });
+    const zip = st.size === 0 ? undefined : openZip(fileSource(fd, st.size, path), { file: path, verifyCrc: verify, maxMemberSize: NPZ_WHOLE_LIMIT });
     return { path, size: st.size, mtimeMs: st.mtimeMs, zip, close };
   } catch (e) {
     close();

@@ -8,7 +8,7 @@ import { readEvents } from "./events.js";
 import { sconeFigureData, sconeTemplate } from "./figures/scone.js";
 import { histogramPng, planeImages, sconeStatsData, sconeStatsSpec } from "./figures/stats.js";
 import { FigureTemplate, svgToPng } from "./render.js";
-import type { ReportJson } from "./report.js";
+import type { ReportJson } from "./report-json.js";
 import { SCONE_DEFAULTS } from "../datasets/scone.js";
 
 const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);

@@ -1,10 +1,6 @@
-import type { RecordBatch, Schema } from "apache-arrow";
-import { withoutExtensions } from "../arrow.js";
-import { ArrowsmithError } from "../errors.js";
-import { CsvSink, type CsvColumn, type CsvSpec, listColumns, scalarColumns } from "./csv.js";
-export type { CsvColumn, CsvSpec };
-import { IpcSink } from "./ipc.js";
-import { ParquetSink } from "./parquet.js";
+// What every sink is: the interface, its options and results. The factory that picks an
+// implementation is src/sinks/open.ts, so this file imports none of them.
+import type { RecordBatch } from "apache-arrow";
 
 export type OutputFormat = "arrow" | "arrow-stream" | "parquet" | "csv";
 
@@ -48,17 +44,4 @@ export interface SinkOptions {
   tensorType?: TensorType;
   /** Parquet row group target size in bytes. */
   rowGroupBytes?: number;
-}
-
-/** Opens the sink for `format`; `csv` gives the CSV layout (default: every scalar column by name). */
-export function openSink(format: OutputFormat, path: string, schema: Schema, opts: SinkOptions, csv?: CsvSpec | CsvColumn[]): Sink {
-  const plain = opts.tensorType === "plain";
-  switch (format) {
-    // the writer takes the schema message from here; the batches' own fields compare equal
-    case "arrow": return new IpcSink(path, plain ? withoutExtensions(schema) : schema, false);
-    case "arrow-stream": return new IpcSink(path, plain ? withoutExtensions(schema) : schema, true);
-    case "csv": return new CsvSink(path, csv ?? scalarColumns(schema), listColumns(schema));
-    case "parquet": return new ParquetSink(path, schema, { compression: opts.compression, rowGroupBytes: opts.rowGroupBytes, extensionMetadata: !plain });
-    default: throw new ArrowsmithError("usage", `unknown output format ${format as string}`, { hint: "use arrow, arrow-stream, parquet or csv" });
-  }
 }
