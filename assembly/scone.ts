@@ -478,15 +478,95 @@ function sortShort(p: usize, n: i32): void {
   }
 }
 
+/** Compare-exchange of the two f64 in `q` (ascending; no NaN). */
+// @ts-ignore: decorator
+@inline function sortPair(q: usize): void {
+  const v = v128.load(q);
+  const w = v128.shuffle<f64>(v, v, 1, 0);
+  v128.store(q, v128.shuffle<f64>(f64x2.pmin(v, w), f64x2.pmax(v, w), 0, 3));
+}
+
+/**
+ * Sorts 64 f64 at `p` (no NaN) with a bitonic network, every comparator ascending: each merge of
+ * blocks of k starts with the mirror step (i with k-1-i) and halves down to neighbours; two
+ * comparators per f64x2 pmin/pmax and no branch on the values (insertion sort mispredicts once
+ * per value, ~4x slower here).
+ */
+function sort64(p: usize): void {
+  for (let i: i32 = 0; i < 64; i += 2) sortPair(p + (<usize>i << 3));
+  for (let k: i32 = 4; k <= 64; k <<= 1) {
+    const half = k >> 1;
+    for (let b: i32 = 0; b < 64; b += k) {
+      for (let i: i32 = 0; i < half; i += 2) {
+        const pa = p + (<usize>(b + i) << 3), pb = p + (<usize>(b + k - 2 - i) << 3);
+        const a = v128.load(pa), c0 = v128.load(pb);
+        const c = v128.shuffle<f64>(c0, c0, 1, 0);
+        const hi = f64x2.pmax(a, c);
+        v128.store(pa, f64x2.pmin(a, c));
+        v128.store(pb, v128.shuffle<f64>(hi, hi, 1, 0));
+      }
+    }
+    for (let j: i32 = k >> 2; j >= 2; j >>= 1) {
+      for (let b: i32 = 0; b < 64; b += j << 1) {
+        for (let i: i32 = 0; i < j; i += 2) {
+          const pa = p + (<usize>(b + i) << 3), pb = pa + (<usize>j << 3);
+          const a = v128.load(pa), c = v128.load(pb);
+          v128.store(pa, f64x2.pmin(a, c));
+          v128.store(pb, f64x2.pmax(a, c));
+        }
+      }
+    }
+    for (let i: i32 = 0; i < 64; i += 2) sortPair(p + (<usize>i << 3));
+  }
+}
+
+/**
+ * One selection round over `n` f64 at `src`: packs the values within [lo, hi] at `dst` and
+ * returns (count below lo) << 32 | (count packed). Four values a step; the store position is the
+ * only dependency between steps.
+ */
+function bracket(src: usize, n: i32, dst: usize, lo: f64, hi: f64): i64 {
+  const lov = f64x2.splat(lo), hiv = f64x2.splat(hi);
+  let below0 = i64x2.splat(0), below1 = i64x2.splat(0);
+  let q = dst;
+  const end = src + (<usize>(n & ~3) << 3);
+  let at = src;
+  while (at < end) {
+    const v = v128.load(at), u = v128.load(at, 16);
+    const lv = f64x2.lt(v, lov), lu = f64x2.lt(u, lov);
+    const iv = i64x2.bitmask(v128.andnot(f64x2.le(v, hiv), lv));
+    const iu = i64x2.bitmask(v128.andnot(f64x2.le(u, hiv), lu));
+    below0 = i64x2.add(below0, lv);
+    below1 = i64x2.add(below1, lu);
+    v128.store64_lane(q, v, 0);
+    v128.store64_lane(q + (<usize>(iv & 1) << 3), v, 1);
+    q += <usize>popcnt<i32>(iv) << 3;
+    v128.store64_lane(q, u, 0);
+    v128.store64_lane(q + (<usize>(iu & 1) << 3), u, 1);
+    q += <usize>popcnt<i32>(iu) << 3;
+    at += 32;
+  }
+  const sum = i64x2.add(below0, below1);
+  let nBelow = -(i64x2.extract_lane(sum, 0) + i64x2.extract_lane(sum, 1));
+  for (let i = n & ~3; i < n; i++) {
+    const v = load<f64>(src + (<usize>i << 3));
+    nBelow += <i64>(v < lo);
+    store<f64>(q, v);
+    q += <usize>(<i32>(v >= lo && v <= hi) << 3);
+  }
+  return (nBelow << 32) | <i64>((q - dst) >> 3);
+}
+
 /**
  * numpy's median of `n` f64 at `p` (no NaN among them): the middle one, or the mean of the middle
- * two. `a` and `b` are buffers of n f64 (`p` may be one of them); the values are not kept.
+ * two. `a` and `b` are buffers of n f64 (`p` may be one of them); the values are not kept;
+ * `sample` holds 64 f64.
  *
  * Selection without data-dependent branches over the values: a sorted sample of 64 brackets the
  * middle ranks with [lo, hi] (two standard deviations of the sample rank either side); one pass
  * counts the values below lo and packs those within [lo, hi] into the other buffer; if the middle
  * ranks fell outside, the bracket opens on that side and the pass repeats. Each round keeps about
- * a quarter; under 64 values are sorted. Quickselect mispredicts about every other comparison and
+ * a quarter; 64 values or fewer are sorted by the network. Quickselect mispredicts about every other comparison and
  * took ~20x longer here: it only finishes rounds that keep over three quarters (many equal values).
  */
 function medianOf(p: usize, n: i32, a: usize, b: usize, sample: usize): f64 {
@@ -498,34 +578,14 @@ function medianOf(p: usize, n: i32, a: usize, b: usize, sample: usize): f64 {
     if (fresh) {
       const step = n / 64;
       for (let i: i32 = 0; i < 64; i++) store<f64>(sample + (<usize>i << 3), load<f64>(src + (<usize>(i * step + (step >> 1)) << 3)));
-      sortShort(sample, 64);
+      sort64(sample);
       const r1 = <i32>((<i64>k1 * 64) / <i64>n) - 9, r2 = <i32>((<i64>k2 * 64) / <i64>n) + 10;
       lo = r1 < 0 ? -Infinity : load<f64>(sample + (<usize>r1 << 3));
       hi = r2 > 63 ? Infinity : load<f64>(sample + (<usize>r2 << 3));
     }
     const dst = src == a ? b : a;
-    const lov = f64x2.splat(lo), hiv = f64x2.splat(hi);
-    let below = i64x2.splat(0);
-    let q = dst;
-    const pairs = n >> 1;
-    for (let i: i32 = 0; i < pairs; i++) {
-      const v = v128.load(src + (<usize>i << 4));
-      const lt = f64x2.lt(v, lov);
-      const inside = v128.andnot(f64x2.le(v, hiv), lt);
-      below = i64x2.add(below, lt);
-      v128.store64_lane(q, v, 0);
-      q += <usize>(i64x2.extract_lane(inside, 0) & 8);
-      v128.store64_lane(q, v, 1);
-      q += <usize>(i64x2.extract_lane(inside, 1) & 8);
-    }
-    let nBelow = -<i32>(i64x2.extract_lane(below, 0) + i64x2.extract_lane(below, 1));
-    if (n & 1) {
-      const v = load<f64>(src + (<usize>(n - 1) << 3));
-      nBelow += <i32>(v < lo);
-      store<f64>(q, v);
-      q += <usize>(<i32>(v >= lo && v <= hi) << 3);
-    }
-    const m = <i32>((q - dst) >> 3);
+    const r = bracket(src, n, dst, lo, hi);
+    const nBelow = <i32>(r >> 32), m = <i32>r;
     if (nBelow <= k1 && k2 < nBelow + m) {
       // both middle ranks inside: keep the bracket's values
       if (lo == hi) return k1 == k2 ? lo : (lo + lo) / 2;  // all equal there (the sum may overflow, as numpy's)
@@ -543,9 +603,12 @@ function medianOf(p: usize, n: i32, a: usize, b: usize, sample: usize): f64 {
       fresh = false;
     }
   }
-  sortShort(src, n);
-  const x = load<f64>(src + (<usize>k1 << 3));
-  return k1 == k2 ? x : (x + load<f64>(src + (<usize>k2 << 3))) / 2;
+  // the last 64 or fewer, padded with +Infinity (ranks k1, k2 < n are unaffected)
+  memory.copy(sample, src, <usize>n << 3);
+  for (let i = n; i < 64; i++) store<f64>(sample + (<usize>i << 3), Infinity);
+  sort64(sample);
+  const x = load<f64>(sample + (<usize>k1 << 3));
+  return k1 == k2 ? x : (x + load<f64>(sample + (<usize>k2 << 3))) / 2;
 }
 
 /** The statistics of sconeEvent that read the light curve, the copy and the S/N values. */

@@ -367,6 +367,37 @@ describe("sconeEvent kernel", () => {
     }
   });
 
+  it("selects exact medians around the sorting network's 64 values, with ties, infinities and ordered input", () => {
+    const r = rng(4242);
+    const fills: [string, (i: number, n: number) => number][] = [
+      ["random", () => (r() - 0.3) * 100],
+      ["few distinct", () => [1, 2, 2, 3, -0, 0][Math.floor(r() * 6)]],
+      ["ascending", (i) => i * 0.5 - 7],
+      ["descending", (i, n) => n - i],
+      ["infinities", () => [Infinity, -Infinity, 1e300, -1e300, 4, 0][Math.floor(r() * 6)]],
+      ["one value", () => 2.5],
+      ["skewed", () => Math.exp(12 * r()) * (r() < 0.1 ? -1 : 1)],
+    ];
+    const bad: string[] = [];
+    for (const nt of [1, 2, 63, 64, 65, 66, 127, 128, 129, 257, 1000, 5760]) {
+      for (const [name, fill] of fills) {
+        const img = makeImage(1, nt, nt + name.length, 0);
+        const v = new DataView(img.raw.buffer);
+        for (let i = 0; i < nt; i++) {
+          const f = fill(i, nt), e = 0.25 + r();
+          v.setFloat64(i * 16, f, true); img.flux[i] = f;
+          v.setFloat64(i * 16 + 8, e, true); img.err[i] = e;
+        }
+        const want = reference(img, { s0: 0, s1: nt, b0: 0, b1: 1, r0: 0, r1: 1 }).m;
+        const got = runKernel(k, img, nt % 2 === 0, nt % 16, { s0: 0, s1: nt, b0: 0, b1: 1, r0: 0, r1: 1 }).metrics;
+        for (const slot of [M.MEDIAN_FLUX, M.SNR_MEDIAN]) {
+          if (!Object.is(got[slot] === 0 ? 0 : got[slot], want[slot] === 0 ? 0 : want[slot])) bad.push(`${name} n=${nt} ${SLOTS[slot]} = ${got[slot]}, want ${want[slot]}`);
+        }
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
   it("two instances give the same results", () => {
     const k2 = new Kernels();
     const img = makeImage(32, 180, 99);
