@@ -11,7 +11,8 @@
 // Outputs go to --out (default /dev/shm when there is one: the writers', not the disk's, speed).
 //
 //   node --import tsx bench/parquet.ts [--events 2000] [--precision f32|f64] [--runs 3]
-//        [--writers ipc,parquet,parquet-wasm] [--compressions none,snappy,zstd] [--out DIR] [--json]
+//        [--writers ipc,parquet,parquet-wasm] [--compressions none,snappy,zstd] [--pages-in-flight N] [--out DIR] [--json]
+// --pages-in-flight 0 compresses every page in the writing thread (the default, 8, uses the thread pool).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -41,6 +42,7 @@ const { values: args } = parseArgs({
     child: { type: "string" },
     input: { type: "string" },
     compression: { type: "string" },
+    "pages-in-flight": { type: "string" },
     out: { type: "string", default: existsSync("/dev/shm") ? "/dev/shm" : tmpdir() },
   },
 });
@@ -64,8 +66,9 @@ async function runChild(): Promise<void> {
       for (const b of table.batches) { s.write(b); await tick(); }
       outBytes = s.finish().bytes;
     } else if (args.child === "parquet") {
-      const s = new ParquetSink(out, table.schema, { compression });
-      for (const b of table.batches) { s.write(b); await tick(); }
+      const s = new ParquetSink(out, table.schema, { compression, pagesInFlight: args["pages-in-flight"] === undefined ? undefined : Number(args["pages-in-flight"]) });
+      for (const b of table.batches) { s.write(b); await (s.ready() ?? tick()); }
+      await s.drain();
       outBytes = s.finish().bytes;
     } else {
       // parquet-wasm takes Arrow data only as IPC bytes copied into its wasm memory: that handoff
@@ -125,7 +128,8 @@ async function main(): Promise<void> {
     for (const writer of args.writers.split(",")) for (const compression of writer === "ipc" ? ["none"] : args.compressions.split(",")) configs.push([writer, compression]);
     // each configuration in its own child process (its own peak RSS), alternated, --runs times
     const all = await alternate(configs.map(([writer, compression]) => [`${writer} ${compression}`, () => {
-      const out = execFileSync(process.execPath, [...process.execArgv, self, "--child", writer, "--input", arrow, "--compression", compression, "--out", args.out],
+      const out = execFileSync(process.execPath, [...process.execArgv, self, "--child", writer, "--input", arrow, "--compression", compression, "--out", args.out,
+        ...(args["pages-in-flight"] === undefined ? [] : ["--pages-in-flight", args["pages-in-flight"]])],
         { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 20 });
       const r = JSON.parse(out.trim().split("\n").pop()!) as Result;
       r.floorSeconds = measureFloor({ inputs: [], outputs: [r.outBytes], dir: join(args.out, `arrowsmith-pq-floor-${process.pid}`) }).seconds;

@@ -188,7 +188,10 @@ export async function decodeTFRecordTask(k: Kernels, task: Task, opts: FileOptio
     // output has a schema the data did not decide; the manifest and _errors.jsonl still list it
     let output: SinkResult | undefined;
     if (read.records === 0 && policy.problems.length) sink.abort();
-    else output = sink.finish();
+    else {
+      await sink.drain?.();
+      output = sink.finish();
+    }
     return {
       input: path, outName: task.outName, part: task.part, kind: task.kind, compression: read.compression, inputBytes: read.fileSize, mtimeMs: read.mtimeMs,
       taskBytes: task.range ? task.range.end - task.range.start : read.fileSize,

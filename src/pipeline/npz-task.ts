@@ -184,6 +184,7 @@ export async function runNpzTask(k: Kernels, task: Task, outDir: string, opts: F
   }
   let output: SinkResult | undefined;
   try {
+    await read?.sink.drain?.();
     output = read?.sink.finish();
   } catch (e) {
     read?.sink.abort();

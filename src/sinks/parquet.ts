@@ -9,12 +9,18 @@
 // base64, as pyarrow and arrow-rs write it), which is how readers get back the tensor columns'
 // FixedSizeList type, their `arrow.fixed_shape_tensor` metadata and the dictionary column; the
 // schema's own metadata (`arrowsmith:*`) is copied to the footer's key-value metadata as well.
+//
+// Pages compress on libuv's thread pool as they fill (up to `pagesInFlight` at once; past that a
+// page is compressed in the calling thread), so one file is not bound to one core's codec speed.
+// A row group is written when all its pages are back: `ready()` makes the reading wait for that,
+// so memory stays about one row group, and `drain()` before `finish()` waits for the last one
+// (without it, `finish()` compresses what is still out in this thread: the same bytes).
 import { type Data, type RecordBatch, type Schema, Table, tableToIPC } from "apache-arrow";
 import { withoutExtensions } from "../arrow.js";
 import { ArrowsmithError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { AtomicFile } from "./atomic.js";
-import { columnFor, type ColumnWriter } from "./parquet/columns.js";
+import { chunkDone, chunkSettled, columnFor, type ColumnWriter, type OpenChunk, PageBudget } from "./parquet/columns.js";
 import { COMPRESSIONS, type Compression, pageCodec, ZSTD_DEFAULT_LEVEL } from "./parquet/codecs.js";
 import { type ColumnMeta, encodeFileMeta, type RowGroupMeta, type SchemaElement } from "./parquet/metadata.js";
 import type { Sink, SinkResult } from "./sink.js";
@@ -29,6 +35,8 @@ export interface ParquetOptions {
   pageBytes?: number;
   /** zstd level (default 1: the fastest level that still compresses like level 3 on heatmaps). */
   zstdLevel?: number;
+  /** Pages compressing on the thread pool at once (default 8: twice libuv's default 4 threads; 0: all in this thread). */
+  pagesInFlight?: number;
   /**
    * Keep `ARROW:extension:*` field metadata in the stored Arrow schema (default true: pyarrow then
    * reads tensor columns as FixedShapeTensor). Polars' Rust reader (as in nodejs-polars 0.26)
@@ -38,7 +46,7 @@ export interface ParquetOptions {
   extensionMetadata?: boolean;
 }
 
-export const PARQUET_DEFAULTS = { rowGroupBytes: 128 << 20, pageBytes: 1 << 20, zstdLevel: ZSTD_DEFAULT_LEVEL, extensionMetadata: true };
+export const PARQUET_DEFAULTS = { rowGroupBytes: 128 << 20, pageBytes: 1 << 20, zstdLevel: ZSTD_DEFAULT_LEVEL, extensionMetadata: true, pagesInFlight: 8 };
 
 const MAGIC = new Uint8Array([0x50, 0x41, 0x52, 0x31]); // PAR1
 
@@ -57,6 +65,7 @@ function checkOptions(o: ParquetOptions): Required<ParquetOptions> {
     // a page's size goes into a 32-bit header field
     pageBytes: int("pageBytes", o.pageBytes, PARQUET_DEFAULTS.pageBytes, 1, 1 << 30),
     zstdLevel: int("zstdLevel", o.zstdLevel, PARQUET_DEFAULTS.zstdLevel, -7, 22),
+    pagesInFlight: int("pagesInFlight", o.pagesInFlight, PARQUET_DEFAULTS.pagesInFlight, 0, 1024),
     extensionMetadata: o.extensionMetadata ?? PARQUET_DEFAULTS.extensionMetadata,
   };
 }
@@ -81,14 +90,18 @@ export class ParquetSink implements Sink {
   private groupRows = 0;
   private groupBytes = 0;
   private done = false;
+  /** Closed row groups whose pages are still compressing, in file order. */
+  private readonly queued: { chunks: OpenChunk[]; rows: number }[] = [];
+  private readonly budget: PageBudget | undefined;
 
   constructor(path: string, private readonly schema: Schema, opts: ParquetOptions) {
     this.opts = checkOptions(opts);
     const codec = pageCodec(this.opts.compression, this.opts.zstdLevel);
     this.elements = [{ name: "schema", numChildren: schema.fields.length }];
     this.columns = [];
+    const budget = this.budget = codec.compressAsync && this.opts.pagesInFlight > 0 ? new PageBudget(this.opts.pagesInFlight) : undefined;
     for (const f of schema.fields) {
-      const c = columnFor(f, codec, this.opts.pageBytes);
+      const c = columnFor(f, codec, this.opts.pageBytes, budget);
       this.elements.push(...c.elements);
       this.columns.push(c.writer);
     }
@@ -109,6 +122,7 @@ export class ParquetSink implements Sink {
     for (const d of children) bytes += dataBytes(d);
     const perRow = Math.max(1, bytes / n);
     try {
+      this.writeSettled();
       let start = 0;
       while (start < n) {
         const room = Math.max(1, Math.ceil((this.opts.rowGroupBytes - this.groupBytes) / perRow));
@@ -126,14 +140,29 @@ export class ParquetSink implements Sink {
     }
   }
 
-  /** Writes the buffered column chunks as one row group. */
+  /** Closes the buffered column chunks as one row group: written now when its pages are all back, else queued. */
   private flushRowGroup(): void {
     if (this.groupRows === 0) return;
+    this.queued.push({ chunks: this.columns.map((c) => c.takeChunk()), rows: this.groupRows });
+    this.groupRows = 0;
+    this.groupBytes = 0;
+    // a caller that never lets the event loop turn (a synchronous NPZ read) gets no page back:
+    // memory stays two row groups, the older one's missing pages compressed here
+    while (this.queued.length > 1) this.writeGroup(this.queued.shift()!);
+    this.writeSettled();
+  }
+
+  /** Writes the queued row groups whose pages are all back, in order; with `all`, every one. */
+  private writeSettled(all = false): void {
+    while (this.queued.length && (all || this.queued[0].chunks.every(chunkSettled))) this.writeGroup(this.queued.shift()!);
+  }
+
+  private writeGroup(g: { chunks: OpenChunk[]; rows: number }): void {
     const fileOffset = this.file.bytes;
     const metas: ColumnMeta[] = [];
     let total = 0, compressed = 0;
-    for (const c of this.columns) {
-      const chunk = c.finishChunk();
+    this.columns.forEach((c, i) => {
+      const chunk = c.sealChunk(g.chunks[i]);
       const start = this.file.bytes;
       for (const p of chunk.parts) this.file.write(p);
       metas.push({
@@ -144,16 +173,53 @@ export class ParquetSink implements Sink {
       });
       total += chunk.uncompressedSize;
       compressed += chunk.compressedSize;
-      c.resetChunk();
+      c.recycle(g.chunks[i]);
+    });
+    this.rowGroups.push({ columns: metas, totalByteSize: total, numRows: g.rows, fileOffset, totalCompressedSize: compressed, ordinal: this.rowGroups.length });
+  }
+
+  /**
+   * A promise while a closed row group's pages are still compressing (the reading waits, so memory
+   * stays one row group), or while the pool holds as many pages as it may (the reading waits for
+   * one to come back: a reading loop that never lets the event loop turn would never see them).
+   */
+  ready(): Promise<void> | undefined {
+    if (this.done) return undefined;
+    this.writeSettled();
+    if (this.queued.length) return this.settle(false);
+    if (this.budget && this.budget.inFlight >= this.budget.limit) return this.budget.room();
+    return undefined;
+  }
+
+  /** Closes the last row group and writes it once its pages are back; call once, before `finish()`. */
+  drain(): Promise<void> {
+    if (this.done) return Promise.resolve();
+    try {
+      this.flushRowGroup();
+    } catch (e) {
+      this.abort();
+      return Promise.reject(e);
     }
-    this.rowGroups.push({ columns: metas, totalByteSize: total, numRows: this.groupRows, fileOffset, totalCompressedSize: compressed, ordinal: this.rowGroups.length });
-    this.groupRows = 0;
-    this.groupBytes = 0;
+    return this.settle(true);
+  }
+
+  private async settle(all: boolean): Promise<void> {
+    try {
+      while (this.queued.length && !this.done) {
+        await Promise.all(this.queued[0].chunks.map(chunkDone));
+        this.writeSettled();
+        if (!all) return;
+      }
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
   }
 
   finish(): SinkResult {
     try {
       this.flushRowGroup();
+      this.writeSettled(true);
       this.done = true;
       const keyValue: [string, string][] = [["ARROW:schema", arrowSchemaBase64(this.schema, this.opts.extensionMetadata)], ...this.schema.metadata.entries()];
       const footer = encodeFileMeta({

@@ -32,6 +32,11 @@ export interface Sink {
    * is behind); file sinks never ask.
    */
   ready?(): Promise<void> | undefined;
+  /**
+   * Awaited once before `finish()`: a sink with work still in flight (Parquet pages compressing on
+   * the thread pool) completes it, so `finish()` has only the footer left.
+   */
+  drain?(): Promise<void>;
 }
 
 /** How tensor columns are typed: Arrow's fixed_shape_tensor extension, or the bare FixedSizeList. */

@@ -32,6 +32,62 @@ interface Leaf {
   utf8: boolean;
 }
 
+/**
+ * A data page handed to the codec's thread-pool compression: its header (which holds the
+ * compressed size) is written once the compressed bytes are back. `input` (levels and values) is
+ * the writer's scratch buffer, left untouched until the codec is done with it.
+ */
+interface PendingPage {
+  input: Uint8Array;
+  size: number;
+  numValues: number;
+  encoding: number;
+  out?: Uint8Array;
+  error?: unknown;
+  done: Promise<void>;
+}
+
+/** Pages of a sink's columns compressing on the thread pool at once; past the limit a page is compressed in the calling thread. */
+export class PageBudget {
+  inFlight = 0;
+  private waiters: (() => void)[] = [];
+  constructor(readonly limit: number) {}
+
+  /** Resolves when a page comes back from the pool (the event loop must turn for that). */
+  room(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  returned(): void {
+    this.inFlight--;
+    this.waiters.shift()?.();
+  }
+}
+
+/** A row group's column chunk taken from its writer; some of its pages may still be compressing. */
+export interface OpenChunk {
+  parts: (Uint8Array | PendingPage)[];
+  pending: PendingPage[];
+  dictionaryBytes: number;
+  numValues: number;
+  uncompressed: number;
+  compressed: number;
+  encodings: number[];
+  statistics?: Statistics;
+  /** Uncompressed page buffers in `parts` (codec none), back to the pool once written. */
+  lent: Uint8Array[];
+}
+
+/** Whether every page of the chunk is back from the codec. */
+export function chunkSettled(c: OpenChunk): boolean {
+  return c.pending.every((p) => p.out !== undefined || p.error !== undefined);
+}
+
+/** Resolves when every page of the chunk is back from the codec. */
+export function chunkDone(c: OpenChunk): Promise<unknown> {
+  return Promise.all(c.pending.map((p) => p.done));
+}
+
 /** What a column chunk hands to the sink at the end of a row group. */
 export interface ChunkOut {
   parts: Uint8Array[];
@@ -87,7 +143,7 @@ function primitiveElement(name: string, leaf: Leaf, nullable: boolean): SchemaEl
 }
 
 /** The Parquet schema elements (depth-first) of one Arrow field, and its leaf writer. */
-export function columnFor(field: Field, codec: PageCodec, pageBytes: number): { elements: SchemaElement[]; writer: ColumnWriter } {
+export function columnFor(field: Field, codec: PageCodec, pageBytes: number, budget?: PageBudget): { elements: SchemaElement[]; writer: ColumnWriter } {
   const t = field.type;
   if (DataType.isFixedSizeList(t) || DataType.isList(t)) {
     const child = t.children[0];
@@ -101,10 +157,10 @@ export function columnFor(field: Field, codec: PageCodec, pageBytes: number): { 
       primitiveElement(child.name, leaf, child.nullable),
     ];
     const listSize = DataType.isFixedSizeList(t) ? t.listSize : -1;
-    return { elements, writer: new ColumnWriter([field.name, "list", child.name], leaf, field.nullable, { size: listSize, childNullable: child.nullable }, codec, pageBytes) };
+    return { elements, writer: new ColumnWriter([field.name, "list", child.name], leaf, field.nullable, { size: listSize, childNullable: child.nullable }, codec, pageBytes, budget) };
   }
   const leaf = leafOf(t, field.name);
-  return { elements: [primitiveElement(field.name, leaf, field.nullable)], writer: new ColumnWriter([field.name], leaf, field.nullable, undefined, codec, pageBytes) };
+  return { elements: [primitiveElement(field.name, leaf, field.nullable)], writer: new ColumnWriter([field.name], leaf, field.nullable, undefined, codec, pageBytes, budget) };
 }
 
 // Page buffers outlive a sink: a worker converting file after file writes every row group into
@@ -151,7 +207,10 @@ export class ColumnWriter {
   private pageLevels = 0;
 
   // the column chunk of the current row group
-  private parts: Uint8Array[] = [];
+  private parts: (Uint8Array | PendingPage)[] = [];
+  private pending: PendingPage[] = [];
+  // scratch buffers of pages back from the thread pool, for the next ones
+  private spare: Uint8Array[] = [];
   private numValues = 0;
   private uncompressed = 0;
   private compressed = 0;
@@ -174,7 +233,8 @@ export class ColumnWriter {
 
   constructor(readonly path: string[], private readonly leaf: Leaf, nullable: boolean,
               private readonly list: { size: number; childNullable: boolean } | undefined,
-              private readonly codec: PageCodec, private readonly pageBytes: number) {
+              private readonly codec: PageCodec, private readonly pageBytes: number,
+              private readonly budget?: PageBudget) {
     this.outerDef = nullable ? 1 : 0;
     this.listDef = this.outerDef + (list ? 1 : 0);
     this.maxDef = this.listDef + (list?.childNullable ? 1 : 0);
@@ -398,6 +458,33 @@ export class ColumnWriter {
     }
     const body = this.values.bytes();
     const size = lv.len + body.length;
+    const encoding = dict ? Encoding.RLE_DICTIONARY : Encoding.PLAIN;
+    const budget = this.budget;
+    if (this.codec.compressAsync && budget && budget.inFlight < budget.limit) {
+      // compressed on the thread pool; the header follows when the size is known (sealChunk)
+      let input = this.spare.pop();
+      if (!input || input.length < size) input = new Uint8Array(Math.max(size, this.pageCapacity() + 4096));
+      input.set(lv.bytes());
+      input.set(body, lv.len);
+      const page: PendingPage = { input, size, numValues: this.pageLevels, encoding, done: undefined as unknown as Promise<void> };
+      budget.inFlight++;
+      page.done = this.codec.compressAsync(input.subarray(0, size)).then((out) => { page.out = out; }, (e: unknown) => { page.error = e ?? new Error("compression failed"); })
+        .finally(() => {
+          this.spare.push(input);
+          budget.returned();
+        });
+      this.parts.push(page);
+      this.pending.push(page);
+      this.uncompressed += size;
+      this.numValues += this.pageLevels;
+      this.values.len = 0;
+      this.pageLevels = 0;
+      this.bitCount = 0;
+      this.rep.reset();
+      this.def.reset();
+      this.indices.reset();
+      return;
+    }
     let payload: Uint8Array;
     let lentPage: Uint8Array | undefined;
     if (this.codec.id === 0) {
@@ -412,7 +499,7 @@ export class ColumnWriter {
     }
     const h = this.header;
     h.reset();
-    writeDataPageHeader(h, { uncompressedSize: size, compressedSize: lentPage ? size : payload.length, numValues: this.pageLevels, encoding: dict ? Encoding.RLE_DICTIONARY : Encoding.PLAIN });
+    writeDataPageHeader(h, { uncompressedSize: size, compressedSize: lentPage ? size : payload.length, numValues: this.pageLevels, encoding });
     const head = new Uint8Array(h.len + (lentPage ? lv.len : 0));
     head.set(h.bytes());
     if (lentPage) {
@@ -442,16 +529,20 @@ export class ColumnWriter {
     lv.buf[at] = n; lv.buf[at + 1] = n >>> 8; lv.buf[at + 2] = n >>> 16; lv.buf[at + 3] = n >>> 24;
   }
 
-  /** Returns the open page's buffer to the pool (the sink is done). */
+  /** Returns the open page's buffer and the scratch buffers to the pool (the sink is done). */
   release(): void {
     givePage(this.values.buf);
     this.values = new ByteBuf(0);
     for (const b of this.lent) givePage(b);
     this.lent = [];
+    this.spare = [];
   }
 
-  /** Ends the column chunk of this row group and returns its pages (dictionary page first). */
-  finishChunk(): ChunkOut {
+  /**
+   * Ends the column chunk of this row group and takes it out of the writer, which starts the
+   * next one; pages may still be compressing (`chunkSettled`, `chunkDone`, then `sealChunk`).
+   */
+  takeChunk(): OpenChunk {
     this.flushPage();
     let parts = this.parts;
     let dictionaryBytes = 0;
@@ -479,20 +570,47 @@ export class ColumnWriter {
         statistics.max = this.statBytes(this.max, false);
       }
     }
-    const out: ChunkOut = { parts, dictionaryBytes, numValues: this.numValues, uncompressedSize: this.uncompressed, compressedSize: this.compressed, encodings, statistics };
-    return out;
-  }
-
-  /** After the sink wrote the chunk: forget it and take back the page buffers. */
-  resetChunk(): void {
+    const out: OpenChunk = {
+      parts, pending: this.pending, dictionaryBytes, numValues: this.numValues, uncompressed: this.uncompressed, compressed: this.compressed,
+      encodings, statistics, lent: this.lent,
+    };
     this.parts = [];
+    this.pending = [];
+    this.lent = [];
     this.numValues = this.uncompressed = this.compressed = this.nulls = 0;
     this.min = this.max = undefined;
     this.dictIndex = new Map();
     this.dictEntries = [];
     this.lastDict = this.lastMap = undefined;
-    for (const b of this.lent) givePage(b);
-    this.lent = [];
+    return out;
+  }
+
+  /**
+   * The chunk's bytes, every page behind its header. A page still on the thread pool is compressed
+   * here instead (the same codec and level give the same bytes); its late result is dropped.
+   */
+  sealChunk(c: OpenChunk): ChunkOut {
+    const parts: Uint8Array[] = [];
+    let uncompressed = c.uncompressed, compressed = c.compressed;
+    const h = this.header;
+    for (const p of c.parts) {
+      if (p instanceof Uint8Array) { parts.push(p); continue; }
+      if (p.error !== undefined) throw new ArrowsmithError("internal", `page compression failed: ${(p.error as Error).message ?? String(p.error)}`, { cause: p.error });
+      const out = p.out ?? this.codec.compress(p.input.subarray(0, p.size));
+      h.reset();
+      writeDataPageHeader(h, { uncompressedSize: p.size, compressedSize: out.length, numValues: p.numValues, encoding: p.encoding });
+      const head = h.bytes().slice();
+      parts.push(head, out);
+      uncompressed += head.length;
+      compressed += head.length + out.length;
+    }
+    return { parts, dictionaryBytes: c.dictionaryBytes, numValues: c.numValues, uncompressedSize: uncompressed, compressedSize: compressed, encodings: c.encodings, statistics: c.statistics };
+  }
+
+  /** After the sink wrote the chunk: take back its page buffers. */
+  recycle(c: OpenChunk): void {
+    for (const b of c.lent) givePage(b);
+    c.lent = [];
   }
 
   private statBytes(v: number | bigint, isMin: boolean): Uint8Array {
