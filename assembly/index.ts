@@ -7,6 +7,7 @@ export {
   M_FLUX_BEFORE_PEAK, M_FLUX_AFTER_PEAK, M_HALF_FIRST, M_HALF_LAST, M_SPECTRUM_MAX, M_SPECTRUM_MEAN, M_SPECTRUM_PEAK_W,
   M_BLUE_FLUX, M_RED_FLUX, M_COLOR_RATIO, M_SNR_MEAN, M_SNR_MEDIAN, M_SNR_MAX, M_SNR_PEAK, M_NONZERO, M_COVERAGE,
   M_EPOCHS, M_TEMPORAL, M_WAVELENGTHS, M_SPECTRAL, M_NONFINITE,
+  sconeProbeRead, sconeProbeSplitSums, sconeProbeMedian,
 } from "./scone";
 export { npyToF32, npyToF64, npyItemSize, byteSwap, fortranToC } from "./npy";
 export { clusterImages, sumF32 } from "./clusters";

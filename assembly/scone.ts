@@ -153,13 +153,12 @@ function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics
   const zero = f64x2.splat(0);
   let posAcc = i64x2.splat(0);          // each lane counts down by one per pixel with flux > 0
   let zeroAcc = i64x2.splat(0);         // likewise for flux == 0
-  let snrCount = i64x2.splat(0);        // likewise for pixels with err > 0 and flux/err > 0
   // x - x is +0 for finite x and NaN otherwise: OR-ing its bits shows whether any value is
-  // non-finite without a floating-point dependency chain
-  let fluxBad = f64x2.splat(0);
+  // non-finite without a floating-point dependency chain (for flux the light curve shows it: a
+  // non-finite value makes its column's sum non-finite)
   let errBad = f64x2.splat(0);
   let snrMax = f64x2.splat(-Infinity);  // max of snr ignoring NaN (a NaN snr needs a NaN or infinite value: rescanned then)
-  let positive: i32 = 0, zeros: i32 = 0, snrN: i32 = 0;  // odd pixels
+  let positive: i32 = 0, zeros: i32 = 0;  // odd pixels
   let rowsWithFlux: i32 = 0;
   let best: f64 = -Infinity;            // the maximum so far (NaN ignored) and the row holding it
   let bestRow: i32 = -1;
@@ -208,13 +207,11 @@ function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics
       const errPos = f64x2.gt(e, zero);
       snrMax = f64x2.pmax(snrMax, v128.and(q, errPos));
       const take = v128.and(errPos, f64x2.gt(q, zero));
-      snrCount = i64x2.add(snrCount, take);
       const snr = v128.and(q, take);    // +0 where not taken
       v128.store64_lane(sp, snr, 0);
       sp += <usize>(i64x2.extract_lane(take, 0) & 8);
       v128.store64_lane(sp, snr, 1);
       sp += <usize>(i64x2.extract_lane(take, 1) & 8);
-      fluxBad = v128.or(fluxBad, f64x2.sub(f, f));
       peak = f64x2.pmax(peak, f);       // peak < f ? f : peak
       errBad = v128.or(errBad, f64x2.sub(e, e));
       at += 32;
@@ -249,10 +246,8 @@ function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics
       const s = select<f64>(q, 0, ev > 0);
       snrMax = f64x2.pmax(snrMax, f64x2.splat(s));
       const spos = <i32>(s > 0);
-      snrN += spos;
       store<f64>(sp, s);
       sp += <usize>(spos << 3);
-      fluxBad = v128.or(fluxBad, f64x2.splat(fv - fv));
       if (fv > rowMax) rowMax = fv;
       errBad = v128.or(errBad, f64x2.splat(ev - ev));
     }
@@ -264,12 +259,15 @@ function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics
   }
   positive -= <i32>countedPos;
   zeros -= <i32>(i64x2.extract_lane(zeroAcc, 0) + i64x2.extract_lane(zeroAcc, 1));
-  snrN -= <i32>(i64x2.extract_lane(snrCount, 0) + i64x2.extract_lane(snrCount, 1));
+  const snrN = <i32>((sp - snrBase) >> 3);
   const n = nw * nt;
   const copy = err2 + lcBytes(nt);
   const total = n ? 0 + pairwiseSum(copy, n) : 0;  // numpy's np.sum: 0 + pairwise sum
   // non-finite values are rare: counted only when there are some
-  const nonfiniteFlux = v128.any_true(fluxBad) ? countNonfinite(src, n) : 0;
+  let lcBad = f64x2.splat(0);
+  for (let t: i32 = 0; t < (nt & ~1); t += 2) { const v = v128.load(lcAcc + (<usize>t << 3)); lcBad = v128.or(lcBad, f64x2.sub(v, v)); }
+  if (odd) { const v = load<f64>(lcAcc + (<usize>(nt - 1) << 3)); lcBad = v128.or(lcBad, f64x2.splat(v - v)); }
+  const nonfiniteFlux = v128.any_true(lcBad) ? countNonfinite(src, n) : 0;
   const nonfiniteErr = v128.any_true(errBad) ? countNonfinite(src + 8, n) : 0;
 
   let colsWithFlux: i32 = 0;
@@ -715,4 +713,70 @@ function bandFlux(copy: usize, lc: usize, tmp: usize, nt: i32, w0: i32, w1: i32)
     store<f64>(tmp + (<usize>t << 3), load<f64>(lc + (<usize>t << 3)) * b);
   }
   return npSum(tmp, nt);
+}
+
+// --- floor probes for bench/kernels.ts: the least work the summary columns need, timed apart ---
+
+/**
+ * One read pass over both planes of `n` interleaved pixels at `src`, summing flux and error
+ * (four f64x2 accumulators, no stores): what reading the image once for the metrics costs.
+ * Writes the two sums at `out`.
+ */
+export function sconeProbeRead(src: usize, n: i32, out: usize): void {
+  let a0 = f64x2.splat(0), a1 = f64x2.splat(0), a2 = f64x2.splat(0), a3 = f64x2.splat(0);
+  const end = src + (<usize>(n & ~3) << 4);
+  let at = src;
+  while (at < end) {
+    a0 = f64x2.add(a0, v128.load(at));
+    a1 = f64x2.add(a1, v128.load(at, 16));
+    a2 = f64x2.add(a2, v128.load(at, 32));
+    a3 = f64x2.add(a3, v128.load(at, 48));
+    at += 64;
+  }
+  for (let i = n & ~3; i < n; i++) a0 = f64x2.add(a0, v128.load(src + (<usize>i << 4)));
+  v128.store(out, f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3)));
+}
+
+/**
+ * The tensor split (as sconeEvent without metrics, float32 out) with the flux and error sums in the
+ * same pass: the split plus the least fused metric work. Writes the two sums at `out`.
+ */
+export function sconeProbeSplitSums(src: usize, n: i32, flux: usize, err: usize, out: usize): void {
+  let sf0 = f64x2.splat(0), se0 = f64x2.splat(0), sf1 = f64x2.splat(0), se1 = f64x2.splat(0);
+  const pairs = n >> 1;
+  let i: i32 = 0;
+  for (; i + 1 < pairs; i += 2) {
+    const p = src + (<usize>i << 5);
+    const a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 32), d = v128.load(p, 48);
+    const f = v128.shuffle<f64>(a, b, 0, 2), e = v128.shuffle<f64>(a, b, 1, 3);
+    const g = v128.shuffle<f64>(c, d, 0, 2), h = v128.shuffle<f64>(c, d, 1, 3);
+    v128.store(flux + (<usize>i << 3), v128.shuffle<f32>(f32x4.demote_f64x2_zero(f), f32x4.demote_f64x2_zero(g), 0, 1, 4, 5));
+    v128.store(err + (<usize>i << 3), v128.shuffle<f32>(f32x4.demote_f64x2_zero(e), f32x4.demote_f64x2_zero(h), 0, 1, 4, 5));
+    sf0 = f64x2.add(sf0, f); se0 = f64x2.add(se0, e);
+    sf1 = f64x2.add(sf1, g); se1 = f64x2.add(se1, h);
+  }
+  for (; i < pairs; i++) {
+    const p = src + (<usize>i << 5);
+    const a = v128.load(p), b = v128.load(p, 16);
+    const f = v128.shuffle<f64>(a, b, 0, 2), e = v128.shuffle<f64>(a, b, 1, 3);
+    v128.store64_lane(flux + (<usize>i << 3), f32x4.demote_f64x2_zero(f), 0);
+    v128.store64_lane(err + (<usize>i << 3), f32x4.demote_f64x2_zero(e), 0);
+    sf0 = f64x2.add(sf0, f); se0 = f64x2.add(se0, e);
+  }
+  if (n & 1) {
+    const p = src + (<usize>(n - 1) << 4);
+    store<f32>(flux + (<usize>(n - 1) << 2), <f32>load<f64>(p));
+    store<f32>(err + (<usize>(n - 1) << 2), <f32>load<f64>(p, 8));
+  }
+  const sf = f64x2.add(sf0, sf1), se = f64x2.add(se0, se1);
+  store<f64>(out, f64x2.extract_lane(sf, 0) + f64x2.extract_lane(sf, 1));
+  store<f64>(out + 8, f64x2.extract_lane(se, 0) + f64x2.extract_lane(se, 1));
+}
+
+/**
+ * The median selection alone, as sconeEvent runs it: numpy's median of `n` f64 at `p` (no NaN),
+ * with `a` and `b` two buffers of n f64 (neither is `p`, which stays as it was) and `sample` 64 f64.
+ */
+export function sconeProbeMedian(p: usize, n: i32, a: usize, b: usize, sample: usize): f64 {
+  return n ? medianOf(p, n, a, b, sample) : NaN;
 }

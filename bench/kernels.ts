@@ -3,7 +3,13 @@
 // distinct 92,160-byte images in a row, each written to its own row of a batch-sized output.
 // Prints GB/s of input image bytes (10^9 bytes per second): the median of several rounds and their spread.
 //
-//   node --import tsx bench/kernels.ts [--images 64] [--rounds 9] [--nw 32] [--nt 180] [--json]
+//   node --import tsx bench/kernels.ts [--images 64] [--rounds 9] [--nw 32] [--nt 180] [--json] [--floor]
+//
+// --floor times, instead, what the summary columns cost against the least work they need, all in
+// µs per image (float32 out), in alternated rounds, by this thread's CPU time (a busy machine
+// disturbs it less than the wall clock): sconeEvent with the metrics and without them (the split),
+// one read pass over both planes summing them, the split with those sums fused in, and the median
+// selection alone on the flux (all pixels) and on the positive S/N values.
 //
 // The default 64 images (5.9 MB in, 2.9 or 5.9 MB out) exceed L2, as a real batch does.
 import { parseArgs } from "node:util";
@@ -19,6 +25,7 @@ const { values: args } = parseArgs({
     nt: { type: "string", default: "180" },
     json: { type: "boolean", default: false },
     extras: { type: "boolean", default: false },
+    floor: { type: "boolean", default: false },
   },
 });
 
@@ -66,6 +73,65 @@ function pass(f64out: number): void {
     run(src + i * imageBytes, nw, nt, flux + i * outBytes, err + i * outBytes, f64out, metrics + i * SLOTS * 8, scratch, params,
       extras ? lcOut : 0, extras ? lcOut + nt * 8 : 0, extras ? specOut : 0, extras ? specOut + nw * 8 : 0);
   }
+}
+
+if (args.floor) {
+  floorReport();
+  process.exit(0);
+}
+
+/** The --floor comparison (see the head of this file). */
+function floorReport(): void {
+  // the medians' inputs as the kernel sees them: each image's flux plane (float64) and its positive S/N values in order
+  const fluxPlanes = k.alloc(images * pixels * 8), snrPlanes = k.alloc(images * pixels * 8);
+  const a = k.alloc(pixels * 8), b = k.alloc(pixels * 8), sample = k.alloc(64 * 8), out = k.alloc(64);
+  const snrCount: number[] = [];
+  {
+    const raw = new DataView(k.memory.buffer);
+    const fp = new Float64Array(k.memory.buffer, fluxPlanes, images * pixels), sp = new Float64Array(k.memory.buffer, snrPlanes, images * pixels);
+    for (let i = 0; i < images; i++) {
+      let m = 0;
+      for (let j = 0; j < pixels; j++) {
+        const f = raw.getFloat64(src + i * imageBytes + j * 16, true), e = raw.getFloat64(src + i * imageBytes + j * 16 + 8, true);
+        fp[i * pixels + j] = f;
+        const q = e > 0 ? f / e : 0;
+        if (q > 0) sp[i * pixels + m++] = q;
+      }
+      snrCount.push(m);
+    }
+  }
+  const run = k.sconeEvent.bind(k);
+  const jobs: [string, () => void][] = [
+    ["sconeEvent, metrics", () => { for (let i = 0; i < images; i++) run(src + i * imageBytes, nw, nt, flux + i * pixels * 4, err + i * pixels * 4, 0, metrics + i * SLOTS * 8, scratch, params, 0, 0, 0, 0); }],
+    ["sconeEvent, no metrics (split)", () => { for (let i = 0; i < images; i++) run(src + i * imageBytes, nw, nt, flux + i * pixels * 4, err + i * pixels * 4, 0, 0, scratch, params, 0, 0, 0, 0); }],
+    ["split + flux/err sums fused", () => { for (let i = 0; i < images; i++) k.sconeProbeSplitSums(src + i * imageBytes, pixels, flux + i * pixels * 4, err + i * pixels * 4, out); }],
+    ["read pass, flux/err sums only", () => { for (let i = 0; i < images; i++) k.sconeProbeRead(src + i * imageBytes, pixels, out); }],
+    ["median selection, flux", () => { for (let i = 0; i < images; i++) k.sconeProbeMedian(fluxPlanes + i * pixels * 8, pixels, a, b, sample); }],
+    ["median selection, positive S/N", () => { for (let i = 0; i < images; i++) k.sconeProbeMedian(snrPlanes + i * pixels * 8, snrCount[i], a, b, sample); }],
+  ];
+  const reps = Math.max(1, Math.round(ROUND_BYTES / 8 / (images * imageBytes)));
+  for (const [, fn] of jobs) fn();
+  const times = new Map<string, number[]>(jobs.map(([name]) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, fn] of jobs) {
+      const c0 = process.cpuUsage();
+      for (let r = 0; r < reps; r++) fn();
+      const c = process.cpuUsage(c0);
+      times.get(name)!.push((c.user + c.system) / (reps * images));
+    }
+  }
+  const us = Object.fromEntries([...times].map(([name, t]) => [name, summarize(t)]));
+  const m = (name: string) => us[name].median;
+  const cost = m("sconeEvent, metrics") - m("sconeEvent, no metrics (split)");
+  // the sums fused into the split may cost nothing over our split (the probe's loop is leaner): never below 0
+  const floorCost = Math.max(0, m("split + flux/err sums fused") - m("sconeEvent, no metrics (split)")) + m("median selection, flux") + m("median selection, positive S/N");
+  if (args.json) {
+    console.log(JSON.stringify({ nw, nt, images, rounds, us_per_image: us, metrics_cost_us: cost, floor_cost_us: floorCost }));
+    return;
+  }
+  console.log(`SCONE metrics vs their floor on ${images} images of (${nw}, ${nt}, 2), float32 out, µs per image by CPU time, median of ${rounds} alternated rounds (spread = (max - min) / median)`);
+  for (const [name, s] of Object.entries(us)) console.log(`  ${name.padEnd(32)} ${s.median.toFixed(2).padStart(7)} µs  (min ${s.min.toFixed(2)}, spread ${(100 * s.spread).toFixed(0)}%)`);
+  console.log(`  the metrics cost ${cost.toFixed(2)} µs/image over the split; the floor (sums fused into the split + both median selections) ${floorCost.toFixed(2)} µs`);
 }
 
 const passes = Math.max(1, Math.round(ROUND_BYTES / (images * imageBytes)));

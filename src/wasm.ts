@@ -17,6 +17,9 @@ export interface KernelExports {
   sconeEvent(src: number, nw: number, nt: number, flux: number, err: number, f64out: number,
              metrics: number, scratch: number, params: number, lc: number, lcErr: number, spec: number, specErr: number): void;
   sconeScratchBytes(nw: number, nt: number): number;
+  sconeProbeRead(src: number, n: number, out: number): void;
+  sconeProbeSplitSums(src: number, n: number, flux: number, err: number, out: number): void;
+  sconeProbeMedian(p: number, n: number, a: number, b: number, sample: number): number;
   heapBase(): number;
   M_SLOTS: WebAssembly.Global;
   npyToF32(src: number, n: number, code: number, dst: number): number;
@@ -128,6 +131,23 @@ export class Kernels {
   /** Scratch bytes `sconeEvent` needs for an nw × nt image. */
   sconeScratchBytes(nw: number, nt: number): number {
     return this.exports.sconeScratchBytes(nw, nt);
+  }
+
+  /**
+   * Floor probes for bench/kernels.ts (not used by the converter): one read pass over `n`
+   * interleaved pixels summing both planes; the float32 split with those sums in the same pass;
+   * the median selection alone on `n` f64 at `p` (buffers `a`, `b` of n f64, `sample` of 64).
+   */
+  sconeProbeRead(src: number, n: number, out: number): void {
+    this.exports.sconeProbeRead(src, n, out);
+  }
+
+  sconeProbeSplitSums(src: number, n: number, flux: number, err: number, out: number): void {
+    this.exports.sconeProbeSplitSums(src, n, flux, err, out);
+  }
+
+  sconeProbeMedian(p: number, n: number, a: number, b: number, sample: number): number {
+    return this.exports.sconeProbeMedian(p, n, a, b, sample);
   }
 
   /** How many float64 metric slots `sconeEvent` writes per event (the kernel's M_SLOTS). */
