@@ -10,7 +10,9 @@ import { benchCommand } from "./commands/bench.js";
 import { type CommandSpec, type Outcome, toJson, wantsJson } from "./commands/command.js";
 import { convertCommand, convertOutcome } from "./commands/convert.js";
 import { demoCommand } from "./commands/demo.js";
+import { findCommand } from "./commands/find.js";
 import { generateCommand } from "./commands/generate.js";
+import { indexCommand } from "./commands/index.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { mergeCommand } from "./commands/merge.js";
 import { plotCommand } from "./commands/plot.js";
@@ -24,7 +26,7 @@ import { VERSION } from "./version.js";
 export const EXIT = { ok: 0, failure: 1, usage: 2, skipped: 3 } as const;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const COMMANDS: CommandSpec<any>[] = [convertCommand, inspectCommand, verifyCommand, statsCommand, generateCommand, benchCommand, mergeCommand, slurmCommand, plotCommand, reportCommand, demoCommand];
+const COMMANDS: CommandSpec<any>[] = [convertCommand, inspectCommand, verifyCommand, statsCommand, generateCommand, benchCommand, findCommand, indexCommand, mergeCommand, slurmCommand, plotCommand, reportCommand, demoCommand];
 
 /** The exit code of a command's outcome. */
 export function exitCodeOf(outcome: Outcome): number {

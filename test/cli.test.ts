@@ -28,7 +28,7 @@ describe("arrowsmith CLI", () => {
     const j = JSON.parse(r.stdout);
     expect(j.events).toBe(18);
     expect(j.files).toBe(5);
-    expect(readdirSync(out).sort()).toEqual(["_manifest.json", "_report.html", "_report.json", "heatmaps_0000.arrow", "heatmaps_0001.arrow", "heatmaps_0002.arrow", "heatmaps_0003.arrow", "legacy_0000.arrow"]);
+    expect(readdirSync(out).sort()).toEqual(["_index.parquet", "_manifest.json", "_report.html", "_report.json", "heatmaps_0000.arrow", "heatmaps_0001.arrow", "heatmaps_0002.arrow", "heatmaps_0003.arrow", "legacy_0000.arrow"]);
   });
 
   it("bad usage exits 2 with a message", () => {
@@ -109,8 +109,8 @@ describe("package", () => {
 
   it("runtime dependencies stay what they should be", () => {
     const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
-    // figures: Vega-Lite → Vega (SVG), resvg (PNG), pdfkit + svg-to-pdfkit (PDF)
-    expect(Object.keys(pkg.dependencies).sort()).toEqual(["@resvg/resvg-js", "@toondepauw/node-zstd", "apache-arrow", "commander", "fflate", "pdfkit",
+    // figures: Vega-Lite → Vega (SVG), resvg (PNG), pdfkit + svg-to-pdfkit (PDF); hyparquet reads _index.parquet back
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(["@resvg/resvg-js", "@toondepauw/node-zstd", "apache-arrow", "commander", "fflate", "hyparquet", "pdfkit",
       "piscina", "snappy", "svg-to-pdfkit", "tinyglobby", "vega", "vega-lite"]);
     for (const v of [...Object.values(pkg.dependencies), ...Object.values(pkg.devDependencies)]) expect(v).toMatch(/^\d/);
   });

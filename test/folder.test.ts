@@ -74,7 +74,7 @@ describe("temporary files", () => {
     writeFileSync(join(out, ".notes.tmp-1"), "user");
     const s = await convert([H1], { output: out, ...quiet });
     expect(s.manifest.totals.rows).toBe(4);
-    expect(listing(out)).toEqual([".notes.tmp-1", foreign, "_manifest.json", "heatmaps_0001.arrow"].sort());
+    expect(listing(out)).toEqual([".notes.tmp-1", foreign, "_index.parquet", "_manifest.json", "heatmaps_0001.arrow"].sort());
   });
 });
 
@@ -131,7 +131,7 @@ describe("the folder lock", () => {
     expect(during).toContain(`${LOCK}.shard-1-of-2`);
     expect(during).not.toContain(LOCK);
     expect(readFileSync(join(out, "_errors.jsonl"), "utf8")).toBe('{"other":"writer"}\n');
-    expect(readdirSync(out).filter((n) => n.startsWith("_") || n.startsWith(".")).sort()).toEqual(["_errors.jsonl", "_manifest.shard-1-of-2.json"]);
+    expect(readdirSync(out).filter((n) => n.startsWith("_") || n.startsWith(".")).sort()).toEqual(["_errors.jsonl", "_index.shard-1-of-2.parquet", "_manifest.shard-1-of-2.json"]);
   });
 });
 
@@ -205,7 +205,7 @@ describe("earlier runs' outputs", () => {
     const warnings: string[] = [];
     const s = await convert([H0, H1], { output: out, resume: true, format: "parquet", onWarning: (w) => warnings.push(w), ...quiet });
     expect(s.results).toHaveLength(2);
-    expect(listing(out)).toEqual(["_manifest.json", "heatmaps_0000.parquet", "heatmaps_0001.parquet"]);
+    expect(listing(out)).toEqual(["_index.parquet", "_manifest.json", "heatmaps_0000.parquet", "heatmaps_0001.parquet"]);
     expect(warnings.filter((w) => w.startsWith("removed heatmaps_000"))).toHaveLength(2);
   });
 
@@ -214,7 +214,7 @@ describe("earlier runs' outputs", () => {
     await convert([H1], { output: out, ...quiet });
     const e = await rejects(convert([H1], { output: out, format: "csv", ...quiet }));
     expect(e.message).toContain("was converted into this folder by an earlier run (heatmaps_0001.arrow)");
-    expect(listing(out)).toEqual(["_manifest.json", "heatmaps_0001.arrow"]);
+    expect(listing(out)).toEqual(["_index.parquet", "_manifest.json", "heatmaps_0001.arrow"]);
   });
 });
 

@@ -72,7 +72,7 @@ describe("inputs that are not regular files", () => {
     expect(r.stderr).toContain(`skipped ${join(dir, "dangling.tfrecord")}: a symbolic link to nothing (dangling)`);
     expect(r.stderr).toContain(`skipped ${join(dir, "loop.tfrecord")}: a symbolic link loop`);
     expect(r.stderr).not.toMatch(noTrace);
-    expect(readdirSync(join(dir, "out")).filter((n) => !n.startsWith("_report.")).sort()).toEqual(["_manifest.json", "good.arrow"]);
+    expect(readdirSync(join(dir, "out")).filter((n) => !n.startsWith("_report.")).sort()).toEqual(["_index.parquet", "_manifest.json", "good.arrow"]);
     for (const cmd of ["verify", "stats"]) {
       const v = run(cmd, dir);
       expect(v.code, cmd + v.stderr).toBe(0);

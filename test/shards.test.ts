@@ -15,8 +15,8 @@ import { slurmSkipReason, startSlurm, type SlurmCluster, waitForJobs } from "./s
 
 const CLI = new URL("../dist/src/cli.js", import.meta.url).pathname;
 const digest = (p: string) => createHash("sha256").update(readFileSync(p)).digest("hex");
-/** Our data files in a folder (not the manifests, journals, scripts or logs). */
-const dataFiles = (dir: string) => readdirSync(dir).filter((n) => /\.(arrow|parquet|csv|arrows)$/.test(n)).sort();
+/** Our data files in a folder and its SNID index (not the manifests, journals, shards' indexes, scripts or logs). */
+const dataFiles = (dir: string) => readdirSync(dir).filter((n) => /\.(arrow|parquet|csv|arrows)$/.test(n) && !n.startsWith("_index.shard-")).sort();
 
 /** A folder of inputs: the SCONE fixtures (heatmaps_0000 is cut into parts at 200 KB) and cluster batches. */
 function inputsFolder(): string {

@@ -1,7 +1,7 @@
 // `arrowsmith merge <folder>`: joins a job array's shard manifests into the files one run writes.
 import type { Command } from "commander";
 import { type MergeResult, mergeShards } from "../scale/merge.js";
-import type { CommandSpec } from "./command.js";
+import { type CommandSpec, warn } from "./command.js";
 
 export const mergeCommand: CommandSpec<MergeResult> = {
   name: "merge",
@@ -9,7 +9,7 @@ export const mergeCommand: CommandSpec<MergeResult> = {
     .description("merge the shards of a job array (convert --shard I/N) into _manifest.json; lists missing or failed shards and how to rerun them")
     .argument("<dir>", "the output folder of the job array")
     .option("--json", "print a JSON summary on stdout", false),
-  run: ([dir]) => mergeShards(String(dir)),
+  run: ([dir]) => mergeShards(String(dir), { onWarning: warn }),
   outcome: (r) => (r.ok ? "ok" : "failure"),
   text: (r) => r.ok
     ? `merged ${r.shards} shard(s): ${r.manifest!.totals.inputs} input(s), ${r.manifest!.totals.rows} rows, ${r.manifest!.totals.outputs} output file(s)` +

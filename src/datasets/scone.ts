@@ -191,8 +191,10 @@ export function isSconeRecord(kinds: Map<string, string>): boolean {
   return kinds.get("image_raw") === "bytes" && kinds.get("id") === "int64" && kinds.get("label") === "int64";
 }
 
-const KEY_ID = 1, KEY_LABEL = 2, KEY_Z = 3, KEY_ZERR = 4, KEY_IMAGE = 5;
-function keyCode(b: Uint8Array, s: number, e: number): number {
+/** Codes of the five SCONE feature names (0: another name). */
+export const KEY_ID = 1, KEY_LABEL = 2, KEY_Z = 3, KEY_ZERR = 4, KEY_IMAGE = 5;
+/** The code of the feature name at b[s, e) (see KEY_*), without making a string. */
+export function keyCode(b: Uint8Array, s: number, e: number): number {
   // the five names differ in length or first letter: no string is made per record
   const n = e - s;
   const c = b[s];

@@ -16,6 +16,7 @@ import { type Kernels } from "../wasm.js";
 import { ErrorPolicy, type OnError, type Problem } from "./policy.js";
 import { SconeTap } from "../report/scone-stats.js";
 import type { StatsJson } from "../report/stats.js";
+import { type IndexPart, IndexTap } from "../sinks/snid-index.js";
 
 export type Kind = "auto" | "scone" | "clusters" | "generic";
 
@@ -33,6 +34,8 @@ export interface FileOptions {
   maxRecordBytes?: number;
   /** Accumulate the dataset statistics of _report.json (default on; --no-report). */
   report?: boolean;
+  /** Collect the SNID index rows of SCONE tasks (convert sets it; _index.parquet). */
+  index?: boolean;
 }
 
 export const FILE_DEFAULTS: FileOptions = {
@@ -79,6 +82,8 @@ export interface TaskResult {
   problems: Problem[];
   /** The task's dataset statistics (mergeable accumulators as JSON), unless --no-report. */
   stats?: StatsJson;
+  /** The SNID index rows of the task's output (SCONE tasks, when asked for). */
+  index?: IndexPart;
 }
 
 /** Called as work advances: input bytes consumed and events written since the last call. */
@@ -146,7 +151,9 @@ export async function decodeTFRecordTask(k: Kernels, task: Task, opts: FileOptio
   try {
     let batcher: Batcher;
     let tap: SconeTap | undefined;
-    const emit = (b: RecordBatch) => { tap?.batch(b); sink!.write(b); events += b.numRows; };
+    // the SNID index: the offset of each record the batcher takes, then the rows of its batches
+    const index = task.kind === "scone" && opts.index ? new IndexTap(path, task.outName) : undefined;
+    const emit = (b: RecordBatch) => { tap?.batch(b); index?.batch(b); sink!.write(b); events += b.numRows; };
     if (task.kind === "scone") {
       const b = new SconeBatcher(k, opts.scone, basenameOf(path), emit);
       if (opts.report !== false) {
@@ -181,7 +188,10 @@ export async function decodeTFRecordTask(k: Kernels, task: Task, opts: FileOptio
         consumed = now;
         reported = events;
       }),
-    }, (w, ptr, f) => batcher.add(w, ptr, f, path));
+    }, index
+      // told before the add, which may emit the batch that holds this record; taken back if refused
+      ? (w, ptr, f) => { index.offset(f.offset); try { batcher.add(w, ptr, f, path); } catch (e) { index.drop(); throw e; } }
+      : (w, ptr, f) => batcher.add(w, ptr, f, path));
     batcher.flush();
     progress?.(0, events - reported);
     // skip mode: an input (or part) of which no record could be kept gets no output file, so no
@@ -198,6 +208,7 @@ export async function decodeTFRecordTask(k: Kernels, task: Task, opts: FileOptio
       records: read.records, rows: output?.rows ?? 0, skipped: read.skipped, nonfiniteEvents: batcher.nonfiniteEvents ?? 0, output,
       seconds: (performance.now() - t0) / 1000, problems: policy.problems,
       ...(tap ? { stats: tap.finish().toJSON() } : {}),
+      ...(index && output ? { index: index.finish() } : {}),
     };
   } catch (e) {
     sink?.abort();

@@ -16,7 +16,10 @@ import type { Problem } from "./policy.js";
 import { maxWorkers, runTasks, type WorkerPool, workerPool } from "./pool.js";
 import { type Shard, shardTag, sliceTasks } from "../scale/shards.js";
 import { shardManifestName } from "../scale/merge.js";
-import { journalTask, readShardManifest, taskBytesOf, upToDateTask, writeShardManifest } from "../scale/shard-run.js";
+import { journalTask, readShardManifest, taskBytesOf, taskRecord, upToDateTask, writeShardManifest } from "../scale/shard-run.js";
+import { shardIndexName } from "../sinks/snid-index.js";
+import { checkIndexFile, collectIndex, INDEX_FILE, indexedOutputs, indexedTasks, type RescanOptions, writeFolderIndex } from "./index-build.js";
+import type { IndexPart } from "../sinks/snid-index.js";
 
 export type { ConvertInput, ConvertOptions } from "./options.js";
 
@@ -24,6 +27,8 @@ export interface ConvertSummary {
   results: TaskResult[];
   /** The report files written beside the manifest (none with --no-report). */
   report?: { json: string; html: string };
+  /** The SNID index written beside the manifest (none when no SCONE events were converted). */
+  index?: { file: string; rows: number };
   problems: Problem[];
   manifest: Manifest;
   /** Inputs left alone by --resume. */
@@ -76,6 +81,7 @@ export async function convert(inputArgs: string[], options: ConvertInput): Promi
   try {
     lock = FolderLock.acquire(outDir, { run, shard: opts.shard });
     signal?.throwIfAborted();
+    await checkIndexFile(outDir, opts.shard ? shardIndexName(opts.shard) : INDEX_FILE, opts.overwrite);
     if (opts.shard) return await convertShard({ opts, inputs, stems, outDir, ext: EXTENSIONS[opts.format], key, run, earlier: new Map(), done: new Map(), warn, t0 }, opts.shard);
     const earlier = finishedEntries(outDir, warn);
     // --resume: inputs whose entry matches (size, mtime, options) and whose outputs are all there
@@ -291,6 +297,9 @@ async function convertPlanned(job: Job, todo: string[], tasks: Task[], want: num
     problems.push(...j.problems);
     kept.push(input);
   }
+  // the SNID index of every SCONE output the manifest lists, kept ones included; before the
+  // manifest, which is written last
+  const index = await writeFolderIndex(outDir, INDEX_FILE, await collectIndex(outDir, indexedOutputs(entries), freshIndex(results), rescanOptions(job), warn));
   const seconds = (performance.now() - job.t0) / 1000;
   const manifest = writeManifest(outDir, {
     options: manifestOptions(opts, threads), entries, problems, resumed: done.size, earlier: kept.length, wallSeconds: seconds,
@@ -301,7 +310,7 @@ async function convertPlanned(job: Job, todo: string[], tasks: Task[], want: num
     ...(done.size ? { note: `${done.size} input(s) were left alone by --resume and are not in these statistics: run arrowsmith report on the folder to include them` } : {}),
   });
   return {
-    results, problems, manifest, resumed: [...done.keys()], earlier: kept, threads, report,
+    results, problems, manifest, resumed: [...done.keys()], earlier: kept, threads, report, ...(index ? { index } : {}),
     events: results.reduce((a, r) => a + r.rows, 0),
     inputBytes: results.reduce((a, r) => a + r.taskBytes, 0),
     outputBytes: results.reduce((a, r) => a + (r.output?.bytes ?? 0), 0),
@@ -372,11 +381,14 @@ async function convertShard(job: Job, shard: Shard): Promise<ConvertSummary> {
       onResult: (r) => { journalTask(outDir, shard, r); opts.onTask?.(r, ++count, todo.length); },
     });
     const problems = [...keptProblems, ...results.flatMap((r) => r.problems)];
+    // the shard's own index (its kept tasks' rows from its earlier index or their inputs); merge joins them
+    const taskOutputs = [...kept, ...results].map((t) => taskRecord(t));
+    const shardIndex = await writeFolderIndex(outDir, shardIndexName(shard), await collectIndex(outDir, indexedTasks(taskOutputs), freshIndex(results), rescanOptions(job), job.warn, [join(outDir, shardIndexName(shard))]));
     const seconds = (performance.now() - t0) / 1000;
     const sm = writeShardManifest(outDir, shard, { status: "complete", run, tasks: [...kept, ...results], problems, argv: opts.argv ?? [], wall_seconds: seconds });
     const manifest = shardAsManifest(sm.tasks.length, results, problems, seconds, run.options);
     return {
-      results, problems, manifest, resumed: [...new Set(kept.map((t) => t.input))], earlier: [], threads: want,
+      results, problems, manifest, resumed: [...new Set(kept.map((t) => t.input))], earlier: [], threads: want, ...(shardIndex ? { index: shardIndex } : {}),
       events: results.reduce((a, r) => a + r.rows, 0),
       inputBytes: results.reduce((a, r) => a + r.taskBytes, 0),
       outputBytes: results.reduce((a, r) => a + (r.output?.bytes ?? 0), 0),
@@ -406,4 +418,14 @@ function shardAsManifest(tasks: number, results: TaskResult[], problems: Problem
     },
     problems: problems.length, resumed: 0, wall_seconds: seconds,
   };
+}
+
+/** This run's index parts by output name. */
+function freshIndex(results: TaskResult[]): Map<string, IndexPart> {
+  return new Map(results.flatMap((r) => (r.index ? [[r.index.output, r.index] as [string, IndexPart]] : [])));
+}
+
+function rescanOptions(job: Job): RescanOptions {
+  const o = job.opts;
+  return { verify: o.verify, maxRecordBytes: o.maxRecordBytes, bins: o.scone.bins, taskBytes: o.taskBytes, ext: job.ext };
 }

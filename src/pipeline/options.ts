@@ -173,7 +173,7 @@ export function resumeKey(o: ConvertOptions): string {
 /** The plain data of the options for the workers (callbacks cannot cross threads). */
 export function fileOptions(o: ConvertOptions): FileOptions {
   // `report` decides whether the workers accumulate statistics, not what the outputs hold
-  return { ...contentOptions(o), report: o.report };
+  return { ...contentOptions(o), report: o.report, index: true };
 }
 
 /**

@@ -7,6 +7,8 @@ import { ArrowsmithError } from "../errors.js";
 import type { TaskResult } from "../pipeline/convert-file.js";
 import { manifestEntry, type Manifest, writeManifest } from "../pipeline/manifest.js";
 import type { Problem } from "../pipeline/policy.js";
+import { checkIndexFile, collectIndex, INDEX_FILE, indexedTasks, SHARD_INDEX, writeFolderIndex } from "../pipeline/index-build.js";
+import { EXTENSIONS, type OutputFormat } from "../sinks/sink.js";
 import { shq } from "./slurm.js";
 import { type Shard, shardTag } from "./shards.js";
 
@@ -62,13 +64,15 @@ export interface MergeResult {
   manifest?: Manifest;
   /** The report files, when the shards accumulated statistics (not with --no-report). */
   report?: { json: string; html: string };
+  /** The SNID index joined from the shards' indexes (none without SCONE events). */
+  index?: { file: string; rows: number };
 }
 
 /**
  * Merges the newest complete run in `dir`. Shards of an older run with another key (other
  * options or inputs) are an error: the folder holds two datasets.
  */
-export async function mergeShards(dir: string): Promise<MergeResult> {
+export async function mergeShards(dir: string, o: { onWarning?: (m: string) => void } = {}): Promise<MergeResult> {
   const all = readShardManifests(dir);
   if (!all.length) {
     throw new ArrowsmithError("usage", `no shard manifests (_manifest.shard-I-of-N.json) in ${dir}`, {
@@ -120,6 +124,14 @@ export async function mergeShards(dir: string): Promise<MergeResult> {
   const problems = all.flatMap((m) => m.problems)
     .sort((a, b) => (order.get(a.file ?? "") ?? 0) - (order.get(b.file ?? "") ?? 0) || (a.offset ?? 0) - (b.offset ?? 0));
   const wall = Math.max(...all.map((m) => m.wall_seconds));
+  // the shards' indexes joined in plan order (an output none of them holds is read from its input)
+  await checkIndexFile(dir, INDEX_FILE, false);
+  const ro = run.options as { verify?: boolean; max_record_bytes?: number; bins?: [number, number]; task_bytes?: number; format?: OutputFormat };
+  const shardIndexes = readdirSync(dir).filter((n) => SHARD_INDEX.test(n)).sort().map((n) => join(dir, n));
+  const parts = await collectIndex(dir, indexedTasks(run.tasks.map((t) => done.get(t)!)), new Map(), {
+    verify: ro.verify ?? true, maxRecordBytes: ro.max_record_bytes, bins: ro.bins ?? [32, 180], taskBytes: ro.task_bytes ?? 512 << 20, ext: EXTENSIONS[ro.format ?? "arrow"],
+  }, o.onWarning ?? (() => {}), shardIndexes);
+  const index = await writeFolderIndex(dir, INDEX_FILE, parts);
   const manifest = writeManifest(dir, { options: { ...run.options, shards: count }, entries, problems, resumed: 0, wallSeconds: wall });
   // the report from the tasks' statistics, merged in plan order as one run merges them
   const stats = run.tasks.map((t) => done.get(t)!.stats);
@@ -128,7 +140,7 @@ export async function mergeShards(dir: string): Promise<MergeResult> {
     const [{ writeReport }, { mergeStats }] = await Promise.all([import("../report/report.js"), import("../report/stats.js")]);
     report = await writeReport(dir, mergeStats(stats), { manifest, problems, complete: true });
   }
-  return { ok: true, shards: count, missing, failed, rerun: [], manifest, report };
+  return { ok: true, shards: count, missing, failed, rerun: [], manifest, report, ...(index ? { index } : {}) };
 }
 
 function runKey(m: ShardManifest): string {
