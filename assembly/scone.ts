@@ -206,12 +206,11 @@ function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics
       const q = f64x2.div(f, e);
       const errPos = f64x2.gt(e, zero);
       snrMax = f64x2.pmax(snrMax, v128.and(q, errPos));
-      const take = v128.and(errPos, f64x2.gt(q, zero));
-      const snr = v128.and(q, take);    // +0 where not taken
-      v128.store64_lane(sp, snr, 0);
-      sp += <usize>(i64x2.extract_lane(take, 0) & 8);
-      v128.store64_lane(sp, snr, 1);
-      sp += <usize>(i64x2.extract_lane(take, 1) & 8);
+      // lane 1 goes after lane 0 when that is kept, else over it; the end moves by the kept count
+      const take = i64x2.bitmask(v128.and(errPos, f64x2.gt(q, zero)));
+      v128.store64_lane(sp, q, 0);
+      v128.store64_lane(sp + (<usize>(take & 1) << 3), q, 1);
+      sp += <usize>popcnt<i32>(take) << 3;
       peak = f64x2.pmax(peak, f);       // peak < f ? f : peak
       errBad = v128.or(errBad, f64x2.sub(e, e));
       at += 32;
