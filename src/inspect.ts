@@ -106,10 +106,11 @@ function countingSink(): Sink {
  * sizes), with the same offsets and messages, and nothing written. `records` counts the records
  * that convert would write.
  */
-export async function verifyTFRecord(file: string, opts: { maxRecordBytes?: number } = {}): Promise<VerifyResult> {
+export async function verifyTFRecord(file: string, opts: { maxRecordBytes?: number; windowBytes?: number; kind?: "scone" | "generic"; scone?: SconeOptions } = {}): Promise<VerifyResult> {
   const k = kernels();
-  const kind = await detectTFRecordKind(k, file);
-  const r = await decodeTFRecordTask(k, { input: file, outName: "", kind }, { ...FILE_DEFAULTS, onError: "skip", maxRecordBytes: opts.maxRecordBytes }, () => countingSink());
+  const kind = opts.kind ?? await detectTFRecordKind(k, file);
+  const r = await decodeTFRecordTask(k, { input: file, outName: "", kind },
+    { ...FILE_DEFAULTS, onError: "skip", maxRecordBytes: opts.maxRecordBytes, windowBytes: opts.windowBytes, scone: opts.scone ?? FILE_DEFAULTS.scone }, () => countingSink());
   return {
     file, compression: r.compression, size: r.inputBytes, records: r.rows, ok: r.problems.length === 0,
     problems: r.problems.map((p) => ({ offset: p.offset, record: p.record, code: p.code, message: p.message })),

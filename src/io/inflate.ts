@@ -11,8 +11,16 @@
 //   header check") without handing out the output decoded in the same call, so records right
 //   before the junk were lost. Members may follow each other (`cat a.gz b.gz`); anything else
 //   after the last one, or after a ZLIB stream, is reported once all the data before it is out.
+// - Damage inside the deflate data: Node's inflater drops what zlib decoded in the call that hit
+//   the error (up to one 64 KiB output chunk, which may hold many complete records). So when it
+//   fails, the member is decoded again from its start by pako's port of zlib's inflate, which
+//   leaves every byte decoded before the error in its output; the bytes already handed out are
+//   passed over and the rest is handed out before the error. The fast path stays native; the
+//   second pass costs one more decoding of the damaged member, once, and 64 KiB of memory.
 import { closeSync, readSync } from "node:fs";
 import { crc32, createInflate, createInflateRaw, type Inflate, type InflateRaw } from "node:zlib";
+import pako from "pako/lib/zlib/inflate.js";
+import ZStream from "pako/lib/zlib/zstream.js";
 import { ArrowsmithError } from "../errors.js";
 
 const STEP = 1 << 16;
@@ -78,16 +86,63 @@ export function inflateFile(path: string, fd: number, size: number, comp: "gzip"
     const inflater = comp === "gzip" ? createInflateRaw({ chunkSize: STEP }) : createInflate({ chunkSize: STEP });
     z = inflater;
     inflater.on("data", (b: Buffer) => {
+      if (z !== inflater) return;
       if (comp === "gzip") { crc = crc32(b, crc); isize = (isize + b.length) >>> 0; }
       memberOut += b.length;
       queue.push(b);
       poke();
     });
-    inflater.on("error", (e) => fail(`${comp} stream is corrupt after ${produced + queued()} decompressed bytes: ${e.message}`));
+    inflater.on("error", (e) => { if (z === inflater) recover(e.message); });
     inflater.on("end", () => { if (z === inflater) memberEnd(bodyStart + inflater.bytesWritten); });
   };
 
   const queued = () => queue.reduce((a, b) => a + b.length, 0);
+
+  /**
+   * The native inflater failed on this member: decode it again from its start, pass over the
+   * `memberOut` bytes already handed out, queue what follows up to the error, then report it.
+   */
+  const recover = (nativeMessage: string) => {
+    z?.destroy();
+    z = undefined;
+    const s = new ZStream();
+    pako.inflateInit2(s, comp === "gzip" ? -15 : 15);
+    const out = new Uint8Array(STEP);
+    let skip = memberOut;
+    let pos = bodyStart;
+    let extra = 0;
+    let message = nativeMessage;
+    for (;;) {
+      let input: Buffer | undefined;
+      if (s.avail_in === 0) {
+        input = pread(Math.min(STEP, size - pos), pos);
+        if (input.length === 0) { message = "unexpected end of file"; break; }
+        s.input = input;
+        s.next_in = 0;
+        s.avail_in = input.length;
+        pos += input.length;
+      }
+      s.output = out;
+      s.next_out = 0;
+      s.avail_out = out.length;
+      const r = pako.inflate(s, 0);
+      const got = s.next_out;
+      if (got > skip) {
+        const b = Buffer.from(out.subarray(skip, got));
+        if (comp === "gzip") { crc = crc32(b, crc); isize = (isize + b.length) >>> 0; }
+        memberOut += b.length;
+        extra += b.length;
+        queue.push(b);
+      }
+      skip = Math.max(0, skip - got);
+      if (r < 0 && r !== -5) { message = s.msg || message; break; }
+      // the two decoders disagree (the second ends the member, or runs on far past the first's
+      // failure): report the first one's error after what was recovered
+      if (r === 1 || extra > 4 * STEP) break;
+    }
+    pako.inflateEnd(s);
+    fail(`${comp} stream is corrupt after ${produced + queued()} decompressed bytes: ${message}`);
+  };
 
   const memberEnd = (end: number) => {
     z = undefined;
