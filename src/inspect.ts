@@ -10,7 +10,7 @@ import { readRecords } from "./io/records.js";
 import { decodeTFRecordTask, detectTFRecordKind, FILE_DEFAULTS, firstRecordKinds } from "./pipeline/convert-file.js";
 import { npzCompression, openNpz, readNpzFile } from "./pipeline/npz-task.js";
 import { ErrorPolicy } from "./pipeline/policy.js";
-import type { Sink } from "./sinks/sink.js";
+import { countingSink } from "./sinks/counting.js";
 import { kernels } from "./wasm.js";
 
 export interface InspectResult {
@@ -93,12 +93,6 @@ export interface VerifyResult {
   records: number;
   ok: boolean;
   problems: { offset?: number; record?: number; code: string; message: string }[];
-}
-
-/** A sink that only counts: `verify` decodes everything `convert` would write, and writes nothing. */
-function countingSink(): Sink {
-  let rows = 0;
-  return { write: (b) => { rows += b.numRows; }, finish: () => ({ path: "", rows, bytes: 0 }), abort: () => undefined };
 }
 
 /**

@@ -1,10 +1,10 @@
 // Dataset statistics read straight from the inputs (no output written): for SCONE shards the
 // events, labels, redshift distribution and coverage/SNR summaries.
 import type { RecordBatch } from "apache-arrow";
-import { SCONE_DEFAULTS, type SconeOptions, SconeBatcher } from "./datasets/scone.js";
+import { SCONE_DEFAULTS, type SconeOptions } from "./datasets/scone.js";
 import { ArrowsmithError, type ErrorCode } from "./errors.js";
-import { readRecords } from "./io/records.js";
-import { ErrorPolicy } from "./pipeline/policy.js";
+import { decodeTFRecordTask, FILE_DEFAULTS } from "./pipeline/convert-file.js";
+import type { Sink } from "./sinks/sink.js";
 import { kernels } from "./wasm.js";
 
 export interface Summary {
@@ -54,33 +54,28 @@ export async function sconeStats(files: string[], opts: SconeOptions = SCONE_DEF
   const z: number[] = [], cov: number[] = [], tcov: number[] = [], scov: number[] = [], snr: number[] = [];
   let zMissing = 0, snrMissing = 0, events = 0, bytes = 0, nonfinite = 0;
   const problems: SconeStats["problems"] = [];
+  const fileOpts = { ...FILE_DEFAULTS, onError: "skip" as const, verify, maxRecordBytes, scone: { ...opts, precision: "f32" as const }, report: false };
   for (const file of files) {
-    const mark = k.mark();
-    try {
-      const collect = (b: RecordBatch) => {
-        const col = (name: string) => b.getChild(name)!;
-        const lab = col("label"), zc = col("z"), c = col("coverage_fraction"), t = col("temporal_coverage_fraction"), s = col("spectral_coverage_fraction"), m = col("snr_mean"), nf = col("nonfinite_values");
-        for (let i = 0; i < b.numRows; i++) {
-          const l = String(lab.get(i));
-          labels[l] = (labels[l] ?? 0) + 1;
-          const zv = zc.get(i);
-          if (zv === null) zMissing++; else z.push(zv);
-          cov.push(c.get(i)); tcov.push(t.get(i)); scov.push(s.get(i));
-          const mv = m.get(i);
-          if (mv === 0) snrMissing++; else snr.push(mv);
-          if (nf.get(i) > 0) nonfinite++;
-        }
-        events += b.numRows;
-      };
-      const batcher = new SconeBatcher(k, { ...opts, precision: "f32" }, file, collect);
-      const policy = new ErrorPolicy("skip");
-      const read = await readRecords(k, file, { verify, maxRecordBytes, policy }, (w, ptr, f) => batcher.add(w, ptr, f, file));
-      bytes += read.fileSize;
-      for (const p of policy.problems) problems.push({ file: p.file, offset: p.offset, record: p.record, code: p.code, message: new ArrowsmithError(p.code as ErrorCode, p.message, p).message });
-      batcher.flush();
-    } finally {
-      k.release(mark);
-    }
+    const collect = (b: RecordBatch) => {
+      const col = (name: string) => b.getChild(name)!;
+      const lab = col("label"), zc = col("z"), c = col("coverage_fraction"), t = col("temporal_coverage_fraction"), s = col("spectral_coverage_fraction"), m = col("snr_mean"), nf = col("nonfinite_values");
+      for (let i = 0; i < b.numRows; i++) {
+        const l = String(lab.get(i));
+        labels[l] = (labels[l] ?? 0) + 1;
+        const zv = zc.get(i);
+        if (zv === null) zMissing++; else z.push(zv);
+        cov.push(c.get(i)); tcov.push(t.get(i)); scov.push(s.get(i));
+        const mv = m.get(i);
+        if (mv === 0) snrMissing++; else snr.push(mv);
+        if (nf.get(i) > 0) nonfinite++;
+      }
+      events += b.numRows;
+    };
+    // the conversion's task with a sink that keeps the columns summarized here
+    const sink: Sink = { write: collect, finish: () => ({ path: "", rows: events, bytes: 0 }), abort: () => undefined };
+    const read = await decodeTFRecordTask(k, { input: file, outName: "", kind: "scone" }, fileOpts, () => sink);
+    bytes += read.inputBytes;
+    for (const p of read.problems) problems.push({ file: p.file, offset: p.offset, record: p.record, code: p.code, message: new ArrowsmithError(p.code as ErrorCode, p.message, p).message });
   }
   return {
     kind: "scone", files: files.length, events, bytes, labels,

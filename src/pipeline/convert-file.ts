@@ -3,91 +3,23 @@
 // the kernels, write record batches as they fill. Workers run exactly this; nothing here holds
 // more than one input window and one batch.
 import { join } from "node:path";
-import type { RecordBatch, Schema } from "apache-arrow";
-import { SCONE_DEFAULTS, type SconeOptions, SconeBatcher, isSconeRecord, sconeCsvSpec, sconeMetricNames } from "../datasets/scone.js";
+import type { RecordBatch } from "apache-arrow";
+import { SconeBatcher, isSconeRecord, sconeCsvSpec, sconeMetricNames } from "../datasets/scone.js";
 import { ExampleSchemaInference, GenericBatcher, featureKinds } from "../datasets/generic-tfrecord.js";
 import { ArrowsmithError, isArrowsmithError } from "../errors.js";
 import type { Frame } from "../formats/tfrecord.js";
 import { readRecords, STOP } from "../io/records.js";
-import type { CsvColumn, CsvSpec } from "../sinks/csv.js";
 import { openSink } from "../sinks/open.js";
-import type { OutputFormat, Sink, SinkResult, SinkOptions } from "../sinks/sink.js";
+import type { Sink, SinkResult } from "../sinks/sink.js";
+import { IndexTap } from "../sinks/snid-index.js";
 import { type Kernels } from "../wasm.js";
-import { ErrorPolicy, type OnError, type Problem } from "./policy.js";
+import { ErrorPolicy } from "./policy.js";
 import { SconeTap } from "../report/scone-stats.js";
-import type { StatsJson } from "../report/stats.js";
-import { type IndexPart, IndexTap } from "../sinks/snid-index.js";
+import { FILE_DEFAULTS, type FileOptions, type Kind, type Progress, type SinkOpener, type Task, type TaskResult } from "./task.js";
+import { runTaskShell } from "./task-shell.js";
 
-export type Kind = "auto" | "scone" | "clusters" | "generic";
-
-export interface FileOptions {
-  format: OutputFormat;
-  kind: Kind;
-  verify: boolean;
-  onError: OnError;
-  scone: SconeOptions;
-  sink: SinkOptions;
-  /** Cluster metadata layout (NPZ). */
-  metadataLayout: "auto" | "12" | "11" | "15" | "12alt";
-  windowBytes?: number;
-  /** Largest TFRecord record accepted, in bytes (--max-record-bytes; default 64 MiB). */
-  maxRecordBytes?: number;
-  /** Accumulate the dataset statistics of _report.json (default on; --no-report). */
-  report?: boolean;
-  /** Collect the SNID index rows of SCONE tasks (convert sets it; _index.parquet). */
-  index?: boolean;
-}
-
-export const FILE_DEFAULTS: FileOptions = {
-  format: "arrow",
-  kind: "auto",
-  verify: true,
-  onError: "fail",
-  scone: SCONE_DEFAULTS,
-  sink: { compression: "zstd", tensorType: "extension" },
-  metadataLayout: "auto",
-};
-
-/** One unit of work: an input file, or records [range.start, range.end) of it, into one output. */
-export interface Task {
-  input: string;
-  outName: string;
-  kind: Exclude<Kind, "auto">;
-  /** From the file's bytes (src/datasets/kinds.ts); absent in tasks planned by name only. */
-  container?: "tfrecord" | "npz";
-  range?: { start: number; end: number; index: number };
-  part?: number;
-}
-
-export interface TaskResult {
-  input: string;
-  /** The output name the plan gave the task (written only when `output` is set). */
-  outName: string;
-  part?: number;
-  kind: Exclude<Kind, "auto">;
-  compression: string;
-  /** Size and mtime of the whole input file. */
-  inputBytes: number;
-  mtimeMs: number;
-  /** Input bytes this task covered (the range, or the whole file). */
-  taskBytes: number;
-  /** Records read (good ones), rows written, records skipped. */
-  records: number;
-  rows: number;
-  skipped: number;
-  nonfiniteEvents: number;
-  /** None for an input refused as a whole in skip mode (it is in the manifest and _errors.jsonl only). */
-  output?: SinkResult;
-  seconds: number;
-  problems: Problem[];
-  /** The task's dataset statistics (mergeable accumulators as JSON), unless --no-report. */
-  stats?: StatsJson;
-  /** The SNID index rows of the task's output (SCONE tasks, when asked for). */
-  index?: IndexPart;
-}
-
-/** Called as work advances: input bytes consumed and events written since the last call. */
-export type Progress = (bytes: number, events: number) => void;
+// the task types live in task.ts; importers of this file find them here too
+export { FILE_DEFAULTS, type FileOptions, type Kind, type Progress, type SinkOpener, type Task, type TaskResult };
 
 /**
  * The feature kinds of the first record that decodes among the first few, or undefined (an empty
@@ -123,8 +55,6 @@ function basenameOf(p: string): string {
   return i < 0 ? p : p.slice(i + 1);
 }
 
-/** Opens where a task's batches go, given the output schema (and the CSV columns of the kind). */
-export type SinkOpener = (schema: Schema, csv?: CsvSpec | CsvColumn[]) => Sink;
 
 /** Runs one TFRecord task in this thread, writing its output file. In fail mode the first problem throws. */
 export async function runTFRecordTask(k: Kernels, task: Task, outDir: string, opts: FileOptions,
@@ -138,17 +68,14 @@ export async function runTFRecordTask(k: Kernels, task: Task, outDir: string, op
  */
 export async function decodeTFRecordTask(k: Kernels, task: Task, opts: FileOptions, open: SinkOpener,
                                          progress?: Progress): Promise<TaskResult> {
-  const t0 = performance.now();
-  const path = task.input;
-  const policy = new ErrorPolicy(opts.onError);
-  const readOpts = {
-    verify: opts.verify, windowBytes: opts.windowBytes, maxRecordBytes: opts.maxRecordBytes,
-    startOffset: task.range?.start, endOffset: task.range?.end, startIndex: task.range?.index,
-  };
-  const mark = k.mark();
-  let sink: Sink | undefined;
-  let events = 0;
-  try {
+  return runTaskShell(k, task, opts, open, progress, async ({ policy, open: openSink }) => {
+    const path = task.input;
+    const readOpts = {
+      verify: opts.verify, windowBytes: opts.windowBytes, maxRecordBytes: opts.maxRecordBytes,
+      startOffset: task.range?.start, endOffset: task.range?.end, startIndex: task.range?.index,
+    };
+    let sink: Sink | undefined;
+    let events = 0;
     let batcher: Batcher;
     let tap: SconeTap | undefined;
     // the SNID index: the offset of each record the batcher takes, then the rows of its batches
@@ -160,7 +87,7 @@ export async function decodeTFRecordTask(k: Kernels, task: Task, opts: FileOptio
         tap = new SconeTap(k, opts.scone, sconeMetricNames(b.schema), basenameOf(path));
         b.onImage = tap.image;
       }
-      sink = open(b.schema, sconeCsvSpec(opts.scone));
+      sink = openSink(b.schema, sconeCsvSpec(opts.scone));
       batcher = b;
     } else if (task.kind === "generic") {
       // generic files are never split: the schema comes from all their records; problems are
@@ -173,7 +100,7 @@ export async function decodeTFRecordTask(k: Kernels, task: Task, opts: FileOptio
       }
       const schema = inference.schema(path);
       const g = new GenericBatcher(schema, basenameOf(path), emit);
-      sink = open(schema);
+      sink = openSink(schema);
       batcher = { add: (w, _p, f, file) => g.add(w, f, file), flush: () => g.flush() };
     } else {
       throw new ArrowsmithError("usage", `--kind ${task.kind} reads NPZ batches, not TFRecord files`, { file: path });
@@ -194,26 +121,11 @@ export async function decodeTFRecordTask(k: Kernels, task: Task, opts: FileOptio
       : (w, ptr, f) => batcher.add(w, ptr, f, path));
     batcher.flush();
     progress?.(0, events - reported);
-    // skip mode: an input (or part) of which no record could be kept gets no output file, so no
-    // output has a schema the data did not decide; the manifest and _errors.jsonl still list it
-    let output: SinkResult | undefined;
-    if (read.records === 0 && policy.problems.length) sink.abort();
-    else {
-      await sink.drain?.();
-      output = sink.finish();
-    }
     return {
-      input: path, outName: task.outName, part: task.part, kind: task.kind, compression: read.compression, inputBytes: read.fileSize, mtimeMs: read.mtimeMs,
-      taskBytes: task.range ? task.range.end - task.range.start : read.fileSize,
-      records: read.records, rows: output?.rows ?? 0, skipped: read.skipped, nonfiniteEvents: batcher.nonfiniteEvents ?? 0, output,
-      seconds: (performance.now() - t0) / 1000, problems: policy.problems,
+      compression: read.compression, inputBytes: read.fileSize, mtimeMs: read.mtimeMs,
+      records: read.records, skipped: read.skipped, nonfiniteEvents: batcher.nonfiniteEvents ?? 0,
       ...(tap ? { stats: tap.finish().toJSON() } : {}),
-      ...(index && output ? { index: index.finish() } : {}),
+      ...(index ? { finish: (output: SinkResult | undefined) => (output ? { index: index.finish() } : {}) } : {}),
     };
-  } catch (e) {
-    sink?.abort();
-    throw e;
-  } finally {
-    k.release(mark);
-  }
+  });
 }

@@ -19,10 +19,10 @@ import { NPZ_WHOLE_LIMIT, npzArrays } from "../formats/npy.js";
 import { type ByteSource, type ZipArchive, ZIP_DEFLATE, ZIP_STORED } from "../formats/zip.js";
 import { openZip } from "../io/zip-codec.js";
 import { openSink } from "../sinks/open.js";
-import type { Sink, SinkResult } from "../sinks/sink.js";
+import type { Sink } from "../sinks/sink.js";
 import type { Kernels } from "../wasm.js";
-import type { FileOptions, Progress, Task, TaskResult } from "./convert-file.js";
-import { ErrorPolicy } from "./policy.js";
+import type { FileOptions, Progress, SinkOpener, Task, TaskResult } from "./task.js";
+import { runTaskShell } from "./task-shell.js";
 import { ClusterTap, type ClusterStatsJson } from "../report/cluster-stats.js";
 
 export interface OpenedNpz {
@@ -158,45 +158,46 @@ export function readNpzFile(k: Kernels, path: string, o: NpzReadOptions, open: (
   }
 }
 
-/** Runs one NPZ task in this thread. In fail mode the first problem throws. */
+/** Runs one NPZ task in this thread, writing its output file. In fail mode the first problem throws. */
 export async function runNpzTask(k: Kernels, task: Task, outDir: string, opts: FileOptions, progress?: Progress): Promise<TaskResult> {
-  const t0 = performance.now();
+  return decodeNpzTask(k, task, opts, (schema) => openSink(opts.format, join(outDir, task.outName), schema, opts.sink), progress);
+}
+
+/**
+ * Reads and checks one NPZ task into the sink `open` gives, in the task shell (src/pipeline/
+ * task-shell.ts) the TFRecord tasks run in: everything `convert` does to a file, also used without
+ * writing (`verify`, the report from inputs, batches read as a library).
+ */
+export async function decodeNpzTask(k: Kernels, task: Task, opts: FileOptions, open: SinkOpener, progress?: Progress): Promise<TaskResult> {
   const path = task.input;
-  const outPath = join(outDir, task.outName);
   if (task.kind === "scone") {
     throw new ArrowsmithError("usage", "--kind scone reads TFRecord shards, not NPZ archives", { file: path, hint: "use --kind auto, clusters or generic" });
   }
-  const policy = new ErrorPolicy(opts.onError);
-  let stat: { size: number; mtimeMs: number } | undefined;
+  let stat: { size: number; mtimeMs: number };
   try {
     stat = statSync(path);
   } catch (e) {
     throw new ArrowsmithError("io", `cannot open: ${(e as Error).message}`, { file: path, cause: e });
   }
-  let read: (NpzRead & { sink: Sink }) | undefined;
-  try {
-    read = readNpzFile(k, path, { kind: opts.kind === "scone" ? "auto" : opts.kind, metadataLayout: opts.metadataLayout, precision: opts.scone.precision, verify: opts.verify, windowBytes: opts.windowBytes, report: opts.report !== false },
-      (schema) => openSink(opts.format, outPath, schema, opts.sink));
-  } catch (e) {
-    if (!isArrowsmithError(e) || e.code === "io" || e.code === "internal" || e.code === "usage") throw e;
-    // skip mode: the input is refused as a whole and gets no output file
-    policy.file(e.file ? e : e.at({ file: path }));
-  }
-  let output: SinkResult | undefined;
-  try {
-    await read?.sink.drain?.();
-    output = read?.sink.finish();
-  } catch (e) {
-    read?.sink.abort();
-    throw e;
-  }
-  const size = read?.size ?? stat.size;
-  progress?.(size, read?.rows ?? 0);
-  return {
-    input: path, outName: task.outName, part: task.part, kind: read?.kind ?? (task.kind === "generic" ? "generic" : "clusters"), compression: read?.compression ?? "unread",
-    inputBytes: size, mtimeMs: read?.mtimeMs ?? stat.mtimeMs, taskBytes: size, records: read?.rows ?? 0, rows: output?.rows ?? 0,
-    skipped: read ? 0 : 1, nonfiniteEvents: read?.nonfinite ?? 0, output,
-    seconds: (performance.now() - t0) / 1000, problems: policy.problems,
-    ...(read?.stats ? { stats: read.stats } : {}),
-  };
+  return runTaskShell(k, task, opts, open, progress, ({ policy, open: openSink, dropSink }) => {
+    let read: NpzRead | undefined;
+    try {
+      // the plan calls an NPZ "clusters" under kind auto: the archive decides
+      read = readNpzFile(k, path, { kind: opts.kind === "scone" ? "auto" : opts.kind, metadataLayout: opts.metadataLayout, precision: opts.scone.precision, verify: opts.verify, windowBytes: opts.windowBytes, report: opts.report !== false },
+        (schema) => openSink(schema));
+    } catch (e) {
+      dropSink(); // readNpzFile aborted it
+      if (!isArrowsmithError(e) || e.code === "io" || e.code === "internal" || e.code === "usage") throw e;
+      // skip mode: the input is refused as a whole and gets no output file
+      policy.file(e.file ? e : e.at({ file: path }));
+    }
+    const size = read?.size ?? stat.size;
+    progress?.(size, read?.rows ?? 0);
+    return {
+      kind: read?.kind ?? (task.kind === "generic" ? "generic" : "clusters"), compression: read?.compression ?? "unread",
+      inputBytes: size, mtimeMs: read?.mtimeMs ?? stat.mtimeMs, records: read?.rows ?? 0,
+      skipped: read ? 0 : 1, nonfiniteEvents: read?.nonfinite ?? 0,
+      ...(read?.stats ? { stats: read.stats } : {}),
+    };
+  });
 }

@@ -9,11 +9,11 @@ import { SCONE_DEFAULTS, type SconeOptions } from "../datasets/scone.js";
 import { ArrowsmithError } from "../errors.js";
 import type { Sink, SinkResult, TensorType } from "../sinks/sink.js";
 import { kernels } from "../wasm.js";
-import { decodeTFRecordTask, FILE_DEFAULTS, type FileOptions, type Kind, type Task } from "./convert-file.js";
+import { FILE_DEFAULTS, type FileOptions, type Kind, type Task } from "./task.js";
 import { expandInputs, outputStem } from "./inputs.js";
-import { readNpzFile } from "./npz-task.js";
-import { isNpz, planTasks } from "./plan.js";
-import { ErrorPolicy, type OnError, type Problem } from "./policy.js";
+import { planTasks } from "./plan.js";
+import type { OnError, Problem } from "./policy.js";
+import { decodeTask } from "./tasks.js";
 
 export interface ReadOptions {
   /** Dataset kind (default "auto": detected per file). */
@@ -56,6 +56,8 @@ function fileOptions(o: ReadOptions): FileOptions {
     metadataLayout: o.metadataLayout ?? FILE_DEFAULTS.metadataLayout,
     sink: { ...FILE_DEFAULTS.sink, tensorType: o.tensorType ?? "extension" },
     maxRecordBytes: o.maxRecordBytes,
+    // the batches only: no dataset statistics
+    report: false,
   };
 }
 
@@ -105,21 +107,7 @@ async function* taskBatches(task: Task, opts: FileOptions, onProblem?: (p: Probl
       },
     };
   };
-  const run = (async () => {
-    if (isNpz(task.input)) {
-      if (task.kind === "scone") throw new ArrowsmithError("usage", "kind scone reads TFRecord shards, not NPZ archives", { file: task.input });
-      const policy = new ErrorPolicy(opts.onError);
-      try {
-        // the plan calls an NPZ "clusters" under kind auto: the archive decides, as in convert
-        readNpzFile(k, task.input, { kind: opts.kind === "scone" ? "auto" : opts.kind, metadataLayout: opts.metadataLayout, precision: opts.scone.precision, verify: opts.verify }, open);
-      } catch (e) {
-        if (!(e instanceof ArrowsmithError) || e.code === "io" || e.code === "internal" || e.code === "usage") throw e;
-        policy.file(e);
-      }
-      return policy.problems;
-    }
-    return (await decodeTFRecordTask(k, task, opts, open)).problems;
-  })().then((problems) => { problems.forEach((p) => onProblem?.(p)); }, (e) => { failure = e; })
+  const run = (async () => (await decodeTask(k, task, opts, open)).problems)().then((problems) => { problems.forEach((p) => onProblem?.(p)); }, (e) => { failure = e; })
     .finally(() => { finished = true; wake?.(); });
   try {
     for (;;) {

@@ -1,13 +1,22 @@
 // Runs one task in the calling thread, whatever its input format; used by workers and by the
 // single-thread path alike, so outputs do not depend on the thread count.
 import type { Kernels } from "../wasm.js";
-import { type FileOptions, type Progress, runTFRecordTask, type Task, type TaskResult } from "./convert-file.js";
-import { runNpzTask } from "./npz-task.js";
+import { decodeTFRecordTask, runTFRecordTask } from "./convert-file.js";
+import { decodeNpzTask, runNpzTask } from "./npz-task.js";
 import { isNpz } from "./plan.js";
+import type { FileOptions, Progress, SinkOpener, Task, TaskResult } from "./task.js";
+
+const npzTask = (task: Task) => (task.container ? task.container === "npz" : isNpz(task.input));
 
 export async function runTask(k: Kernels, task: Task, outDir: string, opts: FileOptions, progress?: Progress): Promise<TaskResult> {
-  if (task.container ? task.container === "npz" : isNpz(task.input)) return runNpzTask(k, task, outDir, opts, progress);
+  if (npzTask(task)) return runNpzTask(k, task, outDir, opts, progress);
   return runTFRecordTask(k, task, outDir, opts, progress);
+}
+
+/** Runs one task into the sink `open` gives (a sink that counts, or hands batches on), whatever its container. */
+export async function decodeTask(k: Kernels, task: Task, opts: FileOptions, open: SinkOpener, progress?: Progress): Promise<TaskResult> {
+  if (npzTask(task)) return decodeNpzTask(k, task, opts, open, progress);
+  return decodeTFRecordTask(k, task, opts, open, progress);
 }
 
 /** Adds a task's progress to [input bytes, events] counters shared with the main thread. */

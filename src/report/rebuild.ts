@@ -6,13 +6,13 @@ import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { SCONE_DEFAULTS, type SconeOptions } from "../datasets/scone.js";
 import { ArrowsmithError } from "../errors.js";
-import { decodeTFRecordTask, detectTFRecordKind, FILE_DEFAULTS } from "../pipeline/convert-file.js";
+import { detectTFRecordKind, FILE_DEFAULTS } from "../pipeline/convert-file.js";
 import { expandInputs } from "../pipeline/inputs.js";
 import { ERRORS, MANIFEST, type Manifest } from "../pipeline/manifest.js";
-import { readNpzFile } from "../pipeline/npz-task.js";
 import { isNpz } from "../pipeline/plan.js";
 import type { Problem } from "../pipeline/policy.js";
-import type { Sink } from "../sinks/sink.js";
+import { decodeTask } from "../pipeline/tasks.js";
+import { countingSink } from "../sinks/counting.js";
 import { kernels } from "../wasm.js";
 import { REPORT_JSON, writeReport } from "./report.js";
 import { mergeStats, type StatsJson } from "./stats.js";
@@ -41,32 +41,25 @@ function readProblems(dir: string): Problem[] {
   return readFileSync(p, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Problem);
 }
 
-const counting = (): Sink => {
-  let rows = 0;
-  return { write: (b) => { rows += b.numRows; }, finish: () => ({ path: "", rows, bytes: 0 }), abort: () => undefined };
-};
-
 /** The statistics of the inputs, read in this thread with every check of the conversion (problems skipped and listed). */
 async function statsOfInputs(inputs: string[], scone: SconeOptions): Promise<{ parts: StatsJson[]; problems: Problem[] }> {
   const k = kernels();
   const parts: StatsJson[] = [], problems: Problem[] = [];
   const opts = { ...FILE_DEFAULTS, scone, onError: "skip" as const, report: true };
   for (const file of inputs) {
-    if (isNpz(file)) {
-      try {
-        const r = readNpzFile(k, file, { kind: "auto", metadataLayout: "auto", precision: "f32", verify: true, report: true }, counting);
-        if (r.stats) parts.push(r.stats);
-      } catch (e) {
-        if (!(e instanceof ArrowsmithError)) throw e;
-        problems.push({ file, offset: e.offset, record: e.record, code: e.code, message: e.detail, skipped: "file" });
-      }
-      continue;
+    const npz = isNpz(file);
+    const kind = npz ? "clusters" : await detectTFRecordKind(k, file);
+    if (kind === "generic") continue;
+    try {
+      // NPZ: the archive decides its kind (a generic one has no statistics)
+      const r = await decodeTask(k, { input: file, outName: "", kind, container: npz ? "npz" : "tfrecord" }, npz ? { ...opts, scone: { ...scone, precision: "f32" } } : opts, countingSink);
+      if (r.stats) parts.push(r.stats);
+      problems.push(...r.problems);
+    } catch (e) {
+      // an NPZ that cannot be read at all is listed too, as the report lists what it left out
+      if (!npz || !(e instanceof ArrowsmithError)) throw e;
+      problems.push({ file, offset: e.offset, record: e.record, code: e.code, message: e.detail, skipped: "file" });
     }
-    const kind = await detectTFRecordKind(k, file);
-    if (kind !== "scone") continue;
-    const r = await decodeTFRecordTask(k, { input: file, outName: "", kind }, opts, () => counting());
-    if (r.stats) parts.push(r.stats);
-    problems.push(...r.problems);
   }
   return { parts, problems };
 }
