@@ -10,10 +10,18 @@ import { HEADER_BYTES, maskCrc } from "./formats/tfrecord.js";
 import { inflateFile } from "./io/inflate.js";
 import { type Kernels } from "./wasm.js";
 
+/** Where a stream's bytes go: a buffer, or a function giving the current view of one. */
+export type ReadTarget = Uint8Array | (() => Uint8Array);
+
 /** Pulls bytes of a (possibly decompressed) stream into a target buffer. */
 export interface ByteStream {
-  /** Reads up to `max` bytes into `into` at `at`; returns 0 only at the end of the stream. */
-  read(into: Uint8Array, at: number, max: number): number | Promise<number>;
+  /**
+   * Reads up to `max` bytes into `into` at `at`; returns 0 only at the end of the stream. `into`
+   * may be a function returning the target: a stream that waits (a compressed file) takes the
+   * view only once the bytes are there, so a view on wasm memory that grew meanwhile (another
+   * task of the same thread) is not used detached.
+   */
+  read(into: ReadTarget, at: number, max: number): number | Promise<number>;
   close(): void;
   /** Moves to a byte offset (uncompressed files only). */
   seek?(offset: number): void;
@@ -79,7 +87,7 @@ export function openStream(path: string, compression?: Compression, crcOf?: (b: 
       stream: {
         size: st.size,
         read(into, at, max) {
-          const n = readSync(fd, into, at, max, pos);
+          const n = readSync(fd, typeof into === "function" ? into() : into, at, max, pos);
           pos += n;
           return n;
         },

@@ -98,3 +98,32 @@ describe("readRecordBatches", () => {
     await expect(collect(SCONE, { treads: 2 })).rejects.toMatchObject({ code: "usage", message: expect.stringContaining("options.treads") });
   });
 });
+
+// A JavaScript caller reads or converts several inputs at once (Promise.all) in one thread. Each
+// reader and each planning pass has a wasm instance of its own: with one shared instance, one
+// reader's allocations released another's ("wasm release mark … outside"), and memory grown by
+// one detached the view a gzip reader was about to fill ("detached ArrayBuffer").
+describe("several at once in one thread", () => {
+  const inputs = ["heatmaps_0002.tfrecord.gz", "heatmaps_0003.tfrecord.zz", "heatmaps_0000.tfrecord"].map((n) => join(FIXTURES, "scone", n));
+
+  it("readRecordBatches: the same batches as one after another", async () => {
+    const alone: Buffer[] = [];
+    for (const f of inputs) alone.push(ipc(await collect(f)));
+    const together = await Promise.all([...inputs, ...inputs, ...inputs].map(async (f) => ipc(await collect(f))));
+    together.forEach((b, i) => expect(b.equals(alone[i % inputs.length]), inputs[i % inputs.length]).toBe(true));
+  });
+
+  it("convert: the same files as one after another, in this thread and in workers", async () => {
+    const names = (dir: string) => readdirSync(dir).filter((n) => n.endsWith(".arrow")).sort();
+    const ref = tmp();
+    await convert(inputs, { output: ref, inThread: true });
+    for (const inThread of [true, false]) {
+      const outs = [tmp(), tmp(), tmp()];
+      await Promise.all(outs.map((output) => convert(inputs, { output, inThread, threads: 1 })));
+      for (const out of outs) {
+        expect(names(out)).toEqual(names(ref));
+        for (const n of names(ref)) expect(readFileSync(join(out, n)).equals(readFileSync(join(ref, n))), n).toBe(true);
+      }
+    }
+  });
+});

@@ -28,7 +28,8 @@ const STEP = 1 << 16;
 const MAX_GZIP_HEADER = 1 << 20;
 
 export interface InflatingStream {
-  read(into: Uint8Array, at: number, max: number): Promise<number>;
+  /** `into`: the target, or a function giving it (taken only when the bytes are there). */
+  read(into: Uint8Array | (() => Uint8Array), at: number, max: number): Promise<number>;
   close(): void;
   /** Compressed bytes read from the file so far. */
   consumed(): number;
@@ -188,7 +189,7 @@ export function inflateFile(path: string, fd: number, size: number, comp: "gzip"
         const head = queue[0];
         if (head) {
           const n = Math.min(max, head.length);
-          into.set(head.subarray(0, n), at);
+          (typeof into === "function" ? into() : into).set(head.subarray(0, n), at);
           if (n === head.length) queue.shift(); else queue[0] = head.subarray(n);
           produced += n;
           return n;

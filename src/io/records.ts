@@ -80,7 +80,7 @@ export async function* tfrecordWindows(k: Kernels, input: OpenedInput, opts: TFR
         while (!eof && filled < capacity) {
           const want = Math.min(capacity - filled, limit - streamPos);
           if (want <= 0) { eof = true; break; }
-          const n = await stream.read(k.bytes(), ptr + filled, want);
+          const n = await stream.read(() => k.bytes(), ptr + filled, want);
           if (n === 0) { eof = true; break; }
           filled += n;
           streamPos += n;
@@ -144,7 +144,7 @@ export async function* tfrecordWindows(k: Kernels, input: OpenedInput, opts: TFR
     while (left > 0) {
       let got: number;
       try {
-        got = await stream.read(k.bytes(), ptr, Math.min(capacity, left));
+        got = await stream.read(() => k.bytes(), ptr, Math.min(capacity, left));
       } catch (e) {
         if (!isArrowsmithError(e) || e.code !== "compression") throw e;
         throw streamFault(e, ctx.base + filled + n);

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { ArrowsmithError } from "../errors.js";
 import { FolderLock, folderError, HOST, removeTemporariesOf } from "../io/folder-lock.js";
 import { EXTENSIONS } from "../sinks/sink.js";
-import { kernels } from "../wasm.js";
+import { Kernels } from "../wasm.js";
 import type { Task, TaskResult } from "./convert-file.js";
 import { expandInputs, outputStem } from "./inputs.js";
 import { type Finished, finishedEntries, journal, type Manifest, type ManifestEntry, manifestEntry, ownedOutputs, upToDate, writeManifest } from "./manifest.js";
@@ -99,7 +99,7 @@ export async function convert(inputArgs: string[], options: ConvertInput): Promi
     const want = threadsFor(todo, opts);
     const pool = opts.inThread ? undefined : workerPool();
     if (todo.length) pool?.ensure(Math.min(want, todo.length));
-    const tasks = await planTasks(kernels(), todo, stems, { kind: opts.kind, ext: job.ext, taskBytes: opts.taskBytes, signal });
+    const tasks = await planTasks(new Kernels(), todo, stems, { kind: opts.kind, ext: job.ext, taskBytes: opts.taskBytes, signal }); // an instance of its own: several conversions may plan at once in this thread
     checkPlan(job, tasks, tasks, [...done].flatMap(([input, j]) => j.entry.outputs.map((o): [string, string] => [o.file, input])),
       (owner, t) => opts.resume && owner.input === t.input);
     checkReconverted(job, tasks);
@@ -355,7 +355,7 @@ export function removeOwnTemporaries(dir: string): void {
  */
 async function convertShard(job: Job, shard: Shard): Promise<ConvertSummary> {
   const { opts, inputs, stems, outDir, ext, key, t0 } = job;
-  const k = kernels();
+  const k = new Kernels(); // its own: several conversions may plan at once in this thread
   const plan = await planTasks(k, inputs, stems, { kind: opts.kind, ext, taskBytes: opts.taskBytes, signal: opts.signal });
   const mine = sliceTasks(plan, plan.map(taskBytesOf), shard);
   // the whole plan's names are checked on every shard; this shard's own earlier outputs (its

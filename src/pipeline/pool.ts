@@ -17,7 +17,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { ArrowsmithError } from "../errors.js";
 import type { Task, TaskResult } from "./convert-file.js";
-import { kernels } from "../wasm.js";
+import { Kernels } from "../wasm.js";
 import { progressCounter, runTask } from "./tasks.js";
 import { WORKER_MARK, type WorkerReply, type WorkerRequest } from "./worker.js";
 
@@ -191,7 +191,9 @@ export async function runTasks(run: PoolRun): Promise<TaskResult[]> {
   let first: unknown;
   let next = 0;
   const one = async (task: Task): Promise<TaskResult> => {
-    if (!pool) return runTask(kernels(), task, outDir, opts, progressCounter(run.progress));
+    // in this thread: an instance per task, as a worker has its own (the caller may run several
+    // conversions at once in this thread)
+    if (!pool) return runTask(new Kernels(), task, outDir, opts, progressCounter(run.progress));
     let reply: WorkerReply;
     try {
       reply = await pool.run({ task, outDir, opts, progress: run.progress }, signal);

@@ -8,7 +8,7 @@ import { withoutExtensions } from "../arrow.js";
 import { SCONE_DEFAULTS, type SconeOptions } from "../datasets/scone.js";
 import { ArrowsmithError } from "../errors.js";
 import type { Sink, SinkResult, TensorType } from "../sinks/sink.js";
-import { kernels } from "../wasm.js";
+import { Kernels } from "../wasm.js";
 import { FILE_DEFAULTS, type FileOptions, type Kind, type Task } from "./task.js";
 import { expandInputs, outputStem } from "./inputs.js";
 import { planTasks } from "./plan.js";
@@ -73,15 +73,16 @@ function fileOptions(o: ReadOptions): FileOptions {
 export async function* readRecordBatches(path: string | string[], options: ReadOptions = {}): AsyncGenerator<RecordBatch> {
   const opts = fileOptions(options);
   const inputs = expandInputs(Array.isArray(path) ? path : [path]);
-  const k = kernels();
+  // an instance of its own: the caller may read several inputs at once in this thread (one
+  // instance's allocator is a stack, and its memory growing would detach another reader's views)
+  const k = new Kernels();
   const stems = new Map(inputs.map((i) => [i, outputStem(i)]));
   // one task per input: no cutting of large files, the batches come in file order
   const tasks = await planTasks(k, inputs, stems, { kind: opts.kind, ext: ".arrow", taskBytes: Number.MAX_SAFE_INTEGER });
-  for (const task of tasks) yield* taskBatches(task, opts, options.onProblem);
+  for (const task of tasks) yield* taskBatches(k, task, opts, options.onProblem);
 }
 
-async function* taskBatches(task: Task, opts: FileOptions, onProblem?: (p: Problem) => void): AsyncGenerator<RecordBatch> {
-  const k = kernels();
+async function* taskBatches(k: Kernels, task: Task, opts: FileOptions, onProblem?: (p: Problem) => void): AsyncGenerator<RecordBatch> {
   const queue: RecordBatch[] = [];
   let wake: (() => void) | undefined;
   let resume: { go: () => void; stop: (e: Error) => void } | undefined;
