@@ -2,7 +2,8 @@
 // objects: class identity does not survive the thread boundary).
 import { ArrowsmithError } from "../errors.js";
 import { kernels } from "../wasm.js";
-import { type PlotTask, type PlotTaskResult, runPlotTask } from "./plot.js";
+import type { PlotTask, PlotTaskResult } from "./plot.js";
+import { runPlotTask } from "./plot-task.js";
 
 kernels();
 

@@ -1,17 +1,14 @@
 // `plot`: draws the selected events of the inputs, one figure file each, on every core. Each task
 // reads one input file (or a share of its sample) in a worker, picks its events and renders them
 // there; only file names come back. Figures are written under a temporary name and renamed.
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import "./native-memory.js";
+import { mkdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { Piscina } from "piscina";
 import { SCONE_DEFAULTS, type SconeOptions } from "../datasets/scone.js";
 import { ArrowsmithError } from "../errors.js";
-import { outputStem } from "../pipeline/inputs.js";
-import { kernels } from "../wasm.js";
-import { type EventSource, eventSources, type PlotEvent, readEvents, type ReadOptions, type Selection } from "./events.js";
-import { clusterFigureData, clusterTemplate, type ClusterEvent } from "./figures/clusters.js";
-import { sconeFigureData, sconeTemplate, type SconeEvent } from "./figures/scone.js";
+import { type EventSource, eventSources, type ReadOptions, type Selection } from "./events.js";
 import type { FigureFormat } from "./render.js";
 
 export interface PlotOptions {
@@ -50,39 +47,6 @@ export interface PlotTaskResult {
   problems: string[];
 }
 
-/** File name of an event's figure: `<input stem>_snid_<SNID>` or `<input stem>_row<row>`. */
-export function figureName(e: PlotEvent, format: FigureFormat): string {
-  return "id" in e ? `${outputStem(e.source)}_snid_${e.id}.${format}` : `${outputStem(e.source)}_row${e.row}.${format}`;
-}
-
-/** Renders one event to bytes. */
-export async function renderEvent(e: PlotEvent, format: FigureFormat, size = 1): Promise<Buffer> {
-  if ("id" in e) return sconeTemplate(e as SconeEvent, size).render(sconeFigureData(e as SconeEvent), format);
-  return clusterTemplate(e as ClusterEvent, size).render(clusterFigureData(e as ClusterEvent), format);
-}
-
-/** Runs one plot task in this thread. */
-export async function runPlotTask(t: PlotTask): Promise<PlotTaskResult> {
-  const r = await readEvents(kernels(), t.source, t.selection, t.read);
-  const figures: string[] = [];
-  const problems = [...r.problems];
-  for (const e of r.events) {
-    const path = join(t.output, figureName(e, t.format));
-    if (!t.overwrite && existsSync(path)) { problems.push(`${path} exists: left as it is (--overwrite replaces it)`); continue; }
-    const bytes = await renderEvent(e, t.format);
-    const tmp = join(t.output, `.${basename(path)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
-    try {
-      writeFileSync(tmp, bytes);
-      renameSync(tmp, path);
-    } catch (err) {
-      rmSync(tmp, { force: true });
-      throw new ArrowsmithError("io", `cannot write figure: ${(err as Error).message}`, { file: path });
-    }
-    figures.push(path);
-  }
-  return { figures, found: r.found, problems };
-}
-
 function workerFile(): { filename: string; execArgv: string[] } {
   const ts = import.meta.url.endsWith(".ts");
   return { filename: new URL(ts ? "./plot-worker.ts" : "./plot-worker.js", import.meta.url).href, execArgv: ts ? ["--import", "tsx"] : [] };
@@ -114,6 +78,7 @@ export async function plot(inputs: string[], o: PlotOptions): Promise<PlotResult
   const threads = Math.max(1, Math.min(cores, tasks.length));
   let results: PlotTaskResult[];
   if (threads === 1) {
+    const { runPlotTask } = await import("./plot-task.js");
     results = [];
     for (const t of tasks) results.push(await runPlotTask(t));
   } else {
