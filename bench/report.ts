@@ -1,10 +1,14 @@
-// The cost of the dataset statistics: the same SCONE conversion with and without the report
-// accumulators, alternated in one run (one thread, outputs on /dev/shm), medians of the rates.
-// The job's I/O floor (src/io/floor.ts: reading the shard, writing files the size of the outputs
-// with the report, fsync each) runs after each pair, and both rates are given as multiples of it.
-//   node dist/bench/report.js [--events 3000] [--runs 5] [--threads 1]
-import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+// The cost of the dataset report: the same SCONE conversion with and without it (--no-report),
+// alternated in one run, outputs on /dev/shm. Wall time is measured around the whole convert()
+// call, report files included; CPU time is the process's (all threads). The report has a part per
+// event (the accumulators in the workers) and a fixed part per run (merging, figures, the page):
+// the fixed part is timed on its own, and the job size from which the whole report costs at most
+// 5% of the conversion is printed. The job's I/O floor (src/io/floor.ts: reading the shards,
+// writing files the size of the outputs with the report, fsync each) runs after each pair, and
+// both wall times are given as multiples of it.
+//   node dist/bench/report.js [--files 10] [--events 2000] [--runs 5] [--threads N]
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateScone } from "../src/generate.js";
 import { measureFloor, outputSizes } from "../src/io/floor.js";
@@ -12,42 +16,60 @@ import { FILE_DEFAULTS } from "../src/pipeline/convert-file.js";
 import { convert } from "../src/pipeline/convert.js";
 
 const arg = (name: string, d: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : d; };
-const events = Number(arg("events", "3000")), runs = Number(arg("runs", "5")), threads = Number(arg("threads", "1"));
+const files = Number(arg("files", "10")), events = Number(arg("events", "2000")), runs = Number(arg("runs", "5"));
+const threads = process.argv.includes("--threads") ? Number(arg("threads", "2")) : undefined;
 const dir = mkdtempSync(join(tmpdir(), "arrowsmith-bench-report-"));
 const out = mkdtempSync(join("/dev/shm", "arrowsmith-bench-report-"));
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
+const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const spread = (a: number[]) => (Math.max(...a) - Math.min(...a)) / median(a);
+const r3 = (x: number) => +x.toFixed(3);
 try {
-  await generateScone(join(dir, "in"), { files: 1, events, seed: 9 });
-  const rates: Record<"on" | "off", number[]> = { on: [], off: [] };
-  // CPU seconds of this process per run (one thread: all the work is here); steadier than wall
-  // time on a shared machine
+  await generateScone(join(dir, "in"), { files, events, seed: 9 });
+  const inputs = readdirSync(join(dir, "in")).sort().map((n) => join(dir, "in", n));
+  const wall: Record<"on" | "off", number[]> = { on: [], off: [] };
   const cpu: Record<"on" | "off", number[]> = { on: [], off: [] };
+  const page: number[] = [], pageCpu: number[] = [];
+  const load: number[] = [];
   const floors: number[] = [];
   let sizes: number[] = [];
+  let bytes = 0, usedThreads = 0;
   for (let i = 0; i < runs + 1; i++) {
     for (const mode of i % 2 ? (["off", "on"] as const) : (["on", "off"] as const)) {
       rmSync(join(out, mode), { recursive: true, force: true });
+      load.push(loadavg()[0]);
       const c0 = process.cpuUsage();
+      const t0 = performance.now();
       const s = await convert([join(dir, "in")], { ...FILE_DEFAULTS, output: join(out, mode), threads, report: mode === "on" });
+      const w = (performance.now() - t0) / 1000;
       const c = process.cpuUsage(c0);
       if (mode === "on" && !sizes.length) sizes = outputSizes(join(out, mode));
-      if (i > 0) { // round 0 warms the page cache and JIT
-        rates[mode].push(s.inputBytes / s.seconds / 1e6);
-        cpu[mode].push((c.user + c.system) / 1e6);
-      }
+      bytes = s.inputBytes;
+      usedThreads = s.threads;
+      if (i === 0) continue; // round 0 warms the page cache and the JIT
+      wall[mode].push(w);
+      cpu[mode].push((c.user + c.system) / 1e6);
+      if (s.report) { page.push(s.report.seconds); pageCpu.push(s.report.cpuSeconds); }
     }
-    if (i > 0) floors.push(measureFloor({ inputs: [join(dir, "in", "heatmaps_0000.tfrecord")], outputs: sizes, dir: join(out, "floor") }).seconds);
+    if (i > 0) floors.push(measureFloor({ inputs, outputs: sizes, dir: join(out, "floor") }).seconds);
   }
-  const on = median(rates.on), off = median(rates.off);
-  const cOn = median(cpu.on), cOff = median(cpu.off);
-  const floorMbs = statSync(join(dir, "in", "heatmaps_0000.tfrecord")).size / median(floors) / 1e6;
+  const wOn = median(wall.on), wOff = median(wall.off), cOn = median(cpu.on), cOff = median(cpu.off);
+  const fixed = page.length ? median(page) : NaN, fixedCpu = pageCpu.length ? median(pageCpu) : NaN;
+  const floor = median(floors);
+  const rate = bytes / wOff; // bytes per second without the report
+  // per-event part: what is left of the difference once the page is written
+  const perEvent = (wOn - fixed - wOff) / wOff;
   console.log(JSON.stringify({
-    events, threads, runs,
-    floor: { mb_per_s: +floorMbs.toFixed(1), report_on_times_floor: +(floorMbs / on).toFixed(2), report_off_times_floor: +(floorMbs / off).toFixed(2) },
-    wall: { mb_per_s_report_on: +on.toFixed(1), mb_per_s_report_off: +off.toFixed(1), cost_percent: +((100 * (off - on)) / off).toFixed(2) },
-    cpu: { seconds_report_on: +cOn.toFixed(3), seconds_report_off: +cOff.toFixed(3), cost_percent: +((100 * (cOn - cOff)) / cOff).toFixed(2) },
-    runs_mb_per_s: { on: rates.on.map((x) => +x.toFixed(1)), off: rates.off.map((x) => +x.toFixed(1)) },
-    runs_cpu_s: { on: cpu.on.map((x) => +x.toFixed(3)), off: cpu.off.map((x) => +x.toFixed(3)) },
+    files, events_per_file: events, input_mb: r3(bytes / 1e6), threads: usedThreads, runs,
+    load_average: { min: r3(Math.min(...load)), median: r3(median(load)), max: r3(Math.max(...load)) },
+    floor: { seconds: r3(floor), report_on_times_floor: r3(wOn / floor), report_off_times_floor: r3(wOff / floor) },
+    wall: { seconds_report_on: r3(wOn), seconds_report_off: r3(wOff), cost_percent: +((100 * (wOn - wOff)) / wOff).toFixed(2), spread_on: r3(spread(wall.on)), spread_off: r3(spread(wall.off)) },
+    cpu: { seconds_report_on: r3(cOn), seconds_report_off: r3(cOff), cost_percent: +((100 * (cOn - cOff)) / cOff).toFixed(2), spread_on: r3(spread(cpu.on)), spread_off: r3(spread(cpu.off)) },
+    report_page: { seconds: r3(fixed), cpu_seconds: r3(fixedCpu), runs_s: page.map(r3), runs_cpu_s: pageCpu.map(r3) },
+    per_event_cost_percent: { wall: +(100 * perEvent).toFixed(2), cpu: +((100 * (cOn - fixedCpu - cOff)) / cOff).toFixed(2) },
+    // a job whose conversion takes T seconds pays fixed + perEvent·T: at most 5% of T from here on
+    five_percent_from: perEvent < 0.05 ? { seconds_of_conversion: r3(fixed / (0.05 - perEvent)), input_gb_at_this_rate: r3((rate * fixed) / (0.05 - perEvent) / 1e9) } : null,
+    runs_wall_s: { on: wall.on.map(r3), off: wall.off.map(r3) },
+    runs_cpu_s: { on: cpu.on.map(r3), off: cpu.off.map(r3) },
   }));
 } finally {
   rmSync(dir, { recursive: true, force: true });

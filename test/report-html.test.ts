@@ -58,11 +58,17 @@ describe("_report.html", () => {
     const out = tmp();
     await convert([join(FIXTURES, "scone")], { ...FILE_DEFAULTS, scone, output: out, threads: 1 });
     const first = JSON.parse(readFileSync(join(out, "_report.json"), "utf8"));
+    // the conversion draws the lowest events from the maps its workers kept, the rebuild reads them
+    // again from the inputs: a figure for every listed event both ways
+    const lowestFigures = (html: string) => [...html.matchAll(/<img alt="SNID [^"]*" src="([^"]+)"/g)].map((m) => m[1]);
+    const converted = lowestFigures(readFileSync(join(out, "_report.html"), "utf8"));
+    expect(converted.length).toBe(Object.values(first.lowest as Record<string, unknown[]>).flat().length);
     rmSync(join(out, "_report.html"));
     const r = run("report", out, "--json");
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).from).toBe("saved");
     expect(existsSync(join(out, "_report.html"))).toBe(true);
+    expect(lowestFigures(readFileSync(join(out, "_report.html"), "utf8")).length).toBe(converted.length);
     const again = JSON.parse(readFileSync(join(out, "_report.json"), "utf8"));
     for (const k of ["events", "class_counts", "redshift_mean", "mean_flux", "std_flux", "histograms", "lowest"]) expect(again[k], k).toEqual(first[k]);
     const other = tmp();

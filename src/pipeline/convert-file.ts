@@ -124,7 +124,7 @@ export async function decodeTFRecordTask(k: Kernels, task: Task, opts: FileOptio
     return {
       compression: read.compression, inputBytes: read.fileSize, mtimeMs: read.mtimeMs,
       records: read.records, skipped: read.skipped, nonfiniteEvents: batcher.nonfiniteEvents ?? 0,
-      ...(tap ? { stats: tap.finish().toJSON() } : {}),
+      ...(tap ? { stats: tap.finish().toJSON(), lowestEvents: tap.lowestEvents() } : {}),
       ...(index ? { finish: (output: SinkResult | undefined) => (output ? { index: index.finish() } : {}) } : {}),
     };
   });

@@ -8,6 +8,7 @@ import { FolderLock, folderError, HOST, removeTemporariesOf } from "../io/folder
 import { EXTENSIONS } from "../sinks/sink.js";
 import { Kernels } from "../wasm.js";
 import type { Task, TaskResult } from "./convert-file.js";
+import type { SconeOptions } from "../datasets/scone.js";
 import { expandInputs, outputStem } from "./inputs.js";
 import { type Finished, finishedEntries, journal, type Manifest, type ManifestEntry, manifestEntry, ownedOutputs, upToDate, writeManifest } from "./manifest.js";
 import { type ConvertInput, type ConvertOptions, fileOptions, manifestOptions, resolveConvertOptions, resumeKey } from "./options.js";
@@ -26,7 +27,8 @@ export type { ConvertInput, ConvertOptions } from "./options.js";
 export interface ConvertSummary {
   results: TaskResult[];
   /** The report files written beside the manifest (none with --no-report). */
-  report?: { json: string; html: string };
+  /** The report files, with the wall and CPU seconds (this process) spent writing them after the conversion. */
+  report?: { json: string; html: string; seconds: number; cpuSeconds: number };
   /** The SNID index written beside the manifest (none when no SCONE events were converted). */
   index?: { file: string; rows: number };
   problems: Problem[];
@@ -251,8 +253,8 @@ async function convertPlanned(job: Job, todo: string[], tasks: Task[], want: num
       journal(outDir, manifestEntry(list, key), list.flatMap((x) => x.problems));
     }
   };
-  // the report's modules load while the workers convert (see loadReport)
-  const reporting = opts.report === false ? undefined : loadReport();
+  // the report's modules load, and its SCONE figures compile, while the workers convert (see loadReport)
+  const reporting = opts.report === false ? undefined : loadReport(tasks.some((t) => t.kind === "scone") ? opts.scone : undefined);
   let results: TaskResult[] = [];
   try {
     if (tasks.length) {
@@ -305,10 +307,15 @@ async function convertPlanned(job: Job, todo: string[], tasks: Task[], want: num
     options: manifestOptions(opts, threads), entries, problems, resumed: done.size, earlier: kept.length, wallSeconds: seconds,
   });
   const rep = reporting && await reporting;
-  const report = rep && await rep[0].writeReport(outDir, rep[1].mergeStats(results.map((r) => r.stats)), {
-    manifest, problems, complete: done.size === 0,
+  const lowestEvents = results.flatMap((r) => r.lowestEvents ?? []);
+  for (const r of results) delete r.lowestEvents;
+  const r0 = performance.now(), c0 = process.cpuUsage();
+  const pages = rep && await rep[0].writeReport(outDir, rep[1].mergeStats(results.map((r) => r.stats)), {
+    manifest, problems, complete: done.size === 0, lowestEvents,
     ...(done.size ? { note: `${done.size} input(s) were left alone by --resume and are not in these statistics: run arrowsmith report on the folder to include them` } : {}),
   });
+  const c1 = process.cpuUsage(c0);
+  const report = pages && { ...pages, seconds: (performance.now() - r0) / 1000, cpuSeconds: (c1.user + c1.system) / 1e6 };
   return {
     results, problems, manifest, resumed: [...done.keys()], earlier: kept, threads, report, ...(index ? { index } : {}),
     events: results.reduce((a, r) => a + r.rows, 0),
@@ -322,10 +329,16 @@ let reportModules: Promise<[typeof import("../report/report.js"), typeof import(
 
 /**
  * The report's modules, imported when a conversion first needs them rather than by every command
- * at start: its figures load Vega, resvg and pdfkit, ~1 s of CPU (`--version` took 1.6 s).
+ * at start: its figures load Vega and resvg, ~1 s of CPU (`--version` took 1.6 s). With `scone`
+ * (axes), the SCONE figure templates are compiled too, while the workers convert.
  */
-function loadReport() {
-  return (reportModules ??= Promise.all([import("../report/report.js"), import("../report/stats.js")]));
+function loadReport(scone?: Pick<SconeOptions, "timeRange" | "wavelengthRange">) {
+  const modules = (reportModules ??= Promise.all([import("../report/report.js"), import("../report/stats.js")]));
+  if (!scone) return modules;
+  return modules.then(async (m) => {
+    (await import("../report/html.js")).prepareSconeFigures(scone);
+    return m;
+  });
 }
 
 /** Input bytes that make starting one more worker worth it (a worker takes ~0.3 s to be ready). */

@@ -31,6 +31,7 @@ export interface TaskRead {
   skipped: number;
   nonfiniteEvents: number;
   stats?: StatsJson;
+  lowestEvents?: TaskResult["lowestEvents"];
   /** What the loop's taps add to the result once the output is known (undefined: none written). */
   finish?(output: SinkResult | undefined): Partial<TaskResult>;
 }
@@ -71,6 +72,7 @@ export async function runTaskShell(k: Kernels, task: Task, opts: FileOptions, op
       records: read.records, rows: output?.rows ?? 0, skipped: read.skipped, nonfiniteEvents: read.nonfiniteEvents, output,
       seconds: (performance.now() - t0) / 1000, problems: policy.problems,
       ...(read.stats ? { stats: read.stats } : {}),
+      ...(read.lowestEvents ? { lowestEvents: read.lowestEvents } : {}),
       ...read.finish?.(output),
     };
   } catch (e) {

@@ -6,6 +6,7 @@ import { SCONE_DEFAULTS, type SconeOptions } from "../datasets/scone.js";
 import type { CsvColumn, CsvSpec } from "../sinks/csv.js";
 import type { OutputFormat, Sink, SinkOptions, SinkResult } from "../sinks/sink.js";
 import type { StatsJson } from "../report/stats.js";
+import type { SconeEvent } from "../report/figures/scone.js";
 import type { IndexPart } from "../sinks/snid-index.js";
 import type { OnError, Problem } from "./policy.js";
 
@@ -73,6 +74,8 @@ export interface TaskResult {
   problems: Problem[];
   /** The task's dataset statistics (mergeable accumulators as JSON), unless --no-report. */
   stats?: StatsJson;
+  /** The events of the task's lowest lists, with their maps, for the report's figures (not in the manifest or --json). */
+  lowestEvents?: SconeEvent[];
   /** The SNID index rows of the task's output (SCONE tasks, when asked for). */
   index?: IndexPart;
 }

@@ -5,9 +5,9 @@ import { basename } from "node:path";
 import { VERSION } from "../version.js";
 import { kernels } from "../wasm.js";
 import { readEvents } from "./events.js";
-import { sconeFigureData, sconeTemplate } from "./figures/scone.js";
-import { histogramPng, planeImages, sconeStatsData, sconeStatsSpec } from "./figures/stats.js";
-import { FigureTemplate, svgToPng } from "./render.js";
+import { type SconeEvent, sconeFigureData, sconeTemplate } from "./figures/scone.js";
+import { histogramPng, histogramTemplate, planeImages, sconeStatsData, sconeStatsTemplate } from "./figures/stats.js";
+import { svgToPng } from "./render.js";
 import type { ReportJson } from "./report-json.js";
 import { SCONE_DEFAULTS } from "../datasets/scone.js";
 
@@ -20,23 +20,42 @@ function table(head: string[], rows: unknown[][]): string {
   return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
 }
 
-/** The small five-panel figures of the events a `lowest` list names, read again from the inputs. */
-async function lowestFigures(r: ReportJson, inputs: string[]): Promise<string[]> {
+/** The small five-panel figures' size (a share of plot's). */
+const SMALL = 0.55;
+
+/**
+ * Compiles the SCONE report's figure templates (Vega parses each spec once per process, ~0.1–0.3 s
+ * of CPU each), so that a conversion can do it while its workers convert.
+ */
+export function prepareSconeFigures(axes: { timeRange: [number, number]; wavelengthRange: [number, number] }): void {
+  sconeStatsTemplate(axes.timeRange, axes.wavelengthRange);
+  histogramTemplate();
+  sconeTemplate(axes, SMALL);
+}
+
+/**
+ * The small five-panel figures of the events a `lowest` list names: from `kept` (the events the
+ * conversion kept with their maps), else read again from the inputs.
+ */
+async function lowestFigures(r: ReportJson, inputs: string[], kept: SconeEvent[]): Promise<string[]> {
   const lowest = (r as { lowest?: Record<string, { value: number | string; id: string; source: string; record: number }[]> }).lowest;
   const state = r.state.scone as { opts?: object } | undefined;
   if (!lowest || !state) return [];
   const opts = { ...SCONE_DEFAULTS, ...state.opts };
+  const byRecord = new Map(kept.map((e) => [`${e.source}\0${e.record}`, e]));
   const out: string[] = [];
   for (const [metric, items] of Object.entries(lowest)) {
     const cells: string[] = [];
     for (const it of items) {
       const path = inputs.find((p) => basename(p) === it.source);
       let img = "";
-      if (path) {
+      const e = byRecord.get(`${it.source}\0${it.record}`);
+      if (e) img = png(svgToPng(await sconeTemplate(e, SMALL).svg(sconeFigureData(e))));
+      else if (path) {
         try {
           const got = await readEvents(kernels(), { path, kind: "tfrecord" }, { records: [it.record] }, { scone: opts, metadataLayout: "auto" });
           const e = got.events[0];
-          if (e && "id" in e) img = png(svgToPng(await sconeTemplate(e, 0.55).svg(sconeFigureData(e))));
+          if (e && "id" in e) img = png(svgToPng(await sconeTemplate(e, SMALL).svg(sconeFigureData(e))));
         } catch { /* the input changed or went away: the entry stays, without its figure */ }
       }
       cells.push(`<figure>${img ? `<img alt="SNID ${esc(it.id)}" src="${img}">` : `<div class="missing">input not found</div>`}<figcaption>${esc(metric)} = ${esc(Number(it.value).toPrecision(4))} · SNID ${esc(it.id)} · ${esc(it.source)} record ${esc(it.record)}</figcaption></figure>`);
@@ -46,8 +65,11 @@ async function lowestFigures(r: ReportJson, inputs: string[]): Promise<string[]>
   return out;
 }
 
-/** The whole page. `inputs`: where the events of the lowest lists can be read again. */
-export async function reportHtml(r: ReportJson, inputs: string[]): Promise<string> {
+/**
+ * The whole page. `inputs`: where the events of the lowest lists can be read again; `kept`: those
+ * events as the conversion kept them (read again only when missing there).
+ */
+export async function reportHtml(r: ReportJson, inputs: string[], kept: SconeEvent[] = []): Promise<string> {
   const o = r.overview;
   const parts: string[] = [];
   parts.push(`<h1>arrowsmith dataset report</h1><p class="sub">${esc(r.kind)} · written ${esc(r.created)} by arrowsmith ${esc(VERSION)}${r.complete ? "" : ` · <b>partial</b>: ${esc((r as { note?: string }).note ?? "")}`}</p>`);
@@ -60,12 +82,12 @@ export async function reportHtml(r: ReportJson, inputs: string[]): Promise<strin
   if ("mean_flux" in r && r.events) {
     const s = r as ReportJson & Parameters<typeof sconeStatsData>[0];
     const axes = s.axes as { time: number[]; wavelength: number[] };
-    const t = new FigureTemplate(sconeStatsSpec([axes.time[0], axes.time[axes.time.length - 1]], [axes.wavelength[0], axes.wavelength[axes.wavelength.length - 1]]));
+    const t = sconeStatsTemplate([axes.time[0], axes.time[axes.time.length - 1]], [axes.wavelength[0], axes.wavelength[axes.wavelength.length - 1]]);
     parts.push(`<h2>Statistics of every event</h2><img class="wide" alt="statistics figure" src="${png(svgToPng(await t.svg(sconeStatsData(s))))}">`);
     parts.push(`<h2>Quality metrics</h2><p>Fixed bin edges (see the README); the red bars are the tails: values below the first edge, above the last, and missing (null or NaN).</p><div class="grid">`);
     for (const [name, h] of Object.entries(s.histograms)) parts.push(`<img alt="histogram of ${esc(name)}" src="${await histogramPng(name, h)}">`);
     parts.push(`</div>`);
-    parts.push(`<h2>Events to look at</h2>`, ...(await lowestFigures(r, inputs)));
+    parts.push(`<h2>Events to look at</h2>`, ...(await lowestFigures(r, inputs, kept)));
     const files = (s as unknown as { files: Record<string, { events: number; class_counts: Record<string, number>; coverage_mean: number | null; snr_mean: number | null }> }).files;
     parts.push(`<h2>Per file</h2>${table(["file", "events", "classes", "mean coverage_fraction", "mean mean_snr"],
       Object.entries(files).map(([f, v]) => [f, n(v.events), Object.entries(v.class_counts).map(([c, k]) => `${c}: ${k}`).join(", "), n(v.coverage_mean, 3), n(v.snr_mean, 2)]))}`);

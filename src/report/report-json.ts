@@ -6,6 +6,7 @@ import type { Problem } from "../pipeline/policy.js";
 import { VERSION } from "../version.js";
 import { type ClusterStats, clusterReportNumbers } from "./cluster-stats.js";
 import type { SconeStats } from "./scone-stats.js";
+import type { SconeEvent } from "./figures/scone.js";
 import { sconeReportNumbers, type StatsJson } from "./stats.js";
 
 export interface ReportContext {
@@ -16,6 +17,8 @@ export interface ReportContext {
   /** False when some inputs' statistics are missing (inputs left alone by --resume). */
   complete: boolean;
   note?: string;
+  /** The events of the lowest lists with their maps, as the conversion kept them (else read again from the inputs). */
+  lowestEvents?: SconeEvent[];
 }
 
 export interface ReportStats {

@@ -20,6 +20,6 @@ export async function writeReport(dir: string, stats: ReportStats, ctx: ReportCo
   const json = join(dir, REPORT_JSON);
   writeFileAtomic(json, JSON.stringify(j) + "\n");
   const html = join(dir, REPORT_HTML);
-  writeFileAtomic(html, await reportHtml(j, inputs));
+  writeFileAtomic(html, await reportHtml(j, inputs, ctx.lowestEvents));
   return { json, html };
 }

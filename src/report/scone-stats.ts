@@ -6,6 +6,7 @@
 import type { RecordBatch } from "apache-arrow";
 import type { SconeOptions } from "../datasets/scone.js";
 import type { Kernels } from "../wasm.js";
+import type { SconeEvent } from "./figures/scone.js";
 import { Counts, Histogram, linearEdges, Lowest, Moments, SumArray } from "./accumulators.js";
 
 /** How many of the lowest-coverage and lowest-S/N events the report keeps. */
@@ -172,6 +173,13 @@ export class SconeTap {
   private readonly base: number;
   private readonly slots = new Map<number, { sum: number; sq: number; count: number }>();
   private readonly js = new Map<number, SumArray>();
+  /**
+   * The events that entered a lowest list, by record, with what their figures need: the report
+   * draws them from these instead of reading them again from the input (which meant decoding the
+   * file up to each of them: seconds per event in a 4 GB shard). An event enters rarely (about
+   * k·ln(n/k) times per list), so copying its two maps then costs nothing measurable.
+   */
+  private readonly kept = new Map<number, SconeEvent>();
 
   constructor(private readonly k: Kernels, opts: SconeOptions, metricNames: string[], private readonly source: string) {
     this.stats = new SconeStats(opts, metricNames);
@@ -233,9 +241,45 @@ export class SconeTap {
         h.add(v);
         if (name === "coverage_fraction") f.coverage.add(v);
         else if (name === "snr_mean") f.snr.add(v);
-        if (low?.wants(v)) low.add(v, { id: String(ids[r]), source: this.source, record: Number(records[r]) });
+        if (low?.wants(v)) {
+          low.add(v, { id: String(ids[r]), source: this.source, record: Number(records[r]) });
+          this.keep(b, r, Number(records[r]), String(ids[r]), labels[r], z.valid(r) ? (z.values[r] as number) : null);
+        }
       }
     }
+  }
+
+  private keep(b: RecordBatch, r: number, record: number, id: string, label: number, z: number | null): void {
+    if (this.kept.has(record)) return;
+    // events pushed out of the lists go now and then: a file in descending order enters every event
+    if (this.kept.size >= 4 * LOWEST_K * Math.max(1, this.stats.lowest.size)) {
+      this.prune();
+    }
+    const n = this.n;
+    // float32 as `plot` reads them (an f64 conversion rounds the same way the f32 one does)
+    const map = (name: string) => {
+      const d = b.getChild(name)!.data[0];
+      return Float32Array.from((d.children[0].values as Float32Array | Float64Array).subarray((d.offset + r) * n, (d.offset + r + 1) * n));
+    };
+    const zErr = b.getChild("z_err")?.get(r) as number | null | undefined;
+    const o = this.stats.opts;
+    this.kept.set(record, {
+      id, label, z, zErr: zErr ?? null, source: this.source, record,
+      bins: o.bins, timeRange: o.timeRange, wavelengthRange: o.wavelengthRange, flux: map("flux"), err: map("flux_err"),
+    });
+  }
+
+  /** Drops the kept events that are in no lowest list any more. */
+  private prune(): void {
+    const listed = new Set<number>();
+    for (const l of this.stats.lowest.values()) for (const it of l.items) listed.add(it.key.record);
+    for (const r of this.kept.keys()) if (!listed.has(r)) this.kept.delete(r);
+  }
+
+  /** The events in the lowest lists, with their maps (call after the last batch). */
+  lowestEvents(): SconeEvent[] {
+    this.prune();
+    return [...this.kept.values()];
   }
 
   /** The statistics, with the flux sums copied out of wasm memory. */

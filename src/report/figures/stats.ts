@@ -146,10 +146,23 @@ export function histogramData(name: string, h: ReturnType<Histogram["toJSON"]>) 
 }
 
 let histTemplate: FigureTemplate | undefined;
+/** The histogram chart's template (one per process). */
+export function histogramTemplate(): FigureTemplate {
+  return (histTemplate ??= new FigureTemplate(histogramSpec()));
+}
+
 /** A histogram chart as a PNG data URL. */
 export async function histogramPng(name: string, h: ReturnType<Histogram["toJSON"]>): Promise<string> {
-  histTemplate ??= new FigureTemplate(histogramSpec());
-  return `data:image/png;base64,${svgToPng(await histTemplate.svg(histogramData(name, h))).toString("base64")}`;
+  return `data:image/png;base64,${svgToPng(await histogramTemplate().svg(histogramData(name, h))).toString("base64")}`;
+}
+
+const statsTemplates = new Map<string, FigureTemplate>();
+/** The statistics figure's template for an axis setting (one per process). */
+export function sconeStatsTemplate(timeRange: [number, number], waveRange: [number, number]): FigureTemplate {
+  const key = JSON.stringify([timeRange, waveRange]);
+  let t = statsTemplates.get(key);
+  if (!t) statsTemplates.set(key, (t = new FigureTemplate(sconeStatsSpec(timeRange, waveRange))));
+  return t;
 }
 
 /** The mean image of each cluster plane, as PNG data URLs of heat maps with their value range. */
