@@ -15,7 +15,7 @@ import { readRecords, STOP } from "../io/records.js";
 import { expandInputs } from "../pipeline/inputs.js";
 import { type Manifest, MANIFEST } from "../pipeline/manifest.js";
 import { ErrorPolicy } from "../pipeline/policy.js";
-import { indexFilesIn, readIndex } from "../sinks/snid-index.js";
+import { indexFilesIn, lookupIndex } from "../sinks/snid-index.js";
 import { kernels } from "../wasm.js";
 import { type CommandSpec, toJson, warn } from "./command.js";
 import { int64Value } from "../datasets/scone-scalars.js";
@@ -71,14 +71,8 @@ export async function findIds(args: string[], ids: bigint[], o: { onWarning?: (m
 async function fromIndex(files: string[], ids: bigint[], want: Set<bigint>): Promise<FindResult> {
   const found: FoundEvent[] = [];
   for (const file of files) {
-    for (const p of await readIndex(file)) {
-      for (let r = 0; r < p.n; r++) {
-        if (!want.has(p.ids[r])) continue;
-        found.push({
-          id: p.ids[r].toString(), output: p.output, row: r, source: p.source, record: p.records[r], offset: p.offsets[r],
-          label: p.labels[r], z: p.zValid[r] ? p.z[r] : null, z_err: p.zErrValid[r] ? p.zErr[r] : null,
-        });
-      }
+    for (const r of await lookupIndex(file, want)) {
+      found.push({ id: r.id.toString(), output: r.output, row: r.row, source: r.source, record: r.record, offset: r.offset, label: r.label, z: r.z, z_err: r.z_err });
     }
   }
   return finish("index", files, ids, found);

@@ -174,6 +174,7 @@ function indexSchema(): Schema {
 }
 
 const ROWS_PER_BATCH = 1 << 16;
+const INDEX_ROW_GROUP_BYTES = 4 << 20;
 
 /** Writes the parts, in order, as one index file (atomically: temporary name, then rename). */
 export function writeIndex(path: string, parts: IndexPart[]): { rows: number; bytes: number } {
@@ -182,7 +183,8 @@ export function writeIndex(path: string, parts: IndexPart[]): { rows: number; by
   const outputs = [...new Set(parts.map((p) => p.output))];
   const srcDict = dictionaryVector(sources), outDict = dictionaryVector(outputs);
   const srcOf = new Map(sources.map((s, i) => [s, i])), outOf = new Map(outputs.map((s, i) => [s, i]));
-  const sink = new ParquetSink(path, schema, { compression: "snappy" });
+  // small row groups (~90,000 rows): `find` decodes only the groups that hold its SNIDs
+  const sink = new ParquetSink(path, schema, { compression: "snappy", rowGroupBytes: INDEX_ROW_GROUP_BYTES, pagesInFlight: 0 });
   try {
     for (const p of parts) {
       for (let s = 0; s < p.n; s += ROWS_PER_BATCH) {
@@ -248,54 +250,127 @@ export async function isOurIndex(path: string): Promise<boolean> {
   return (await footerKeys(path))?.has(MARK) ?? false;
 }
 
-/** Reads an index file back into parts, one per output file in file order. */
-export async function readIndex(path: string): Promise<IndexPart[]> {
-  const { parquetRead } = await import("hyparquet");
+type Column = ArrayLike<unknown> & { subarray?: (s: number, e: number) => ArrayLike<unknown> };
+
+interface OpenedIndex {
+  path: string;
+  file: ArrayBuffer;
+  metadata: Awaited<ReturnType<typeof import("hyparquet").parquetMetadataAsync>>;
+}
+
+/** The index file's bytes and footer, once checked to be ours. */
+async function openIndex(path: string): Promise<OpenedIndex> {
+  const { parquetMetadata } = await import("hyparquet");
   if (!(await isOurIndex(path))) {
-    throw new ArrowsmithError("usage", `${path} is not an index written by arrowsmith`, { file: path, hint: "convert the inputs again, or run arrowsmith find on the input files" });
+    throw new ArrowsmithError("usage", "not an index written by arrowsmith", { file: path, hint: "convert the inputs again, or run arrowsmith find on the input files" });
   }
   const bytes = readFileSync(path);
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  const cols = new Map<string, unknown[]>();
+  return { path, file, metadata: parquetMetadata(file) };
+}
+
+/**
+ * Whole columns of an index file by name (with `rows`, the decoded pages holding those rows: the
+ * element i of each column is then row `start` + i).
+ */
+async function readColumns(opened: OpenedIndex, columns: readonly string[], rows?: { rowStart: number; rowEnd: number }): Promise<{ cols: Map<string, Column>; start: number }> {
+  const { parquetRead } = await import("hyparquet");
+  const { path, file, metadata } = opened;
+  const chunks = new Map<string, { rowStart: number; data: Column }[]>();
   await parquetRead({
-    file, columns: [...INDEX_COLUMNS],
+    file, metadata, columns: [...columns], ...rows,
     onChunk: (c) => {
-      const list = cols.get(c.columnName) ?? [];
-      list[c.rowStart] = c.columnData;
-      cols.set(c.columnName, list);
+      const list = chunks.get(c.columnName) ?? [];
+      list.push({ rowStart: c.rowStart, data: c.columnData as Column });
+      chunks.set(c.columnName, list);
     },
   });
-  const column = (name: string): ArrayLike<unknown> => {
-    const chunks = (cols.get(name) ?? []).filter(Boolean) as ArrayLike<unknown>[];
-    if (chunks.length === 1) return chunks[0];
-    const out: unknown[] = [];
-    for (const c of chunks) for (let i = 0; i < c.length; i++) out.push(c[i]);
-    return out;
-  };
-  const [id, label, z, zErr, source, record, offset, output, row] = INDEX_COLUMNS.map(column);
-  const parts: IndexPart[] = [];
-  let b: IndexBuilder | undefined;
-  for (let i = 0; i < id.length; i++) {
-    const out = output[i] as string, src = source[i] as string;
-    if (!b || b.current.output !== out || b.current.source !== src) {
-      if (b) parts.push(b.finish());
-      b = new IndexBuilder(src, out);
+  const out = new Map<string, Column>();
+  let start = Infinity;
+  for (const [name, list] of chunks) {
+    list.sort((a, b) => a.rowStart - b.rowStart);
+    if (start !== Infinity && list[0].rowStart !== start) throw new ArrowsmithError("internal", `index columns decoded from different rows (${start}, ${list[0].rowStart})`, { file: opened.path });
+    start = list[0].rowStart;
+    if (list.length === 1) { out.set(name, list[0].data); continue; }
+    const n = list.reduce((a, c) => a + c.data.length, 0);
+    const first = list[0].data;
+    // typed chunks (ids, labels, records, offsets, rows) join into one typed array; others (nullable floats, strings) into an array
+    const ctor = ArrayBuffer.isView(first) ? (first.constructor as new (n: number) => Column & { set(a: ArrayLike<unknown>, at: number): void }) : undefined;
+    if (ctor) {
+      const all = new ctor(n);
+      let at = 0;
+      for (const c of list) { all.set(c.data, at); at += c.data.length; }
+      out.set(name, all);
+    } else {
+      const all: unknown[] = [];
+      for (const c of list) for (let i = 0; i < c.data.length; i++) all.push(c.data[i]);
+      out.set(name, all);
     }
-    const r = b.next();
-    if (r !== Number(row[i])) throw new ArrowsmithError("usage", `${path}: the rows of ${out} are not in order`, { file: path, hint: "convert again to rewrite the index" });
-    const p = b.current;
-    p.ids[r] = BigInt(id[i] as bigint);
-    p.labels[r] = Number(label[i]);
-    const zi = z[i], ze = zErr[i];
-    p.zValid[r] = zi === null || zi === undefined ? 0 : 1;
-    p.z[r] = p.zValid[r] ? Number(zi) : 0;
-    p.zErrValid[r] = ze === null || ze === undefined ? 0 : 1;
-    p.zErr[r] = p.zErrValid[r] ? Number(ze) : 0;
-    p.records[r] = Number(record[i]);
-    p.offsets[r] = Number(offset[i]);
   }
-  if (b) parts.push(b.finish());
+  return { cols: out, start: start === Infinity ? 0 : start };
+}
+
+/** Reads an index file back into parts, one per output file in file order. */
+export async function readIndex(path: string): Promise<IndexPart[]> {
+  const { cols } = await readColumns(await openIndex(path), INDEX_COLUMNS);
+  const [id, label, z, zErr, source, record, offset, output, row] = INDEX_COLUMNS.map((c) => cols.get(c) ?? []);
+  const parts: IndexPart[] = [];
+  const n = id.length;
+  for (let s = 0; s < n;) {
+    // one part: a run of rows of one output (the dictionary gives every row of a value the same string)
+    let e = s + 1;
+    while (e < n && output[e] === output[s] && source[e] === source[s]) e++;
+    const p = emptyPart(source[s] as string, output[s] as string, e - s);
+    p.n = e - s;
+    for (let i = s; i < e; i++) {
+      const r = i - s;
+      if (Number(row[i]) !== r) throw new ArrowsmithError("usage", `the rows of ${p.output} are not in order`, { file: path, hint: "convert again to rewrite the index" });
+      p.ids[r] = id[i] as bigint;
+      p.labels[r] = label[i] as number;
+      const zi = z[i], ze = zErr[i];
+      if (zi !== null && zi !== undefined) { p.z[r] = zi as number; p.zValid[r] = 1; }
+      if (ze !== null && ze !== undefined) { p.zErr[r] = ze as number; p.zErrValid[r] = 1; }
+      p.records[r] = Number(record[i]);
+      p.offsets[r] = Number(offset[i]);
+    }
+    parts.push(p);
+    s = e;
+  }
   return parts;
+}
+
+/** One row of an index. */
+export interface IndexRow {
+  id: bigint;
+  label: number;
+  z: number | null;
+  z_err: number | null;
+  source: string;
+  record: number;
+  offset: number;
+  output: string;
+  row: number;
+}
+
+/**
+ * The rows of `ids` in an index file: the id column is read whole, the other columns only in the
+ * row groups that hold a match.
+ */
+export async function lookupIndex(path: string, ids: Set<bigint>): Promise<IndexRow[]> {
+  const opened = await openIndex(path);
+  const idCol = (await readColumns(opened, ["id"])).cols.get("id") ?? [];
+  const out: IndexRow[] = [];
+  for (let at = 0; at < idCol.length; at++) {
+    if (!ids.has(idCol[at] as bigint)) continue;
+    const { cols, start } = await readColumns(opened, INDEX_COLUMNS, { rowStart: at, rowEnd: at + 1 });
+    const v = (name: string) => cols.get(name)![at - start];
+    const num = (x: unknown) => (x === null || x === undefined ? null : Number(x));
+    out.push({
+      id: v("id") as bigint, label: Number(v("label")), z: num(v("z")), z_err: num(v("z_err")), source: String(v("source")),
+      record: Number(v("record")), offset: Number(v("offset")), output: String(v("output")), row: Number(v("row")),
+    });
+  }
+  return out;
 }
 
 /** The index files of a folder: the run's `_index.parquet`, else the shards' (merge not run yet). */
