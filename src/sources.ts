@@ -1,7 +1,7 @@
 // Reading input files into wasm memory with bounded memory: uncompressed files are read with
 // readSync straight into a window of wasm memory (no intermediate copy); GZIP/ZLIB files are
 // inflated by node:zlib on demand (io/inflate.ts), and each inflated chunk is copied once into the window.
-import { closeSync, fstatSync, readSync } from "node:fs";
+import { closeSync, fstatSync, read as readAsync, readSync } from "node:fs";
 import { openInputFile } from "./io/open-input.js";
 import { basename } from "node:path";
 import { ArrowsmithError } from "./errors.js";
@@ -25,6 +25,12 @@ export interface ByteStream {
   close(): void;
   /** Moves to a byte offset (uncompressed files only). */
   seek?(offset: number): void;
+  /**
+   * Reads up to `max` bytes at file offset `position` on libuv's thread pool, without moving the
+   * stream (uncompressed files only): the read of the next window while this one is decoded.
+   * `into` must stay attached (no wasm memory growth) until it settles.
+   */
+  readAt?(into: Uint8Array, at: number, max: number, position: number): Promise<number>;
   /** Total stream length when known up front (uncompressed files). */
   readonly size?: number;
   /** Bytes of the input file consumed so far (compressed bytes for compressed files). */
@@ -93,6 +99,9 @@ export function openStream(path: string, compression?: Compression, crcOf?: (b: 
         },
         close() { if (open) { open = false; closeSync(fd); } },
         seek(offset) { pos = offset; },
+        readAt: (into, at, max, position) => new Promise((resolve, reject) => {
+          readAsync(fd, into, at, max, position, (err, n) => (err ? reject(err) : resolve(n)));
+        }),
         consumed: () => pos,
       },
     };

@@ -37,6 +37,12 @@ export interface TFRecordReadOptions {
   endOffset?: number;
   /** Frame at most this many records (for a peek at the first ones). */
   maxRecords?: number;
+  /**
+   * Read the next window on the thread pool while this one is handed out (default true; for
+   * uncompressed files): the read overlaps the decoding instead of adding to it. Costs a second
+   * window of memory.
+   */
+  readAhead?: boolean;
 }
 
 /**
@@ -73,9 +79,25 @@ export async function* tfrecordWindows(k: Kernels, input: OpenedInput, opts: TFR
   }
   // a damaged gzip/zlib stream is reported where the records stop: at the first one not complete
   const streamFault = (e: ArrowsmithError, offset: number) => e.at({ offset, record: ctx.index });
+  // read-ahead: the next window is read into `spare` (after the unframed tail of this one) while
+  // this one is out; nothing allocates while a read is in flight, so the view it fills stays valid
+  const ahead = opts.readAhead !== false && stream.readAt !== undefined && maxRecords === Infinity;
+  let spare = 0, spareCapacity = 0;
+  let inflight: Promise<number> | undefined;
+  let inflightRest = 0;
   try {
     for (;;) {
       let fault: ArrowsmithError | undefined;
+      if (inflight) {
+        const n = await inflight;
+        inflight = undefined;
+        [ptr, spare] = [spare, ptr];
+        [capacity, spareCapacity] = [spareCapacity, capacity];
+        filled = inflightRest + n;
+        streamPos += n;
+        stream.seek!(streamPos);
+        if (n === 0) eof = true;
+      }
       try {
         while (!eof && filled < capacity) {
           const want = Math.min(capacity - filled, limit - streamPos);
@@ -99,7 +121,25 @@ export async function* tfrecordWindows(k: Kernels, input: OpenedInput, opts: TFR
         broken = e;
       }
       framed += frames.length;
+      if (ahead && !eof && !fault && !broken && used <= filled && streamPos < limit) {
+        const rest = filled - used;
+        const need = rest >= HEADER_BYTES ? spanAt(k.bytes(), ptr + used) : 0;
+        if (need <= capacity && (rest < capacity || need > 0)) {
+          if (spareCapacity < capacity) {
+            spare = k.alloc(capacity);
+            spareCapacity = capacity;
+          }
+          // the unframed tail goes first, the next bytes after it
+          k.bytes().copyWithin(spare, ptr + used, ptr + filled);
+          inflightRest = rest;
+          inflight = stream.readAt!(k.bytes(), spare + rest, Math.min(spareCapacity - rest, limit - streamPos), streamPos);
+          // a read that fails is reported when awaited; until then no unhandled rejection
+          inflight.catch(() => undefined);
+          ctx.base += used;
+        }
+      }
       if (frames.length) yield { bytes: k.bytes().subarray(ptr, ptr + filled), ptr, frames };
+      if (inflight) continue;
       if (broken) throw broken;
       if (fault) throw streamFault(fault, ctx.base + used);
       if (framed >= maxRecords) return;
@@ -130,6 +170,8 @@ export async function* tfrecordWindows(k: Kernels, input: OpenedInput, opts: TFR
       filled = rest;
     }
   } finally {
+    // the window must not be released (or the file closed) under a read still in flight
+    if (inflight) await inflight.catch(() => undefined);
     stream.close();
   }
 
