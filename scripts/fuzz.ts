@@ -47,8 +47,8 @@ type Message =
 async function child(dir: string, slot: number, from: [number, number]): Promise<void> {
   const kinds = fileKinds(FIXTURES);
   const send = (m: Message) => new Promise<void>((resolve) => process.send!(m, () => resolve()));
+  const prepared = [];
   for (const [ki, c] of kinds.entries()) {
-    if (ki < from[0]) continue;
     const work = join(dir, `p${slot}`, String(ki));
     mkdirSync(work, { recursive: true });
     const p = join(work, c.file);
@@ -56,11 +56,14 @@ async function child(dir: string, slot: number, from: [number, number]): Promise
     writeFileSync(p, c.base);
     const base = await runCase(p, out, c.key, { ...c.opts, verify: true, onError: "fail" }, false);
     if (!base.ok || !base.keys!.length) throw new Error(`${c.name}: the undamaged file does not convert: ${JSON.stringify(base)}`);
-    const source = new Map(base.keys!);
-    const inputs = fc.sample(caseInput, { seed: SEED + ki, numRuns: RUNS });
-    for (let i = slot; i < RUNS; i += PROCS) {
-      if (ki === from[0] && i < from[1]) continue;
-      await send({ start: [ki, i], cli: CLI_EVERY > 0 && i % CLI_EVERY === 0 });
+    prepared.push({ c, work, p, out, source: new Map(base.keys!), inputs: fc.sample(caseInput, { seed: SEED + ki, numRuns: RUNS }) });
+  }
+  // case i of every kind, then case i + PROCS: a run stopped early has covered the kinds alike
+  for (let i = slot; i < RUNS; i += PROCS) {
+    for (const [ki, { c, work, p, out, source, inputs }] of prepared.entries()) {
+      if (i < from[1] || (i === from[1] && ki < from[0])) continue;
+      const withCli = CLI_EVERY > 0 && i % CLI_EVERY === 0;
+      await send({ start: [ki, i], cli: withCli });
       const x = inputs[i];
       const { bytes, first } = apply(c.base, x.muts);
       writeFileSync(p, bytes);
@@ -71,12 +74,12 @@ async function child(dir: string, slot: number, from: [number, number]): Promise
       let failure: string | undefined;
       try {
         outcome = judge(c, r, p, source, x, intact);
-        if (CLI_EVERY > 0 && i % CLI_EVERY === 0) await cli(c.opts, p, join(work, "cli"), x, r);
+        if (withCli) await cli(c.opts, p, join(work, "cli"), x, r);
       } catch (e) {
         if (!(e instanceof CaseFailure)) throw e;
         failure = e.message;
       }
-      await send({ done: [ki, i], outcome, failure, peak: r.peak, intact: intact > 0 && first < c.base.length, cli: CLI_EVERY > 0 && i % CLI_EVERY === 0, full });
+      await send({ done: [ki, i], outcome, failure, peak: r.peak, intact: intact > 0 && first < c.base.length, cli: withCli, full });
     }
   }
 }
@@ -111,6 +114,8 @@ async function cli(opts: Record<string, unknown>, p: string, out: string, x: Cas
 // ---------------------------------------------------------------- the run
 interface Summary {
   seed: number; runs_per_kind: number; procs: number; cases: number; seconds: number;
+  /** Set when SIGINT/SIGTERM ended the run before all its cases: the counts are of the cases done. */
+  stopped_early?: true;
   outcomes: Record<string, number>; by_kind: Record<string, Record<string, number>>;
   damage_after_intact_records: number; full_convert_cases: number; cli_cases: number; hangs: number; max_case_peak_mib: number;
   failures: Failure[];
@@ -133,19 +138,36 @@ async function main(): Promise<void> {
     k[outcome] = (k[outcome] ?? 0) + 1;
   };
   let lastLog = Date.now();
+  const procs = new Set<ChildProcess>();
+  const timers = new Set<NodeJS.Timeout>();
+  // Ctrl-C or SIGTERM: stop the case processes and print the counts of the cases done
+  let stop: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => { stop = resolve; });
+  const onSignal = () => {
+    s.stopped_early = true;
+    for (const t of timers) clearTimeout(t);
+    for (const p of procs) { p.removeAllListeners("exit"); p.removeAllListeners("message"); p.kill("SIGKILL"); }
+    stop();
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   try {
-    await Promise.all(Array.from({ length: PROCS }, (_, slot) => new Promise<void>((resolve, reject) => {
+    await Promise.race([stopped, Promise.all(Array.from({ length: PROCS }, (_, slot) => new Promise<void>((resolve, reject) => {
       let current: [number, number] | undefined;
       let timer: NodeJS.Timeout | undefined;
       const start = (from: [number, number]) => {
+        if (s.stopped_early) return;
         const p: ChildProcess = fork(new URL(import.meta.url).pathname, ["--child", dir, String(slot), String(from[0]), String(from[1])],
           { execArgv: ["--expose-gc"], serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+        procs.add(p);
+        p.on("exit", () => procs.delete(p));
         p.on("message", (m: Message) => {
           if ("start" in m) {
             current = m.start;
             // a case that also runs through the CLI waits for two more processes
             const deadline = m.cli ? CASE_MS + 2 * CLI_MS : CASE_MS;
             timer = setTimeout(() => {
+              timers.delete(timer!);
               const [k, i] = m.start;
               s.hangs++;
               s.cases++;
@@ -154,11 +176,13 @@ async function main(): Promise<void> {
               p.removeAllListeners("exit");
               p.kill("SIGKILL");
               // go on after the case that hung
-              start([k, i + PROCS]);
+              start(k + 1 < kinds.length ? [k + 1, i] : [0, i + PROCS]);
             }, deadline);
+            timers.add(timer);
             return;
           }
           clearTimeout(timer);
+          timers.delete(timer!);
           const [k, i] = m.done;
           s.cases++;
           if (m.intact) s.damage_after_intact_records++;
@@ -173,7 +197,7 @@ async function main(): Promise<void> {
           }
           if (Date.now() - lastLog > 60_000) {
             lastLog = Date.now();
-            process.stderr.write(`fuzz: ${s.cases} cases in ${((Date.now() - t0) / 1000).toFixed(0)} s, ${s.failures.length} failed\n`);
+            process.stderr.write(`fuzz: ${s.cases} cases in ${((Date.now() - t0) / 1000).toFixed(0)} s, ${s.failures.length} failed; ${JSON.stringify(s.outcomes)}\n`);
           }
         });
         p.on("exit", (code, signal) => {
@@ -184,14 +208,16 @@ async function main(): Promise<void> {
             s.cases++;
             add(kinds[k].name, "CRASH");
             s.failures.push({ kind: kinds[k].name, index: i, input: inputs(k)[i], message: `the case process died (${code ?? signal})` });
-            return start([k, i + PROCS]);
+            return start(k + 1 < kinds.length ? [k + 1, i] : [0, i + PROCS]);
           }
           reject(new Error(`case process exited (${code ?? signal})`));
         });
       };
-      start([0, 0]);
-    })));
+      start([0, slot]);
+    }))).then(() => undefined)]);
   } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     rmSync(dir, { recursive: true, force: true });
   }
   s.seconds = (Date.now() - t0) / 1000;
@@ -200,7 +226,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(s)}\n`);
   } else {
     const lines = [
-      `fuzz: seed ${SEED}, ${RUNS} cases per kind, ${PROCS} process(es): ${s.cases} cases in ${s.seconds.toFixed(0)} s`,
+      `fuzz: seed ${SEED}, ${RUNS} cases per kind, ${PROCS} process(es): ${s.cases} cases in ${s.seconds.toFixed(0)} s${s.stopped_early ? " (stopped early by a signal)" : ""}`,
       `  ${s.damage_after_intact_records} cases damaged after records that had to be kept; ${s.full_convert_cases} through convert() (the others as a worker's task), ${s.cli_cases} also through the CLI; largest peak RSS of a case ${s.max_case_peak_mib} MiB`,
       `  outcomes: ${Object.entries(s.outcomes).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(", ")}`,
       ...Object.entries(s.by_kind).map(([k, o]) => `  ${k}: ${Object.entries(o).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(", ")}`),
@@ -209,7 +235,7 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
   }
-  process.exitCode = s.failures.length ? 1 : 0;
+  process.exitCode = s.failures.length ? 1 : s.stopped_early ? 130 : 0;
 }
 
 if (process.argv[2] === "--child") {

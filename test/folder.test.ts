@@ -8,7 +8,8 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ArrowsmithError } from "../src/errors.ts";
-import { FolderLock, HOST, LOCK, temporaryName, temporaryOwner } from "../src/io/folder-lock.ts";
+import { FolderLock, HOST, LOCK, processStartMs, temporaryName, temporaryOwner } from "../src/io/folder-lock.ts";
+import { mergeShards } from "../src/scale/merge.ts";
 import { convert } from "../src/pipeline/convert.ts";
 import { FIXTURES, readArrow, tmp } from "./helpers.ts";
 
@@ -84,14 +85,54 @@ describe("the folder lock", () => {
     // a live process of this host holds the lock
     const holder = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"]);
     try {
-      lockFile(out, { pid: holder.pid, host: HOST });
+      // taken after its process started, as every real lock is
+      const started = new Date(Date.now() + 1000).toISOString();
+      lockFile(out, { pid: holder.pid, host: HOST, started });
       const r = run("convert", H1, "-o", out);
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain(`another conversion is writing into this folder: a run (pid ${holder.pid} on ${HOST}, started 2026-01-02T03:04:05.000Z)`);
+      expect(r.stderr).toContain(`another conversion is writing into this folder: a run (pid ${holder.pid} on ${HOST}, started ${started})`);
       expect(readdirSync(out)).toEqual([LOCK]);
     } finally {
       holder.kill();
     }
+  });
+
+  it("a lock whose pid now belongs to a process started after it (the pid was reused) is stale and taken over", async () => {
+    const out = tmp();
+    const other = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"]);
+    try {
+      await new Promise((r) => other.once("spawn", r));
+      expect(processStartMs(other.pid!)).toBeGreaterThan(Date.now() - 60_000);
+      // a lock taken an hour ago by a process that has died since; its pid is now `other`'s
+      lockFile(out, { pid: other.pid, host: HOST, started: new Date(Date.now() - 3_600_000).toISOString() });
+      const s = await convert([H1], { output: out, ...quiet });
+      expect(s.manifest.totals.rows).toBe(4);
+      expect(existsSync(join(out, LOCK))).toBe(false);
+    } finally {
+      other.kill();
+    }
+  });
+
+  it("merge takes the folder's lock: refused while a shard is writing, and leaves no lock behind", async () => {
+    const out = tmp();
+    const holder = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"]);
+    try {
+      await new Promise((r) => holder.once("spawn", r));
+      lockFile(out, { pid: holder.pid, host: HOST, started: new Date(Date.now() + 1000).toISOString(), shard: { index: 1, count: 2 } }, `${LOCK}.shard-1-of-2`);
+      const e = await rejects(mergeShards(out));
+      expect(e.message).toContain(`another conversion is writing into this folder: shard 2/2 (pid ${holder.pid} on ${HOST}`);
+      expect(readdirSync(out)).toEqual([`${LOCK}.shard-1-of-2`]);
+      const r = run("merge", out);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("another conversion is writing into this folder: shard 2/2");
+    } finally {
+      holder.kill();
+    }
+    await new Promise((r) => holder.once("exit", r));
+    // the shard's process is gone: its lock is stale, merge goes on (to what it finds: no manifests)
+    const e = await rejects(mergeShards(out));
+    expect(e.message).toContain("no shard manifests");
+    expect(readdirSync(out)).toEqual([]);
   });
 
   it("a lock of another host is never taken over (its pid may be alive there)", async () => {

@@ -187,15 +187,41 @@ function readLock(path: string): LockInfo | undefined {
   return { tool: "arrowsmith", pid: 0, host: "?", started: "?", run: "", token: "" };
 }
 
-/** A lock is stale when its process is known dead: same host and no such pid. Elsewhere we cannot know. */
+/**
+ * A lock is stale when its process is known dead: same host and no such pid, or a process with
+ * that pid that started after the lock was taken (the pid was reused by another process after
+ * the holder died). Elsewhere we cannot know.
+ */
 function isStale(l: LockInfo): boolean {
   if (l.host !== HOST || l.pid <= 0) return false;
   if (l.pid === process.pid) return false;
   try {
     process.kill(l.pid, 0);
-    return false;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "ESRCH";
+  }
+  const taken = Date.parse(l.started);
+  const began = processStartMs(l.pid);
+  // the boot time is known to the second: a margin of a few seconds
+  return began !== undefined && Number.isFinite(taken) && began > taken + REUSE_MARGIN_MS;
+}
+
+const REUSE_MARGIN_MS = 5_000;
+/** Clock ticks per second of /proc/<pid>/stat's start time (USER_HZ: 100 on every Linux ABI). */
+const USER_HZ = 100;
+
+/** When process `pid` started (ms since the epoch) from /proc (Linux); undefined where unknown. */
+export function processStartMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // the fields after the command name (in parentheses, which may hold spaces and parentheses)
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[19]); // field 22, starttime: clock ticks after boot
+    const btime = Number(/^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1]);
+    if (!Number.isFinite(ticks) || !Number.isFinite(btime)) return undefined;
+    return btime * 1000 + (ticks / USER_HZ) * 1000;
+  } catch {
+    return undefined;
   }
 }
 

@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ArrowsmithError } from "../errors.js";
+import { FolderLock } from "../io/folder-lock.js";
 import type { TaskResult } from "../pipeline/convert-file.js";
 import { manifestEntry, type Manifest, writeManifest } from "../pipeline/manifest.js";
 import type { Problem } from "../pipeline/policy.js";
@@ -73,6 +74,17 @@ export interface MergeResult {
  * options or inputs) are an error: the folder holds two datasets.
  */
 export async function mergeShards(dir: string, o: { onWarning?: (m: string) => void } = {}): Promise<MergeResult> {
+  // the whole folder's lock: no shard may still be writing (a live shard's lock refuses it), and
+  // no conversion may start while the merged files are written
+  const lock = FolderLock.acquire(dir, { run: "merge" });
+  try {
+    return await mergeLocked(dir, o);
+  } finally {
+    lock.release();
+  }
+}
+
+async function mergeLocked(dir: string, o: { onWarning?: (m: string) => void }): Promise<MergeResult> {
   const all = readShardManifests(dir);
   if (!all.length) {
     throw new ArrowsmithError("usage", `no shard manifests (_manifest.shard-I-of-N.json) in ${dir}`, {
