@@ -147,10 +147,17 @@ export class ZipArchive {
     for (const e of dir.entries) this.byName.set(e.name, e);
   }
 
-  /** Reads and checks the end records and the central directory (not the members). */
+  /**
+   * Reads and checks the end records, the central directory and every member's local header (not
+   * the members' data). No checksum covers the central directory: a damaged name there (say
+   * `metadata.npy` become `metadata.np/`) would silently drop a member, and the local header's own
+   * copy of the name is the one check there is.
+   */
   static open(src: ByteSource, opts: ZipOptions): ZipArchive {
     const file = opts.file ?? "<zip>";
-    return new ZipArchive(src, opts, readDirectory(src, file));
+    const zip = new ZipArchive(src, opts, readDirectory(src, file));
+    for (const e of zip.entries) zip.dataOffset(e);
+    return zip;
   }
 
   /** The entry with this exact name, if any. */
