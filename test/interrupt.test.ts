@@ -56,7 +56,7 @@ function checkComplete(out: string): void {
 
 function resumeAndCompare(out: string): void {
   const r = spawnSync(process.execPath, [CLI, "convert", input, "-o", out, "--resume", "--json"], { encoding: "utf8" });
-  expect(r.status).toBe(0);
+  expect(r.status, r.stderr).toBe(0);
   const j = JSON.parse(r.stdout);
   expect(j.resumed).toBeGreaterThanOrEqual(1);
   expect(j.resumed + j.tasks).toBe(6);
