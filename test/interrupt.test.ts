@@ -3,7 +3,7 @@
 // uninterrupted run.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, watch } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { JOURNAL } from "../src/pipeline/manifest.ts";
@@ -28,7 +28,7 @@ beforeAll(() => {
  * Starts a 2-thread conversion and sends `signal` the moment its first input is journaled (file
  * events on the output folder, not a poll), while the other inputs are being written.
  */
-async function interrupted(signal: NodeJS.Signals): Promise<{ out: string; code: number | null; stderr: string; running: boolean }> {
+async function interrupted(signal: NodeJS.Signals, at: "entry" | "first line" = "entry"): Promise<{ out: string; code: number | null; stderr: string; running: boolean }> {
   const out = join(tmp(), "out");
   mkdirSync(out);
   const watcher = watch(out);
@@ -39,7 +39,8 @@ async function interrupted(signal: NodeJS.Signals): Promise<{ out: string; code:
   // the file appears (one event) before its first line is in it (another)
   const journaled = new Promise<void>((resolve) => watcher.on("change", (_e, name) => {
     try {
-      if (name === JOURNAL && readFileSync(join(out, JOURNAL), "utf8").endsWith("\n")) resolve();
+      const text = readFileSync(join(out, JOURNAL), "utf8");
+      if (name === JOURNAL && (at === "entry" ? /"entry":/.test(text) : text.endsWith("\n"))) resolve();
     } catch { /* removed at the end of a run that finished first: `closed` says so */ }
   }));
   // whichever comes first: the journal, or the end of a run that never wrote one
@@ -54,11 +55,11 @@ function checkComplete(out: string): void {
   for (const n of finals(out)) expect(readArrow(join(out, n)).numRows, n).toBe(readArrow(join(ref, n)).numRows);
 }
 
-function resumeAndCompare(out: string): void {
+function resumeAndCompare(out: string, someKept = true): void {
   const r = spawnSync(process.execPath, [CLI, "convert", input, "-o", out, "--resume", "--json"], { encoding: "utf8" });
   expect(r.status, r.stderr).toBe(0);
   const j = JSON.parse(r.stdout);
-  expect(j.resumed).toBeGreaterThanOrEqual(1);
+  if (someKept) expect(j.resumed).toBeGreaterThanOrEqual(1);
   expect(j.resumed + j.tasks).toBe(6);
   expect(finals(out)).toEqual(finals(ref));
   for (const n of finals(ref)) expect(digest(join(out, n)), n).toBe(digest(join(ref, n)));
@@ -75,6 +76,28 @@ describe("interruptions", () => {
     expect(finals(out).length).toBeLessThan(6);
     checkComplete(out);
     resumeAndCompare(out);
+  });
+
+  // the journal's first lines say which input each output belongs to, before any task starts: a
+  // kill after a worker has renamed an output but before this thread journaled its input left a
+  // complete file nothing listed, and --resume refused it ("exists and no manifest here lists it")
+  it("SIGKILL as the run starts: --resume finishes, replacing outputs no entry lists yet", async () => {
+    const { out } = await interrupted("SIGKILL", "first line");
+    expect(existsSync(join(out, "_manifest.json"))).toBe(false);
+    checkComplete(out);
+    resumeAndCompare(out, false);
+  });
+
+  // the state such a kill leaves, made on purpose: every output renamed to its final name, the
+  // journal holding the run's first lines only (which input each output belongs to), no entry
+  it("killed after the outputs were renamed and before their inputs were journaled: --resume finishes", () => {
+    const out = join(tmp(), "out");
+    mkdirSync(out);
+    const m = JSON.parse(readFileSync(join(ref, "_manifest.json"), "utf8")) as { inputs: { input: string; outputs: { file: string }[] }[] };
+    const lines = m.inputs.flatMap((e) => e.outputs.map((o) => JSON.stringify({ intent: { input: e.input, file: o.file } }) + "\n"));
+    writeFileSync(join(out, JOURNAL), lines.join(""));
+    for (const n of finals(ref)) copyFileSync(join(ref, n), join(out, n));
+    resumeAndCompare(out, false);
   });
 
   it("Ctrl-C: exit 130, temporary files removed, a message about --resume", async () => {

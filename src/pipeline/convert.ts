@@ -10,7 +10,7 @@ import { Kernels } from "../wasm.js";
 import type { Task, TaskResult } from "./convert-file.js";
 import type { SconeOptions } from "../datasets/scone.js";
 import { expandInputs, outputStem } from "./inputs.js";
-import { type Finished, finishedEntries, journal, type Manifest, type ManifestEntry, manifestEntry, ownedOutputs, upToDate, writeManifest } from "./manifest.js";
+import { type Finished, finishedEntries, dropIntents, journal, journalIntents, type Manifest, type ManifestEntry, manifestEntry, ownedOutputs, upToDate, writeManifest } from "./manifest.js";
 import { type ConvertInput, type ConvertOptions, fileOptions, manifestOptions, resolveConvertOptions, resumeKey } from "./options.js";
 import { isNpz, planTasks } from "./plan.js";
 import type { Problem } from "./policy.js";
@@ -258,11 +258,13 @@ async function convertPlanned(job: Job, todo: string[], tasks: Task[], want: num
   let results: TaskResult[] = [];
   try {
     if (tasks.length) {
+      journalIntents(outDir, tasks);
       results = await runTasks({ tasks, outDir, opts: fileOptions(opts), threads, pool, progress: opts.progress ?? new SharedArrayBuffer(16), onResult, signal: opts.signal });
     }
   } catch (e) {
     // a worker that died mid-write leaves its temporary file behind
     removeOwnTemporaries(outDir);
+    if (!opts.signal?.aborted) dropIntents(outDir);
     throw e;
   }
 

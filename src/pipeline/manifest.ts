@@ -3,7 +3,7 @@
 // While a run goes on, each finished input is appended to a journal (.arrowsmith-journal.jsonl),
 // so a run that is interrupted can be resumed too; the journal is removed with the manifest's write.
 // A shard of a job array writes only its own files (scale/shard-run.ts); `merge` writes these.
-import { appendFileSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../sinks/atomic.js";
 import { VERSION } from "../version.js";
@@ -114,6 +114,30 @@ export function journal(dir: string, entry: ManifestEntry, problems: Problem[]):
   appendFileSync(join(dir, JOURNAL), JSON.stringify({ entry, problems }) + "\n");
 }
 
+/**
+ * Journals, before any task starts, which input each planned output belongs to: a worker renames
+ * an output to its final name before this thread journals the input, so a kill in between would
+ * leave a complete output that nothing lists, which `--resume` would then refuse to replace.
+ */
+export function journalIntents(dir: string, tasks: readonly { input: string; outName: string }[]): void {
+  if (!tasks.length) return;
+  appendFileSync(join(dir, JOURNAL), tasks.map((t) => JSON.stringify({ intent: { input: t.input, file: t.outName } }) + "\n").join(""));
+}
+
+/**
+ * After a run that ended on an error (not a kill): every output it finished is journaled by then,
+ * so the intents go; a journal left with no entry is removed.
+ */
+export function dropIntents(dir: string): void {
+  const path = join(dir, JOURNAL);
+  if (!existsSync(path)) return;
+  const kept = readFileSync(path, "utf8").split("\n").filter((l) => l.trim() && !l.startsWith('{"intent":'));
+  if (!kept.length) { rmSync(path, { force: true }); return; }
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, kept.map((l) => l + "\n").join(""));
+  renameSync(tmp, path);
+}
+
 export interface Finished {
   entry: ManifestEntry;
   problems: Problem[];
@@ -176,9 +200,12 @@ export function ownedOutputs(dir: string): Map<string, { input: string; listedIn
       if (Array.isArray(m?.inputs)) for (const e of m.inputs) add(e, name);
       if (Array.isArray(m?.tasks)) for (const t of m.tasks) addTask(t, name);
     } else if (JOURNAL_NAME.test(name)) {
-      for (const j of readLines<Finished & { task?: ShardTask }>(join(dir, name))) {
+      for (const j of readLines<Finished & { task?: ShardTask; intent?: { input: string; file: string } }>(join(dir, name))) {
         add(j?.entry, name);
         addTask(j?.task, name);
+        // an output about to be written (see journalIntents): its input's, should it exist
+        const it = j?.intent;
+        if (it && typeof it.input === "string") add({ input: it.input, outputs: [{ file: it.file, rows: 0, bytes: 0 }] } as unknown as ManifestEntry, name);
       }
     }
   }
