@@ -33,7 +33,7 @@ import { stopWorkers, workerPool } from "../src/pipeline/pool.js";
 import { openNpz } from "../src/pipeline/npz-task.js";
 import { clusterStats } from "../src/stats-clusters.js";
 import { kernels } from "../src/wasm.js";
-import { warm } from "./peers.js";
+import { PYTHON, warm } from "./peers.js";
 import { alternate, checkEvents, summarize } from "./runs.js";
 
 const { values: args } = parseArgs({
@@ -103,7 +103,7 @@ async function floorRun(folder: string): Promise<Run> {
 
 function python(folder: string): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn("/usr/bin/python3", [peerScript(), folder], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(PYTHON, [peerScript(), folder], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "", err = "";
     child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
     child.stderr.setEncoding("utf8").on("data", (s: string) => (err += s));

@@ -35,7 +35,8 @@ export interface PeerResult {
   bytes: number;
 }
 
-const PYTHON = "/usr/bin/python3";
+/** The peers' interpreter: Debian's (numpy, protobuf, crc32c), or $ARROWSMITH_BENCH_PYTHON. */
+export const PYTHON = process.env.ARROWSMITH_BENCH_PYTHON || "/usr/bin/python3";
 
 /** Reads the whole file once (1 MiB chunks, nothing kept) so later peers find it in the page cache. */
 export async function warm(file: string): Promise<number> {
@@ -100,7 +101,7 @@ function pythonScript(): string {
 export interface PythonPeerOptions {
   /** stop after N events (--limit) */
   limit?: number;
-  /** interpreter; default /usr/bin/python3 (numpy, protobuf, crc32c) */
+  /** interpreter; default PYTHON (numpy, protobuf, crc32c) */
   python?: string;
   /** write the results to this .npz (fsynced), as the converter writes its output */
   out?: string;

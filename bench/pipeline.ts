@@ -6,7 +6,7 @@
 // benchmark stops.
 //
 //   npm run bench:pipeline -- [--files 4] [--events 600] [--threads 1,2] [--formats arrow,parquet,csv]
-//                             [--kinds scone,clusters] [--runs 3] [--big-gb 2] [--out DIR] [--json]
+//                             [--kinds scone,clusters] [--runs 3] [--big-gb 2] [--out DIR] [--peers python|none] [--json]
 // Each format also gets its I/O floor (src/io/floor.ts: reading the inputs and writing files the
 // size of that format's outputs, fsync each, to the same folder) in the same alternation, and
 // every row is printed as a multiple of its floor.
@@ -19,7 +19,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { measureFloor, outputSizes } from "../src/io/floor.js";
-import { runPythonPeer, warm } from "./peers.js";
+import { PYTHON, runPythonPeer, warm } from "./peers.js";
 import { alternate, summarize, type Summary } from "./runs.js";
 
 const { values: args } = parseArgs({
@@ -33,6 +33,7 @@ const { values: args } = parseArgs({
     "big-gb": { type: "string", default: "0" },
     out: { type: "string", default: existsSync("/dev/shm") ? "/dev/shm" : tmpdir() },
     json: { type: "boolean", default: false },
+    peers: { type: "string", default: "python" },
   },
 });
 
@@ -90,21 +91,23 @@ try {
       }]);
     }
     // peers, single-threaded, on the same files, in the same alternation
-    const peerName = kind === "scone" ? "python-protobuf-numpy (1 thread)" : "python np.load + numpy metrics (1 thread)";
-    contenders.push([peerName, async () => {
-      let events = 0, seconds = 0;
-      if (kind === "scone") {
-        for (const f of files) { const r = await runPythonPeer(f); events += r.events; seconds += r.seconds; }
-      } else {
-        const py = spawnSync("/usr/bin/python3", [new URL("./peer_clusters.py", import.meta.url).pathname.replace("/dist/bench/", "/bench/"), ...files], { encoding: "utf8" });
-        if (py.status !== 0) throw new Error(`peer_clusters.py failed (${py.status}): ${py.stderr}`);
-        const j = JSON.parse(py.stdout.trim().split("\n").pop()!) as { clusters: number; seconds: number };
-        events = j.clusters;
-        seconds = j.seconds;
-      }
-      expectEvents(peerName, events, expected);
-      return { seconds, events, rss: 0 };
-    }]);
+    if (args.peers !== "none") {
+      const peerName = kind === "scone" ? "python-protobuf-numpy (1 thread)" : "python np.load + numpy metrics (1 thread)";
+      contenders.push([peerName, async () => {
+        let events = 0, seconds = 0;
+        if (kind === "scone") {
+          for (const f of files) { const r = await runPythonPeer(f); events += r.events; seconds += r.seconds; }
+        } else {
+          const py = spawnSync(PYTHON, [new URL("./peer_clusters.py", import.meta.url).pathname.replace("/dist/bench/", "/bench/"), ...files], { encoding: "utf8" });
+          if (py.status !== 0) throw new Error(`peer_clusters.py failed (${py.status}): ${py.stderr}`);
+          const j = JSON.parse(py.stdout.trim().split("\n").pop()!) as { clusters: number; seconds: number };
+          events = j.clusters;
+          seconds = j.seconds;
+        }
+        expectEvents(peerName, events, expected);
+        return { seconds, events, rss: 0 };
+      }]);
+    }
     const all = await alternate(contenders, runs, (name, run, r) => say(`  ${kind} run ${run + 1}: ${name.padEnd(44)} ${r.seconds.toFixed(2)} s`));
     for (const [name, rs] of all) {
       const t = summarize(rs.map((r) => r.seconds));
