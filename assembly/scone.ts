@@ -53,15 +53,16 @@ export const P_RED0: i32 = 4;
 export const P_RED1: i32 = 5;
 export const P_SLOTS: i32 = 6;
 
-// scratch: time flags (nt bytes), light curve and squared-error light curve (nt f64 each), the
+// scratch: per pair of time bins the pixel pass's column sums, maxima and squared-error sums
+// (48 bytes), light curve and squared-error light curve (nt f64 each), the
 // flux copy and the positive S/N values (n f64 each), the spectrum (nw f64), a temporary (max(nt, nw) f64),
 // the selection's second buffer (n f64) and its sample (64 f64)
-function flagsBytes(nt: i32): usize { return (<usize>nt + 15) & ~15; }
+function colsBytes(nt: i32): usize { return <usize>((nt + 1) >> 1) * 48; }
 function lcBytes(nt: i32): usize { return ((<usize>nt << 3) + 15) & ~15; }
 
 /** Bytes of scratch that `sconeEvent` needs for an (nw, nt) image (16-byte aligned base). */
 export function sconeScratchBytes(nw: i32, nt: i32): i32 {
-  return <i32>(flagsBytes(nt) + 2 * lcBytes(nt) + 3 * (<usize>(nw * nt) << 3) + lcBytes(nw) + lcBytes(nt > nw ? nt : nw) + 64 * 8);
+  return <i32>(colsBytes(nt) + 2 * lcBytes(nt) + 3 * (<usize>(nw * nt) << 3) + lcBytes(nw) + lcBytes(nt > nw ? nt : nw) + 64 * 8);
 }
 
 /** Count of NaN or infinite f64 values at `p`, `p + 16`, ... (`n` of them). */
@@ -86,8 +87,10 @@ function countNonfinite(p: usize, n: i32): i32 {
  * pairwise summation, reductions over an axis its row order, and medians are exact. How:
  * - Two pixels (t, t+1 of one row) per step in f64x2 lanes; an odd last pixel of a row is done
  *   alone. The only data-dependent work in the pixel loop is where a positive S/N is stored.
- * - Counts and flags are order-independent. Time flags: byte t/2 of the flags collects the
- *   2-bit positivity mask of pixel pair (t, t+1) over the rows; byte nt-1 the odd last column.
+ * - Counts and column maxima are order-independent. Per pair of time bins (t, t+1) one 48-byte
+ *   slot holds the two light-curve sums, the two column maxima (a time bin has data when its
+ *   maximum is > 0) and the two squared-error sums, so one pointer serves all three; the light
+ *   curves are copied out of the slots after the pass.
  * - The peak: per row a lane-wise pmax (ignores NaN, keeps the first of equal values) finds the
  *   row maximum; the first row whose maximum beats all earlier rows holds the first maximum,
  *   which a scan of that row then locates. NaN (argmax's first NaN, max's NaN) and the sign of a
@@ -141,22 +144,26 @@ function splitOnly<T>(src: usize, n: i32, flux: usize, err: usize): void {
 /** The pixel pass of sconeEvent with the output element type `T` (f32 or f64) fixed at compile time. */
 function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics: usize, scratch: usize, wantErr2: bool): void {
   const f64out = sizeof<T>() == 8;
-  const flags = scratch;
-  const lcAcc = scratch + flagsBytes(nt);
+  const cols = scratch;
+  const lcAcc = scratch + colsBytes(nt);
   const err2 = lcAcc + lcBytes(nt);
   let cp = err2 + lcBytes(nt);                // the float64 copy of flux, in C order
   const snrBase = cp + (<usize>(nw * nt) << 3);
   let sp = snrBase;                           // positive S/N values, packed
-  memory.fill(flags, 0, <usize>nt);
-  // numpy's sum over axis 0: 0 + flux[0, t] + flux[1, t] + ... in row order
-  memory.fill(lcAcc, 0, lcBytes(nt) << 1);
   const zero = f64x2.splat(0);
+  // numpy's sum over axis 0: 0 + flux[0, t] + flux[1, t] + ... in row order
+  for (let j: i32 = 0; j < ((nt + 1) >> 1); j++) {
+    const slot = cols + <usize>j * 48;
+    v128.store(slot, zero);
+    v128.store(slot, f64x2.splat(-Infinity), 16);
+    v128.store(slot, zero, 32);
+  }
   let posAcc = i64x2.splat(0);          // each lane counts down by one per pixel with flux > 0
   let zeroAcc = i64x2.splat(0);         // likewise for flux == 0
-  // x - x is +0 for finite x and NaN otherwise: OR-ing its bits shows whether any value is
-  // non-finite without a floating-point dependency chain (for flux the light curve shows it: a
-  // non-finite value makes its column's sum non-finite)
-  let errBad = f64x2.splat(0);
+  // the sum of the errors is non-finite when any error is (or, rarely, when the sum overflows: the
+  // count is then taken and finds none); for flux the light curve shows it: a non-finite value
+  // makes its column's sum non-finite
+  let errSum = f64x2.splat(0);
   let snrMax = f64x2.splat(-Infinity);  // max of snr ignoring NaN (a NaN snr needs a NaN or infinite value: rescanned then)
   let positive: i32 = 0, zeros: i32 = 0;  // odd pixels
   let rowsWithFlux: i32 = 0;
@@ -169,12 +176,10 @@ function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics
     const i0 = w * nt;
     let at = src + (<usize>i0 << 4);
     const rowEnd = at + (<usize>even << 4);
-    let flag = flags;
     let peak = f64x2.splat(-Infinity);
     let fo = flux + (<usize>i0 << (f64out ? 3 : 2));
     let eo = err + (<usize>i0 << (f64out ? 3 : 2));
-    let lp = lcAcc;
-    let ep = err2;
+    let lp = cols;
     while (at < rowEnd) {
       const a = v128.load(at);          // f0 e0
       const b = v128.load(at, 16);      // f1 e1
@@ -194,15 +199,12 @@ function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics
       v128.store(cp, f);
       cp += 16;
       v128.store(lp, f64x2.add(v128.load(lp), f));
-      lp += 16;
-      if (wantErr2) {
-        v128.store(ep, f64x2.add(v128.load(ep), f64x2.mul(e, e)));
-        ep += 16;
-      }
+      v128.store(lp, f64x2.pmax(v128.load(lp, 16), f), 16);
+      if (wantErr2) v128.store(lp, f64x2.add(v128.load(lp, 32), f64x2.mul(e, e)), 32);
+      lp += 48;
       const pos = f64x2.gt(f, zero);
       posAcc = i64x2.add(posAcc, pos);
       zeroAcc = i64x2.add(zeroAcc, f64x2.eq(f, zero));
-      store<u8>(flag, load<u8>(flag) | <u8>i64x2.bitmask(pos));
       const q = f64x2.div(f, e);
       const errPos = f64x2.gt(e, zero);
       snrMax = f64x2.pmax(snrMax, v128.and(q, errPos));
@@ -212,9 +214,8 @@ function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics
       v128.store64_lane(sp + (<usize>(take & 1) << 3), q, 1);
       sp += <usize>popcnt<i32>(take) << 3;
       peak = f64x2.pmax(peak, f);       // peak < f ? f : peak
-      errBad = v128.or(errBad, f64x2.sub(e, e));
+      errSum = f64x2.add(errSum, e);
       at += 32;
-      flag++;
     }
     let rowMax = f64x2.extract_lane(peak, 0);
     const m1 = f64x2.extract_lane(peak, 1);
@@ -236,11 +237,12 @@ function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics
       store<f64>(cp, fv);
       cp += 8;
       store<f64>(lp, load<f64>(lp) + fv);
-      if (wantErr2) store<f64>(ep, load<f64>(ep) + ev * ev);
+      const cm = load<f64>(lp, 16);
+      store<f64>(lp, fv > cm ? fv : cm, 16);
+      if (wantErr2) store<f64>(lp, load<f64>(lp, 32) + ev * ev, 32);
       rowPos = <i32>(fv > 0);
       positive += rowPos;
       zeros += <i32>(fv == 0);
-      store<u8>(flags + <usize>t, load<u8>(flags + <usize>t) | <u8>rowPos);
       const q = fv / ev;
       const s = select<f64>(q, 0, ev > 0);
       snrMax = f64x2.pmax(snrMax, f64x2.splat(s));
@@ -248,7 +250,7 @@ function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics
       store<f64>(sp, s);
       sp += <usize>(spos << 3);
       if (fv > rowMax) rowMax = fv;
-      errBad = v128.or(errBad, f64x2.splat(ev - ev));
+      errSum = f64x2.add(errSum, f64x2.splat(ev));
     }
     const pos = i64x2.extract_lane(posAcc, 0) + i64x2.extract_lane(posAcc, 1);
     rowPos |= <i32>(pos != countedPos);
@@ -261,17 +263,27 @@ function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics
   const snrN = <i32>((sp - snrBase) >> 3);
   const n = nw * nt;
   const copy = err2 + lcBytes(nt);
+  // the light curves out of the slots, and the time bins with data
+  let colsWithFlux: i32 = 0;
+  for (let j: i32 = 0; j < (nt >> 1); j++) {
+    const slot = cols + <usize>j * 48;
+    v128.store(lcAcc + (<usize>j << 4), v128.load(slot));
+    if (wantErr2) v128.store(err2 + (<usize>j << 4), v128.load(slot, 32));
+    colsWithFlux += popcnt<i32>(i64x2.bitmask(f64x2.gt(v128.load(slot, 16), zero)));
+  }
+  if (odd) {
+    const slot = cols + <usize>(nt >> 1) * 48;
+    store<f64>(lcAcc + (<usize>(nt - 1) << 3), load<f64>(slot));
+    if (wantErr2) store<f64>(err2 + (<usize>(nt - 1) << 3), load<f64>(slot, 32));
+    colsWithFlux += <i32>(load<f64>(slot, 16) > 0);
+  }
   const total = n ? 0 + pairwiseSum(copy, n) : 0;  // numpy's np.sum: 0 + pairwise sum
   // non-finite values are rare: counted only when there are some
   let lcBad = f64x2.splat(0);
   for (let t: i32 = 0; t < (nt & ~1); t += 2) { const v = v128.load(lcAcc + (<usize>t << 3)); lcBad = v128.or(lcBad, f64x2.sub(v, v)); }
   if (odd) { const v = load<f64>(lcAcc + (<usize>(nt - 1) << 3)); lcBad = v128.or(lcBad, f64x2.splat(v - v)); }
   const nonfiniteFlux = v128.any_true(lcBad) ? countNonfinite(src, n) : 0;
-  const nonfiniteErr = v128.any_true(errBad) ? countNonfinite(src + 8, n) : 0;
-
-  let colsWithFlux: i32 = 0;
-  for (let p: i32 = 0; p < (nt >> 1); p++) colsWithFlux += popcnt<i32>(<i32>load<u8>(flags + <usize>p));
-  if (odd) colsWithFlux += <i32>(load<u8>(flags + <usize>(nt - 1)) != 0);
+  const nonfiniteErr = v128.any_true(f64x2.sub(errSum, errSum)) ? countNonfinite(src + 8, n) : 0;
 
   // the first maximum: the first pixel of bestRow equal to best (-0 == +0, as `>` treats them)
   let peakAt: i32 = 0;
@@ -612,7 +624,7 @@ function medianOf(p: usize, n: i32, a: usize, b: usize, sample: usize): f64 {
 function summarize(src: usize, nw: i32, nt: i32, metrics: usize, scratch: usize, params: usize,
                    lcOut: usize, lcErrOut: usize, specOut: usize, specErrOut: usize): void {
   const n = nw * nt;
-  const lc = scratch + flagsBytes(nt);
+  const lc = scratch + colsBytes(nt);
   const err2 = lc + lcBytes(nt);
   const copy = err2 + lcBytes(nt);
   const snrPos = copy + (<usize>n << 3);
