@@ -1,32 +1,18 @@
 #!/usr/bin/env node
 // The command line: registers the subcommands of src/commands/ (each parses, runs and renders) and
 // maps their outcomes and errors to exit codes. Progress and logs go to stderr; --json prints one
-// object on stdout.
+// object on stdout. Only the commands' declarations are loaded at start; a command's
+// implementation is imported when it runs (see commands/declarations.ts).
 import { realpathSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { pathToFileURL } from "node:url";
 import { Command } from "commander";
-import { benchCommand } from "./commands/bench.js";
-import { type CommandSpec, type Outcome, toJson, wantsJson } from "./commands/command.js";
-import { convertCommand, convertOutcome } from "./commands/convert.js";
-import { demoCommand } from "./commands/demo.js";
-import { findCommand } from "./commands/find.js";
-import { generateCommand } from "./commands/generate.js";
-import { indexCommand } from "./commands/index.js";
-import { inspectCommand } from "./commands/inspect.js";
-import { mergeCommand } from "./commands/merge.js";
-import { plotCommand } from "./commands/plot.js";
-import { reportCommand } from "./commands/report.js";
-import { slurmCommand } from "./commands/slurm.js";
-import { statsCommand } from "./commands/stats.js";
-import { verifyCommand } from "./commands/verify.js";
+import { type Outcome, toJson, wantsJson } from "./commands/command.js";
+import { COMMANDS } from "./commands/declarations.js";
 import { isArrowsmithError } from "./errors.js";
 import { VERSION } from "./version.js";
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, skipped: 3 } as const;
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const COMMANDS: CommandSpec<any>[] = [convertCommand, inspectCommand, verifyCommand, statsCommand, generateCommand, benchCommand, findCommand, indexCommand, mergeCommand, slurmCommand, plotCommand, reportCommand, demoCommand];
 
 /** The exit code of a command's outcome. */
 export function exitCodeOf(outcome: Outcome): number {
@@ -35,7 +21,7 @@ export function exitCodeOf(outcome: Outcome): number {
 
 /** Exit code of a finished conversion. */
 export function exitCode(s: { problems: unknown[] }): number {
-  return exitCodeOf(convertOutcome(s));
+  return s.problems.length ? EXIT.skipped : EXIT.ok;
 }
 
 /** The exit code of what a command threw: commander's usage errors, ours, or a bug. */
@@ -72,10 +58,11 @@ export function buildProgram(done: (o: Outcome) => void = () => {}): Command {
       running = spec.name;
       const opts = cmd.opts();
       const given = new Set(Object.keys(opts).filter((k) => cmd.getOptionValueSource(k) === "cli"));
-      const result = await spec.run(cmd.processedArgs, opts, given);
-      const text = wantsJson(opts) ? toJson(spec.json(result)) : spec.text(result);
+      const impl = await spec.load();
+      const result = await impl.run(cmd.processedArgs, opts, given, cmd);
+      const text = wantsJson(opts) ? toJson(impl.json(result)) : impl.text(result);
       if (text !== null) process.stdout.write(text + "\n");
-      done(spec.outcome(result));
+      done(impl.outcome(result));
     });
   }
   return program;

@@ -80,4 +80,25 @@ describe("the source layering", () => {
     const users = files.filter((f) => /\bWebAssembly\.(Instance|Module|instantiate|compile)\b/.test(readFileSync(f, "utf8"))).map(rel);
     expect(users).toEqual(["wasm.ts"]);
   });
+
+  it("starts the CLI without loading any command's implementation: commander and light modules only", () => {
+    // what node loads before a command runs: the static value imports (not `import type`, which
+    // the compiler erases) reachable from cli.ts
+    const loaded = new Set<string>();
+    const packages = new Set<string>();
+    const visit = (f: string) => {
+      if (loaded.has(f)) return;
+      loaded.add(f);
+      const text = readFileSync(f, "utf8");
+      const re = /^\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\sfrom\s+)?["']([^"']+)["']/gm;
+      for (let m; (m = re.exec(text)); ) {
+        if (m[1].startsWith(".")) visit(resolve(dirname(f), m[1]).replace(/\.js$/, ".ts"));
+        else if (!m[1].startsWith("node:")) packages.add(m[1]);
+      }
+    };
+    visit(join(SRC, "cli.ts"));
+    expect([...packages]).toEqual(["commander"]);
+    const impl = [...loaded].map(rel).filter((f) => /^commands\/(?!command\.ts|declarations\.ts)/.test(f) || /^(pipeline\/(convert|pool|worker)|datasets\/scone|sinks|report)\b/.test(f));
+    expect(impl).toEqual(["datasets/scone-options.ts"]);
+  });
 });

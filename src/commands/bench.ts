@@ -10,14 +10,13 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Command } from "commander";
 import { generateScone } from "../generate.js";
 import { type FloorResult, measureFloor, outputSizes } from "../io/floor.js";
 import { convert, type ConvertSummary } from "../pipeline/convert.js";
 import { FILE_DEFAULTS } from "../pipeline/convert-file.js";
 import { stopWorkers, workerPool } from "../pipeline/pool.js";
 import { formatBytes, formatRate, MiB } from "../units.js";
-import { type CommandSpec, log, positiveInt, threadsOption } from "./command.js";
+import { type CommandRun, log } from "./command.js";
 
 export interface BenchCommandOptions {
   events: number;
@@ -137,15 +136,7 @@ export function jsonBench(r: BenchResult): Record<string, unknown> {
   };
 }
 
-export const benchCommand: CommandSpec<BenchResult> = {
-  name: "bench",
-  declare: (cmd: Command) => cmd
-    .description("synthetic throughput: generate a SCONE shard, convert it repeatedly (after one untimed run), report the median rate, the spread and the multiple of the I/O floor (reading the shard, writing the outputs' bytes with fsync)")
-    .option("--events <n>", "events in the shard", positiveInt("--events", 1), 2000)
-    .addOption(threadsOption())
-    .option("--runs <n>", "timed runs, at least", positiveInt("--runs", 1), 5)
-    .option("--seconds <s>", "timed seconds, at least (more runs until then)", positiveInt("--seconds", 0), 5)
-    .option("--json", "print JSON", false),
+export const benchCommand: CommandRun<BenchResult> = {
   run: (_args, o) => runBench(o as unknown as BenchCommandOptions),
   outcome: () => "ok",
   text: renderBench,

@@ -1,27 +1,38 @@
-// What every subcommand module provides, and the small parsers and formatters they share. A command
-// is a typed function (options in, result out) plus its declaration for commander, its outcome, and
-// its text and JSON renderers; cli.ts registers them and turns outcomes into exit codes.
+// What every subcommand provides, and the small parsers and formatters they share. A command is its
+// declaration for commander (name, arguments, options: declarations.ts, loaded at start so that
+// `--help` lists them all) and, loaded only when it runs, its implementation in <name>.ts: a typed
+// function (options in, result out), its outcome, and its text and JSON renderers. cli.ts registers
+// them and turns outcomes into exit codes. This module is loaded at every start: it imports nothing
+// heavy (no apache-arrow, no pipeline), only light constants.
 import { availableParallelism } from "node:os";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { SCONE_DEFAULTS, type SconeExtra, type SconeOptions } from "../datasets/scone.js";
-import { DEFAULT_MAX_RECORD_BYTES } from "../io/records.js";
-import { BYTES_PER_THREAD } from "../pipeline/convert.js";
+import { SCONE_DEFAULTS, type SconeExtra, type SconeOptions } from "../datasets/scone-options.js";
+import { DEFAULT_MAX_RECORD_BYTES } from "../formats/tfrecord.js";
+import { BYTES_PER_THREAD } from "../pipeline/threads.js";
 import { formatRate, MiB } from "../units.js";
 
 /** How a command ended, mapped to an exit code by cli.ts. */
 export type Outcome = "ok" | "failure" | "skipped";
 
-export interface CommandSpec<R> {
+/** A subcommand as `--help` sees it: its name, declaration, and where its implementation is. */
+export interface CommandSpec {
   name: string;
   /** Kept out of `--help`. */
   hidden?: boolean;
   /** Adds the description, arguments and options to the subcommand. */
   declare(cmd: Command): Command;
+  /** Loads the implementation (a dynamic import: only the command that runs is loaded). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  load(): Promise<CommandRun<any>>;
+}
+
+/** What a subcommand does once commander has parsed its command line. */
+export interface CommandRun<R> {
   /**
    * Calls the command with what commander parsed (positional arguments in order, then options;
-   * `given`: the options the user gave, as opposed to defaults).
+   * `given`: the options the user gave, as opposed to defaults; `cmd`: the parsed subcommand).
    */
-  run(args: unknown[], opts: Record<string, unknown>, given: ReadonlySet<string>): Promise<R>;
+  run(args: unknown[], opts: Record<string, unknown>, given: ReadonlySet<string>, cmd: Command): Promise<R>;
   outcome(result: R): Outcome;
   /** The text printed on stdout; null when the command already wrote its output as it went. */
   text(result: R): string | null;
@@ -51,6 +62,18 @@ export function bins(v: string): [number, number] {
   const parts = v.split(/[,x]/).map((x) => Number(x.trim()));
   if (parts.length !== 2 || parts.some((x) => !Number.isInteger(x) || x < 1)) throw new InvalidArgumentError("expected two positive integers, e.g. 32,180");
   return [parts[0], parts[1]];
+}
+
+/** `--id 1009,1521`: int64 SNIDs. */
+export function snids(v: string): bigint[] {
+  const parts = v.split(",").map((x) => x.trim()).filter((x) => x !== "");
+  if (!parts.length) throw new InvalidArgumentError("expected SNIDs separated by commas, e.g. 1009,1521");
+  return parts.map((p) => {
+    if (!/^-?\d+$/.test(p)) throw new InvalidArgumentError(`"${p}" is not an integer SNID`);
+    const n = BigInt(p);
+    if (n < -(2n ** 63n) || n >= 2n ** 63n) throw new InvalidArgumentError(`SNID ${p} does not fit in int64`);
+    return n;
+  });
 }
 
 /** A warning on stderr: an option that has no effect, or data a format leaves out. */

@@ -1,5 +1,4 @@
 // `arrowsmith convert`: inputs in, one output file per input, a summary out.
-import { Option, type Command } from "commander";
 import { constants as osConstants } from "node:os";
 import { convert, type ConvertSummary } from "../pipeline/convert.js";
 import { FILE_DEFAULTS, type FileOptions, type Kind } from "../pipeline/convert-file.js";
@@ -9,7 +8,7 @@ import type { OutputFormat, TensorType } from "../sinks/sink.js";
 import { parseShard } from "../scale/shards.js";
 import { formatBytes, MiB } from "../units.js";
 import type { SconeExtra } from "../datasets/scone.js";
-import { binsOption, type CommandSpec, extras, fmtRate, maxRecordBytesOption, type Outcome, positiveInt, sconeOptions, threadsOption, timeRangeOption, warn } from "./command.js";
+import { type CommandRun, fmtRate, type Outcome, sconeOptions, warn } from "./command.js";
 
 export interface ConvertCommandOptions {
   output: string;
@@ -133,36 +132,7 @@ export function jsonSummary(s: ConvertSummary): Record<string, unknown> {
   };
 }
 
-export const convertCommand: CommandSpec<ConvertCommandResult> = {
-  name: "convert",
-  declare: (cmd: Command) => cmd
-    .description("convert inputs (files, folders, globs) into one output file per input")
-    .argument("<inputs...>", "files, folders (searched for *.tfrecord*, *.npz) or globs")
-    .requiredOption("-o, --output <dir>", "output folder")
-    .addOption(new Option("--format <format>", "output format").choices(["arrow", "arrow-stream", "parquet", "csv"]).default("arrow"))
-    .addOption(new Option("--kind <kind>", "dataset kind").choices(["auto", "scone", "clusters", "generic"]).default("auto"))
-    .addOption(new Option("--precision <p>", "tensor precision (f64 keeps the source bits)").choices(["f32", "f64"]).default("f32"))
-    .addOption(threadsOption())
-    .addOption(new Option("--compression <c>", "Parquet compression (Parquet output only)").choices(["zstd", "snappy", "none"]).default("zstd"))
-    .addOption(new Option("--tensor-type <t>", "tensor columns: Arrow's fixed_shape_tensor extension (pyarrow, DuckDB), or plain: the same FixedSizeList without the extension keys (polars)")
-      .choices(["extension", "plain"]).default("extension"))
-    .addOption(new Option("--on-error <mode>", "on a corrupt record: fail, or skip it and report it").choices(["fail", "skip"]).default("fail"))
-    .option("--resume", "skip inputs already converted with the same options", false)
-    .option("--overwrite", "replace outputs of earlier runs (or other files) of the same names", false)
-    .option("--recursive", "search folders given as inputs recursively", false)
-    .option("--no-verify", "do not check CRCs")
-    .option("--no-report", "do not accumulate the dataset statistics (_report.json, _report.html)")
-    .addOption(timeRangeOption())
-    .addOption(binsOption())
-    .option("--no-metrics", "SCONE: tensors and scalars only, without the summary metric columns")
-    .option("--extras <list>", "SCONE light_curve/peak_spectrum columns (and CSV files beside): lightcurves,spectra", extras)
-    .addOption(new Option("--csv-dialect <d>", "SCONE CSV: default, or as scone_tools writes it (its 40 columns, space-separated, 3 decimals)").choices(["default", "scone-tools"]).default("default"))
-    .addOption(new Option("--metadata-layout <layout>", "cluster metadata layout").choices(["auto", "12", "11", "15", "12alt"]).default("auto"))
-    .option("--shard <I/N|auto>", "convert only slice I of N of the plan (a job array; auto: from Slurm's SLURM_ARRAY_TASK_* variables); `arrowsmith merge` joins the slices")
-    .addOption(maxRecordBytesOption())
-    .option("--task-bytes <bytes>", "cut uncompressed SCONE files larger than this into parts at record boundaries (default 512 MiB)", positiveInt("--task-bytes", 1))
-    .option("--json", "print a JSON summary on stdout", false)
-    .option("--quiet", "no progress on stderr", false),
+export const convertCommand: CommandRun<ConvertCommandResult> = {
   run: ([inputs], o, given) => runConvert(inputs as string[], { ...(o as unknown as ConvertCommandOptions), verify: o.verify !== false, report: o.report !== false }, given),
   outcome: (r) => convertOutcome(r.summary),
   text: (r) => renderSummary(r.summary, r.output),

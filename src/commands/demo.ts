@@ -3,7 +3,6 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Command } from "commander";
 import { generateScone } from "../generate.js";
 import { generateClusters } from "../generate-clusters.js";
 import { convert } from "../pipeline/convert.js";
@@ -13,7 +12,7 @@ import { sconeStats } from "../stats.js";
 import { clusterStats, renderClusterStats } from "../stats-clusters.js";
 import { formatBytes } from "../units.js";
 import { VERSION } from "../version.js";
-import type { CommandSpec } from "./command.js";
+import type { CommandRun } from "./command.js";
 import { renderSummary } from "./convert.js";
 import { renderSconeStats } from "./stats.js";
 
@@ -81,11 +80,7 @@ export async function runDemo(o: DemoCommandOptions, w: (s: string) => void): Pr
   return { dir, kept, bytes };
 }
 
-export const demoCommand: CommandSpec<DemoResult> = {
-  name: "demo",
-  declare: (cmd: Command) => cmd
-    .description("generate a small dataset of each kind, convert it, print statistics and throughput (npm start)")
-    .option("-o, --output <dir>", "where to keep the demo files (default: a temporary folder, removed at the end)"),
+export const demoCommand: CommandRun<DemoResult> = {
   run: (_args, o) => runDemo(o as DemoCommandOptions, (s) => process.stdout.write(s + "\n")),
   outcome: () => "ok",
   text: () => null,

@@ -5,7 +5,6 @@
 // Exit 1 names the SNIDs not found.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { type Command, InvalidArgumentError } from "commander";
 import { SconeScalars } from "../datasets/scone-scalars.js";
 import { KEY_ID, keyCode } from "../datasets/scone.js";
 import { detectContainer, noInputsError } from "../datasets/kinds.js";
@@ -17,7 +16,7 @@ import { type Manifest, MANIFEST } from "../pipeline/manifest.js";
 import { ErrorPolicy } from "../pipeline/policy.js";
 import { indexFilesIn, lookupIndex } from "../sinks/snid-index.js";
 import { kernels } from "../wasm.js";
-import { type CommandSpec, toJson, warn } from "./command.js";
+import { type CommandRun, toJson, warn } from "./command.js";
 import { int64Value } from "../datasets/scone-scalars.js";
 
 export interface FoundEvent {
@@ -42,18 +41,6 @@ export interface FindResult {
   found: FoundEvent[];
   /** The SNIDs asked for and not found, in decimal. */
   missing: string[];
-}
-
-/** `--id 1009,1521`: int64 SNIDs. */
-export function parseIds(v: string): bigint[] {
-  const parts = v.split(",").map((x) => x.trim()).filter((x) => x !== "");
-  if (!parts.length) throw new InvalidArgumentError("expected SNIDs separated by commas, e.g. 1009,1521");
-  return parts.map((p) => {
-    if (!/^-?\d+$/.test(p)) throw new InvalidArgumentError(`"${p}" is not an integer SNID`);
-    const n = BigInt(p);
-    if (n < -(2n ** 63n) || n >= 2n ** 63n) throw new InvalidArgumentError(`SNID ${p} does not fit in int64`);
-    return n;
-  });
 }
 
 const num = (v: number | bigint) => (typeof v === "bigint" ? v.toString() : v);
@@ -196,13 +183,7 @@ export function renderFind(r: FindResult): string {
   return lines.join("\n");
 }
 
-export const findCommand: CommandSpec<FindResult> = {
-  name: "find",
-  declare: (cmd: Command) => cmd
-    .description("where each SNID is: output file and row, source file, record and byte offset (from the folder's _index.parquet, else by reading the inputs)")
-    .argument("<inputs...>", "a converted folder, or SCONE .tfrecord files or folders")
-    .requiredOption("--id <snids>", "SNIDs separated by commas, e.g. 1009,1521", parseIds)
-    .option("--json", "print a JSON object on stdout", false),
+export const findCommand: CommandRun<FindResult> = {
   run: async ([inputs], o) => {
     const r = await findIds(inputs as string[], o.id as bigint[], { onWarning: warn });
     if (r.missing.length) process.stderr.write(`arrowsmith: not found: SNID ${r.missing.join(", ")}\n`);

@@ -8,7 +8,6 @@
 // one of ours and may be replaced; any other existing file is refused unless --overwrite.
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
-import type { Command } from "commander";
 import { Deflate } from "fflate";
 import { SconeScalars } from "../datasets/scone-scalars.js";
 import { detectContainer, noInputsError } from "../datasets/kinds.js";
@@ -19,7 +18,7 @@ import { ErrorPolicy } from "../pipeline/policy.js";
 import { AtomicFile } from "../sinks/atomic.js";
 import { formatBytes } from "../units.js";
 import { kernels } from "../wasm.js";
-import { type CommandSpec, fmtRate, maxRecordBytesOption, warn } from "./command.js";
+import { type CommandRun, fmtRate, warn } from "./command.js";
 
 const GZIP_COMMENT = "arrowsmith snid index";
 const HEADER = "snid,label,z,z_err,tfrecord_file\r\n";
@@ -198,17 +197,7 @@ export async function writeSnidIndexCsv(inputs: string[], o: IndexCommandOptions
   return result;
 }
 
-export const indexCommand: CommandSpec<IndexCommandResult> = {
-  name: "index",
-  declare: (cmd: Command) => cmd
-    .description("write scone_tools' SNID index (snid,label,z,z_err,tfrecord_file; gzip CSV) of SCONE TFRecords, without decoding images")
-    .argument("<inputs...>", "SCONE .tfrecord files, folders or globs")
-    .option("-o, --output <file>", "the index file", "snid_index.csv.gz")
-    .option("--overwrite", "replace an existing file that arrowsmith did not write", false)
-    .option("--no-verify", "skip the CRC checks of the records")
-    .addOption(maxRecordBytesOption())
-    .option("--json", "print a JSON summary on stdout", false)
-    .option("--quiet", "no progress on stderr", false),
+export const indexCommand: CommandRun<IndexCommandResult> = {
   run: ([inputs], o) => writeSnidIndexCsv(inputs as string[], {
     output: o.output as string, overwrite: o.overwrite as boolean, verify: o.verify as boolean, maxRecordBytes: o.maxRecordBytes as number,
     onFile: o.quiet || o.json ? undefined : (f, r, n, of) => process.stderr.write(`  [${n}/${of}] ${f}: ${r} records\n`),

@@ -1,10 +1,9 @@
 // `arrowsmith inspect`: one file's schema, record count, first records and their metrics.
-import type { Command } from "commander";
 import { inspectTFRecord, type InspectResult } from "../inspect.js";
 import { detectContainer } from "../datasets/kinds.js";
 import { inspectNpz, type NpzInspectResult, renderNpzInspect } from "../inspect-npz.js";
 import { checkInputFile } from "../pipeline/inputs.js";
-import { type CommandSpec, maxRecordBytesOption, positiveInt, sconeOptions, timeRangeOption } from "./command.js";
+import { type CommandRun, sconeOptions } from "./command.js";
 
 export interface InspectCommandOptions {
   records: number;
@@ -34,15 +33,7 @@ export function renderTFRecordInspect(r: InspectResult): string {
   ].join("\n");
 }
 
-export const inspectCommand: CommandSpec<InspectCommandResult> = {
-  name: "inspect",
-  declare: (cmd: Command) => cmd
-    .description("schema, record count, first records and their metrics")
-    .argument("<file>")
-    .option("--records <n>", "records to show", positiveInt("--records"), 3)
-    .addOption(timeRangeOption())
-    .addOption(maxRecordBytesOption())
-    .option("--json", "print JSON", false),
+export const inspectCommand: CommandRun<InspectCommandResult> = {
   run: ([file], o) => runInspect(file as string, o as unknown as InspectCommandOptions),
   outcome: (r) => (r.result.problems.length ? "failure" : "ok"),
   text: (r) => (r.format === "npz" ? renderNpzInspect(r.result) : renderTFRecordInspect(r.result)),

@@ -1,14 +1,8 @@
 // `arrowsmith merge <folder>`: joins a job array's shard manifests into the files one run writes.
-import type { Command } from "commander";
 import { type MergeResult, mergeShards } from "../scale/merge.js";
-import { type CommandSpec, warn } from "./command.js";
+import { type CommandRun, warn } from "./command.js";
 
-export const mergeCommand: CommandSpec<MergeResult> = {
-  name: "merge",
-  declare: (cmd: Command) => cmd
-    .description("merge the shards of a job array (convert --shard I/N) into _manifest.json; lists missing or failed shards and how to rerun them")
-    .argument("<dir>", "the output folder of the job array")
-    .option("--json", "print a JSON summary on stdout", false),
+export const mergeCommand: CommandRun<MergeResult> = {
   run: ([dir]) => mergeShards(String(dir), { onWarning: warn }),
   outcome: (r) => (r.ok ? "ok" : "failure"),
   text: (r) => r.ok

@@ -1,12 +1,11 @@
 // `arrowsmith plot <inputs|converted folder> -o <dir> (--id L | --sample N | --where C) [--format png|svg|pdf]`
-import { type Command, Option } from "commander";
 import { SCONE_DEFAULTS } from "../datasets/scone.js";
 import { parseCondition, parseIds, type Selection } from "../report/events.js";
 // plot and its renderers (Vega, resvg, pdfkit: ~1 s of CPU to load) are imported when plot runs,
 // not by every command at start
 import type { PlotResult } from "../report/plot.js";
 import type { FigureFormat } from "../report/render.js";
-import { type CommandSpec, positiveInt, range } from "./command.js";
+import type { CommandRun } from "./command.js";
 
 export function renderPlot(r: PlotResult & { output: string }): string {
   const lines = [`wrote ${r.figures.length} figure(s) to ${r.output} in ${r.seconds.toFixed(2)} s on ${r.threads} thread(s)`];
@@ -16,21 +15,7 @@ export function renderPlot(r: PlotResult & { output: string }): string {
   return lines.join("\n");
 }
 
-export const plotCommand: CommandSpec<PlotResult & { output: string }> = {
-  name: "plot",
-  declare: (cmd: Command) => cmd
-    .description("draw events: SCONE's five-panel figure per SNID, or a cluster's image (png, svg or pdf)")
-    .argument("<inputs...>", "input files, folders of them, or a converted folder")
-    .requiredOption("-o, --output <dir>", "folder for the figures")
-    .option("--id <list>", "SNIDs (1009,1521) or cluster rows (clusters_planeX_batch0000.npz:12)")
-    .option("--sample <n>", "the first N (selected) events of each file", positiveInt("--sample", 1))
-    .option("--where <condition>", 'a metric condition, e.g. "coverage_fraction < 0.2"')
-    .addOption(new Option("--format <format>", "figure format").choices(["png", "svg", "pdf"] satisfies FigureFormat[]).default("png"))
-    .option("--threads <n>", "threads (default: all cores)", positiveInt("--threads", 1))
-    .addOption(new Option("--time-range <t0,t1>", "SCONE time axis in days from peak (TFRecord inputs; converted folders carry theirs)")
-      .argParser(range).default(SCONE_DEFAULTS.timeRange, SCONE_DEFAULTS.timeRange.join(",")))
-    .option("--overwrite", "replace figures already in the folder", false)
-    .option("--json", "print a JSON summary on stdout", false),
+export const plotCommand: CommandRun<PlotResult & { output: string }> = {
   run: async ([inputs], o) => {
     const selection: Selection = {
       ...(o.id ? parseIds(o.id as string) : {}),

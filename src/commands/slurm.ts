@@ -5,12 +5,11 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Command, type Option } from "commander";
+import type { Command, Option } from "commander";
 import { ArrowsmithError } from "../errors.js";
 import { expandInputs } from "../pipeline/inputs.js";
 import { convertScript, mergeScript, shq, type SlurmOptions, submitScript } from "../scale/slurm.js";
-import { type CommandSpec, positiveInt } from "./command.js";
-import { convertCommand } from "./convert.js";
+import type { CommandRun } from "./command.js";
 
 export interface SlurmResult {
   scriptDir: string;
@@ -23,8 +22,6 @@ export interface SlurmResult {
 const OWN = ["--array", "--cpus-per-task", "--mem", "--time", "--partition", "--account", "--submit"];
 /** convert options that the job script sets itself. */
 const SET_BY_SCRIPT = ["--output", "--shard", "--threads", "--quiet", "--json"];
-
-let declared: Command | undefined;
 
 /**
  * The convert words of a `slurm` command line: its options other than ours and those the script
@@ -97,22 +94,8 @@ function submit(s: SlurmResult["scripts"]): { array: string; merge: string } {
   return { array, merge };
 }
 
-export const slurmCommand: CommandSpec<SlurmResult> = {
-  name: "slurm",
-  declare: (cmd: Command) => {
-    declared = convertCommand.declare(cmd)
-      .description("write (and with --submit, submit) a Slurm job array that converts the inputs into one folder, then merges the shards")
-      .requiredOption("--array <n>", "number of array tasks (shards)", positiveInt("--array", 1))
-      .option("--cpus-per-task <c>", "CPUs (and converter threads) per array task", positiveInt("--cpus-per-task", 1), 1)
-      .option("--mem <m>", "memory per array task, as sbatch takes it (e.g. 4G)")
-      .option("--time <t>", "time limit per array task, as sbatch takes it (e.g. 01:00:00)")
-      .option("--partition <p>", "Slurm partition")
-      .option("--account <a>", "Slurm account")
-      .option("--submit", "submit the array and the merge job with sbatch", false);
-    return declared;
-  },
-  run: async (_args, o) => {
-    const cmd = declared!;
+export const slurmCommand: CommandRun<SlurmResult> = {
+  run: async (_args, o, _given, cmd) => {
     const raw = ((cmd.parent as unknown as { rawArgs?: string[] })?.rawArgs ?? process.argv);
     const at = raw.indexOf("slurm");
     // check the convert options as convert itself would (usage errors now, not on the nodes)

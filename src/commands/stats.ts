@@ -1,6 +1,5 @@
 // `arrowsmith stats`: dataset statistics of a folder or files (clusters for NPZ batches, SCONE for
 // TFRecord shards, both when mixed).
-import { type Command, Option } from "commander";
 import { type DatasetKind, detectInput, noInputsError } from "../datasets/kinds.js";
 import { ArrowsmithError } from "../errors.js";
 import { expandInputs } from "../pipeline/inputs.js";
@@ -8,7 +7,7 @@ import { kernels } from "../wasm.js";
 import { sconeStats, type SconeStats } from "../stats.js";
 import { type ClusterStats, clusterStats, renderClusterStats } from "../stats-clusters.js";
 import { formatBytes } from "../units.js";
-import { type CommandSpec, maxRecordBytesOption, warn } from "./command.js";
+import { type CommandRun, warn } from "./command.js";
 
 export interface StatsCommandResult {
   /** What the inputs were called on the command line (the cluster report's title). */
@@ -91,14 +90,7 @@ export function statsJson(r: StatsCommandResult): unknown {
   return r.clusters && r.scone ? { kind: "mixed", clusters: r.clusters, scone: r.scone } : (r.clusters ?? r.scone);
 }
 
-export const statsCommand: CommandSpec<StatsCommandResult> = {
-  name: "stats",
-  declare: (cmd: Command) => cmd
-    .description("dataset statistics of a folder or files")
-    .argument("<inputs...>")
-    .addOption(new Option("--kind <kind>", "dataset kind: auto (from each file's content), scone or clusters").choices(["auto", "scone", "clusters"]).default("auto"))
-    .addOption(maxRecordBytesOption())
-    .option("--json", "print JSON", false),
+export const statsCommand: CommandRun<StatsCommandResult> = {
   run: ([inputs], o) => runStats(inputs as string[], o as StatsCommandOptions),
   outcome: statsOutcome,
   text: renderStats,

@@ -1,10 +1,9 @@
 // `arrowsmith verify`: every check convert makes on every input (TFRecord: framing, CRCs, decoding); writes nothing.
-import type { Command } from "commander";
 import { verifyNpz, verifyTFRecord, type VerifyResult } from "../inspect.js";
 import { type Container, detectContainer, noInputsError } from "../datasets/kinds.js";
 import { ArrowsmithError, isArrowsmithError } from "../errors.js";
 import { expandInputs } from "../pipeline/inputs.js";
-import { type CommandSpec, maxRecordBytesOption, warn } from "./command.js";
+import { type CommandRun, warn } from "./command.js";
 
 export interface VerifyCommandResult {
   ok: boolean;
@@ -45,13 +44,7 @@ export function renderVerify(r: VerifyCommandResult): string {
     : `FAIL  ${f.file}: ${f.records} ${unit(f)} read\n${f.problems.map((p) => `      ${where(p)}${p.message}`).join("\n")}`).join("\n");
 }
 
-export const verifyCommand: CommandSpec<VerifyCommandResult> = {
-  name: "verify",
-  declare: (cmd: Command) => cmd
-    .description("check every record as convert does (framing, CRCs, decoding); writes nothing")
-    .argument("<inputs...>")
-    .addOption(maxRecordBytesOption())
-    .option("--json", "print JSON", false),
+export const verifyCommand: CommandRun<VerifyCommandResult> = {
   run: ([inputs], o) => runVerify(inputs as string[], o as { maxRecordBytes?: number }),
   outcome: (r) => (r.ok ? "ok" : "failure"),
   text: renderVerify,

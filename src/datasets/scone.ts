@@ -10,37 +10,12 @@ import { type FeatureRef, forEachBytes, forEachFloat, forEachInt64, keyString, s
 import type { Frame } from "../formats/tfrecord.js";
 import { VERSION } from "../version.js";
 import type { Kernels } from "../wasm.js";
+import { SCONE_DEFAULTS, type SconeExtra, type SconeOptions } from "./scone-options.js";
 import { type Axes, binsWithin, LABEL_NAMES, labelNameIndex, linspace, METRICS, nearestBin, NONFINITE_SLOT, SLOTS } from "./scone/metrics.js";
 
 export { METRICS };
 
-/** Optional per-event arrays (scone_tools' --full_lightcurves and --full_spectra). */
-export type SconeExtra = "lightcurves" | "spectra";
-
-export interface SconeOptions {
-  precision: "f32" | "f64";
-  /** Time axis (days from peak) of the first and last bin: scone_tools and the data-format document use -50..130, some SCONE writers -30..150. */
-  timeRange: [number, number];
-  /** Wavelength axis (Å) of the first and last bin. */
-  wavelengthRange: [number, number];
-  /** Bins: (wavelength, time). */
-  bins: [number, number];
-  /** light_curve/light_curve_err and peak_spectrum/peak_spectrum_err tensor columns (and CSV files). */
-  extras?: SconeExtra[];
-  /** CSV flavour: "default" (comma-separated, full precision) or "scone-tools" (as the tool writes it). */
-  csvDialect?: "default" | "scone-tools";
-  /** false: tensors and scalars only, no metric columns (the kernel then only splits the images). */
-  metrics?: boolean;
-  /** Rows per record batch (default: ~32 MiB of tensor data). */
-  batchRows?: number;
-}
-
-export const SCONE_DEFAULTS: SconeOptions = {
-  precision: "f32",
-  timeRange: [-50, 130],
-  wavelengthRange: [3000, 10100],
-  bins: [32, 180],
-};
+export { SCONE_DEFAULTS, type SconeExtra, type SconeOptions };
 
 const M_SLOTS = SLOTS.length;
 

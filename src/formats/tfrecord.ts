@@ -6,6 +6,8 @@ import { ArrowsmithError } from "../errors.js";
 export const HEADER_BYTES = 12;
 export const FOOTER_BYTES = 4;
 export const FRAME_OVERHEAD = HEADER_BYTES + FOOTER_BYTES;
+/** Default --max-record-bytes: far above any SCONE heatmap (92 KB) or DUNE record, far below memory. */
+export const DEFAULT_MAX_RECORD_BYTES = 64 << 20;
 
 /** TFRecord's mask of a CRC32C: rotate right by 15 bits and add 0xA282EAD8 (mod 2^32). */
 export function maskCrc(crc: number): number {

@@ -7,13 +7,12 @@
 // in skip mode, and in fail mode the error says how many good records precede it.
 import { ArrowsmithError, isArrowsmithError } from "../errors.js";
 import { WireError } from "../formats/example.js";
-import { FRAME_OVERHEAD, type Frame, type FrameContext, frameRecords, HEADER_BYTES } from "../formats/tfrecord.js";
+import { DEFAULT_MAX_RECORD_BYTES, FRAME_OVERHEAD, type Frame, type FrameContext, frameRecords, HEADER_BYTES } from "../formats/tfrecord.js";
 import type { ErrorPolicy } from "../pipeline/policy.js";
 import { maskedCrcOf, type OpenedInput, openStream } from "../sources.js";
 import type { Kernels } from "../wasm.js";
 
-/** Default --max-record-bytes: far above any SCONE heatmap (92 KB) or DUNE record, far below memory. */
-export const DEFAULT_MAX_RECORD_BYTES = 64 << 20;
+export { DEFAULT_MAX_RECORD_BYTES };
 const DEFAULT_WINDOW = 16 << 20;
 
 export interface RecordWindow {

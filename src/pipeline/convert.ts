@@ -15,6 +15,7 @@ import { type ConvertInput, type ConvertOptions, fileOptions, manifestOptions, r
 import { isNpz, planTasks } from "./plan.js";
 import type { Problem } from "./policy.js";
 import { maxWorkers, runTasks, type WorkerPool, workerPool } from "./pool.js";
+import { BYTES_PER_THREAD } from "./threads.js";
 import { type Shard, shardTag, sliceTasks } from "../scale/shards.js";
 import { shardManifestName } from "../scale/merge.js";
 import { journalTask, readShardManifest, taskBytesOf, taskRecord, upToDateTask, writeShardManifest } from "../scale/shard-run.js";
@@ -343,8 +344,7 @@ function loadReport(scone?: Pick<SconeOptions, "timeRange" | "wavelengthRange">)
   });
 }
 
-/** Input bytes that make starting one more worker worth it (a worker takes ~0.3 s to be ready). */
-export const BYTES_PER_THREAD = 256 << 20;
+export { BYTES_PER_THREAD };
 
 /**
  * Workers for a job: --threads when given, otherwise as many as the job's size pays for (a small
