@@ -59,6 +59,8 @@ export const P_SLOTS: i32 = 6;
 // the selection's second buffer (n f64) and its sample (64 f64)
 function colsBytes(nt: i32): usize { return <usize>((nt + 1) >> 1) * 48; }
 function lcBytes(nt: i32): usize { return ((<usize>nt << 3) + 15) & ~15; }
+/** Where the pixel pass leaves its float64 copy of the flux in `scratch` (as split and summarize place it). */
+function fluxCopy(scratch: usize, nt: i32): usize { return scratch + colsBytes(nt) + 2 * lcBytes(nt); }
 
 /** Bytes of scratch that `sconeEvent` needs for an (nw, nt) image (16-byte aligned base). */
 export function sconeScratchBytes(nw: i32, nt: i32): i32 {
@@ -81,7 +83,9 @@ function countNonfinite(p: usize, n: i32): i32 {
  * and writes the metrics at `metrics` (M_SLOTS f64; 0: tensors only, nothing else), with the parameters at `params` (P_SLOTS
  * i32) and `scratch` (sconeScratchBytes, 16-byte aligned). When not 0, `lc` and `lcErr` receive
  * the light curve and its quadrature error (nt f64), `spec` and `specErr` the peak spectrum and
- * its error sqrt(mean(err[w, s0:s1]^2)) (nw f64).
+ * its error sqrt(mean(err[w, s0:s1]^2)) (nw f64). When `sum` is not 0, each pixel's float64 flux
+ * is added to `sum` and its square to `sumSq` (nw*nt f64 each, same order as `flux`): the dataset
+ * report's per-class sums, taken in the same call instead of reading the image again.
  *
  * Results are bit-identical to numpy's (1.24 to 2.x) on the float64 values: sums follow its
  * pairwise summation, reductions over an axis its row order, and medians are exact. How:
@@ -101,26 +105,34 @@ function countNonfinite(p: usize, n: i32): i32 {
  */
 export function sconeEvent(src: usize, nw: i32, nt: i32, flux: usize, err: usize, f64out: i32,
                            metrics: usize, scratch: usize, params: usize,
-                           lc: usize, lcErr: usize, spec: usize, specErr: usize): void {
+                           lc: usize, lcErr: usize, spec: usize, specErr: usize, sum: usize, sumSq: usize): void {
   if (!metrics) {
     // tensors only (no metric columns wanted)
-    if (f64out) splitOnly<f64>(src, nw * nt, flux, err);
-    else splitOnly<f32>(src, nw * nt, flux, err);
+    if (f64out) splitOnly<f64>(src, nw * nt, flux, err, sum, sumSq);
+    else splitOnly<f32>(src, nw * nt, flux, err, sum, sumSq);
     return;
   }
   if (f64out) split<f64>(src, nw, nt, flux, err, metrics, scratch, lcErr != 0);
   else split<f32>(src, nw, nt, flux, err, metrics, scratch, lcErr != 0);
+  // the sums from the pass's float64 copy of the flux (contiguous, still in cache), before the
+  // medians reorder it: adding them inside the pixel pass's loop made that loop slower than this
+  if (sum) addSums(fluxCopy(scratch, nt), nw * nt, sum, sumSq);
   summarize(src, nw, nt, metrics, scratch, params, lc, lcErr, spec, specErr);
 }
 
-/** Planar flux and err (element type T) from `n` interleaved pixels, nothing else. */
-function splitOnly<T>(src: usize, n: i32, flux: usize, err: usize): void {
+/** Planar flux and err (element type T) from `n` interleaved pixels, and the flux sums when `sum` is not 0. */
+function splitOnly<T>(src: usize, n: i32, flux: usize, err: usize, sum: usize, sumSq: usize): void {
   const pairs = n >> 1;
   for (let i: i32 = 0; i < pairs; i++) {
     const a = v128.load(src + (<usize>i << 5));
     const b = v128.load(src + (<usize>i << 5), 16);
     const f = v128.shuffle<f64>(a, b, 0, 2);
     const e = v128.shuffle<f64>(a, b, 1, 3);
+    if (sum) {
+      const o = <usize>i << 4;
+      v128.store(sum + o, f64x2.add(v128.load(sum + o), f));
+      v128.store(sumSq + o, f64x2.add(v128.load(sumSq + o), f64x2.mul(f, f)));
+    }
     if (sizeof<T>() == 8) {
       v128.store(flux + (<usize>i << 4), f);
       v128.store(err + (<usize>i << 4), e);
@@ -131,6 +143,7 @@ function splitOnly<T>(src: usize, n: i32, flux: usize, err: usize): void {
   }
   if (n & 1) {
     const at = src + (<usize>(n - 1) << 4);
+    if (sum) addSquared(sum + (<usize>(n - 1) << 3), sumSq + (<usize>(n - 1) << 3), load<f64>(at));
     if (sizeof<T>() == 8) {
       store<u64>(flux + (<usize>(n - 1) << 3), load<u64>(at));
       store<u64>(err + (<usize>(n - 1) << 3), load<u64>(at, 8));
@@ -139,6 +152,26 @@ function splitOnly<T>(src: usize, n: i32, flux: usize, err: usize): void {
       store<f32>(err + (<usize>(n - 1) << 2), <f32>load<f64>(at, 8));
     }
   }
+}
+
+/** Adds `f` at `sum` and its square at `sumSq`. */
+// @ts-ignore: decorator
+@inline function addSquared(sum: usize, sumSq: usize, f: f64): void {
+  store<f64>(sum, load<f64>(sum) + f);
+  store<f64>(sumSq, load<f64>(sumSq) + f * f);
+}
+
+/** Adds the `n` f64 at `p` to the `n` f64 at `sum` and their squares to those at `sumSq`. */
+function addSums(p: usize, n: i32, sum: usize, sumSq: usize): void {
+  const end = <usize>(n & ~3) << 3;
+  for (let o: usize = 0; o < end; o += 32) {
+    const f = v128.load(p + o), g = v128.load(p + o, 16);
+    v128.store(sum + o, f64x2.add(v128.load(sum + o), f));
+    v128.store(sum + o, f64x2.add(v128.load(sum + o, 16), g), 16);
+    v128.store(sumSq + o, f64x2.add(v128.load(sumSq + o), f64x2.mul(f, f)));
+    v128.store(sumSq + o, f64x2.add(v128.load(sumSq + o, 16), f64x2.mul(g, g)), 16);
+  }
+  for (let i = n & ~3; i < n; i++) addSquared(sum + (<usize>i << 3), sumSq + (<usize>i << 3), load<f64>(p + (<usize>i << 3)));
 }
 
 /** The pixel pass of sconeEvent with the output element type `T` (f32 or f64) fixed at compile time. */

@@ -15,7 +15,8 @@ export interface KernelExports {
   crc32(crc: number, ptr: number, len: number): number;
   maskedCrc32c(ptr: number, len: number): number;
   sconeEvent(src: number, nw: number, nt: number, flux: number, err: number, f64out: number,
-             metrics: number, scratch: number, params: number, lc: number, lcErr: number, spec: number, specErr: number): void;
+             metrics: number, scratch: number, params: number, lc: number, lcErr: number, spec: number, specErr: number,
+             sum: number, sumSq: number): void;
   sconeScratchBytes(nw: number, nt: number): number;
   sconeProbeRead(src: number, n: number, out: number): void;
   sconeProbeSplitSums(src: number, n: number, flux: number, err: number, out: number): void;
@@ -30,7 +31,6 @@ export interface KernelExports {
   clusterImages(src: number, n: number, h: number, w: number, dst: number,
                 sum: number, maxv: number, nonzero: number, extent: number): void;
   sumF32(src: number, n: number): number;
-  sconeAccumulate(src: number, n: number, sum: number, sumSq: number): void;
   addF32(src: number, n: number, sum: number): void;
 }
 
@@ -121,11 +121,14 @@ export class Kernels {
    * One SCONE event: splits the (nw, nt, 2) float64 image at `src` into flux and error tensors at
    * `flux`/`err` (float64 when `f64out`, else float32), writes the metric slots at `metrics` (0: none)
    * and, where their pointers are not 0, the light curves and peak spectra (float64). `scratch` holds
-   * `sconeScratchBytes(nw, nt)` bytes; `params` the time/wavelength axis parameters.
+   * `sconeScratchBytes(nw, nt)` bytes; `params` the time/wavelength axis parameters. With `sum` not
+   * 0, the float64 flux of every pixel is added to the nw × nt float64 sums at `sum` and its square
+   * to those at `sumSq` (the dataset report's per-class sums, in the same pass).
    */
   sconeEvent(src: number, nw: number, nt: number, flux: number, err: number, f64out: boolean | number,
-             metrics: number, scratch: number, params: number, lc: number, lcErr: number, spec: number, specErr: number): void {
-    this.exports.sconeEvent(src, nw, nt, flux, err, f64out ? 1 : 0, metrics, scratch, params, lc, lcErr, spec, specErr);
+             metrics: number, scratch: number, params: number, lc: number, lcErr: number, spec: number, specErr: number,
+             sum = 0, sumSq = 0): void {
+    this.exports.sconeEvent(src, nw, nt, flux, err, f64out ? 1 : 0, metrics, scratch, params, lc, lcErr, spec, specErr, sum, sumSq);
   }
 
   /** Scratch bytes `sconeEvent` needs for an nw × nt image. */
@@ -162,11 +165,6 @@ export class Kernels {
       if (/^M_[A-Z_]+$/.test(name) && name !== "M_SLOTS") out[name] = (v as WebAssembly.Global).value as number;
     }
     return out;
-  }
-
-  /** Adds the flux channel of one interleaved (n pixels × 2) float64 image at `src` to the n float64 sums at `sum` and their squares at `sumSq`. */
-  sconeAccumulate(src: number, n: number, sum: number, sumSq: number): void {
-    this.exports.sconeAccumulate(src, n, sum, sumSq);
   }
 
   // --- npy (assembly/npy.ts): dtype codes are formats/npy.ts's NPY_CODES ---

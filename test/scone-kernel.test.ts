@@ -326,6 +326,47 @@ describe("sconeEvent kernel", () => {
     expect(compare(late, runKernel(k, late, true, 7), true, "late NaN")).toEqual([]);
   });
 
+  it("adds each pixel's flux and its square to the report's sums in the same pass, with and without metrics", () => {
+    const bad: string[] = [];
+    for (const [nw, nt] of [[32, 180], [32, 181], [3, 5], [1, 1], [2, 17], [0, 7]] as [number, number][]) {
+      const n = nw * nt;
+      for (const metricsOn of [true, false]) {
+        for (const f64out of [false, true]) {
+          for (const offset of [0, 3, 8]) {
+            const mark = k.mark();
+            const img = makeImage(nw, nt, 31 * nw + nt + offset);
+            const src = k.alloc(img.raw.length + 64) + offset;
+            const region = (bytes: number) => k.alloc(bytes + 2 * GUARD) + GUARD;
+            const flux = region(n * 8), err = region(n * 8), metrics = region(k.metricSlots * 8);
+            const scratch = region(k.sconeScratchBytes(nw, nt)), params = region(24);
+            const sum = region(2 * n * 8), sq = sum + n * 8;
+            const b = k.bytes();
+            b.set(img.raw, src);
+            b.fill(SENTINEL, sum - GUARD, sum + 2 * n * 8 + GUARD);
+            // sums already holding earlier events' values
+            const start = Float64Array.from({ length: 2 * n }, (_, i) => (i % 3) - 0.5 + i * 1e-3);
+            new Float64Array(b.buffer, sum, 2 * n).set(start);
+            const p = DEFAULT_PARAMS;
+            new Int32Array(b.buffer, params, 6).set([p.s0, p.s1, p.b0, p.b1, p.r0, p.r1]);
+            k.sconeEvent(src, nw, nt, flux, err, f64out, metricsOn ? metrics : 0, scratch, params, 0, 0, 0, 0, sum, sq);
+            const got = new Float64Array(k.bytes().slice(sum, sum + 2 * n * 8).buffer);
+            const label = `(${nw}, ${nt}) ${metricsOn ? "metrics" : "split"} ${f64out ? "f64" : "f32"} off ${offset}`;
+            for (let i = 0; i < n && bad.length < 10; i++) {
+              const f = img.flux[i];
+              if (!Object.is(got[i], start[i] + f)) bad.push(`${label} sum[${i}] = ${got[i]}, want ${start[i] + f}`);
+              if (!Object.is(got[n + i], start[n + i] + f * f)) bad.push(`${label} sumSq[${i}] = ${got[n + i]}, want ${start[n + i] + f * f}`);
+            }
+            const after = k.bytes();
+            const untouched = (from: number, to: number) => after.subarray(from, to).every((x) => x === SENTINEL);
+            if (!untouched(sum - GUARD, sum) || !untouched(sum + 2 * n * 8, sum + 2 * n * 8 + GUARD)) bad.push(`${label} wrote outside the sums`);
+            k.release(mark);
+          }
+        }
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
   it("follows the parameters: spectrum columns and bands, empty or out of range", () => {
     const img = makeImage(32, 180, 77, 0);
     for (const par of [DEFAULT_PARAMS, { s0: 20, s1: 50, b0: 0, b1: 9, r0: 14, r1: 31 }, { s0: 70, s1: 40, b0: 0, b1: 0, r0: 3, r1: 5 },

@@ -181,6 +181,20 @@ export function keyCode(b: Uint8Array, s: number, e: number): number {
   return 0;
 }
 
+/**
+ * Per-class sums and sums of squares of the flux maps (the dataset report's), kept by the caller:
+ * each event's class is asked for its region once, just before the kernel runs.
+ */
+export interface FluxSums {
+  /**
+   * The wasm pointer of the nw × nt float64 sums of class `label`, its sums of squares right
+   * after them; 0 when that class is summed in JS instead (then `image` is called).
+   */
+  region(label: number): number;
+  /** Adds the event's flux (interleaved float64 image at wasm `src`) to the JS sums of class `label`. */
+  image(src: number, label: number): void;
+}
+
 export interface RecordFailure {
   error: ArrowsmithError;
 }
@@ -223,10 +237,10 @@ export class SconeBatcher {
   private readonly visit: (ks: number, ke: number, ref: FeatureRef) => void;
   private window!: Uint8Array;
   /**
-   * Called with each event's source image (wasm pointer to the interleaved float64 image) and
-   * label once the event is in the batch: the dataset statistics read the exact source values.
+   * The dataset statistics' per-class flux sums, when the report is on: the kernel adds each
+   * event's exact source flux values to them in its pixel pass.
    */
-  onImage?: (src: number, label: number) => void;
+  sums?: FluxSums;
   /** Events written so far, and events with non-finite values. */
   events = 0;
   nonfiniteEvents = 0;
@@ -314,11 +328,13 @@ export class SconeBatcher {
     }
     const out = row * this.size * this.bpe;
     const [lc, lcErr, spec, specErr] = this.extraPtrs;
+    const sum = this.sums ? this.sums.region(this.labels[row]) : 0;
     const lcAt = row * this.nt * 8, specAt = row * this.nw * 8;
     this.k.sconeEvent(ptr + imgStart, this.nw, this.nt, this.fluxPtr + out, this.errPtr + out,
       this.bpe === 8, this.summary ? this.metricsPtr + row * M_SLOTS * 8 : 0, this.scratchPtr, this.paramsPtr,
-      lc && lc + lcAt, lcErr && lcErr + lcAt, spec && spec + specAt, specErr && specErr + specAt);
-    this.onImage?.(ptr + imgStart, this.labels[row]);
+      lc && lc + lcAt, lcErr && lcErr + lcAt, spec && spec + specAt, specErr && specErr + specAt,
+      sum, sum && sum + this.size * 8);
+    if (this.sums && !sum) this.sums.image(ptr + imgStart, this.labels[row]);
     this.records[row] = BigInt(frame.index);
     this.rows++;
     if (this.rows === this.capacity) this.flush();

@@ -85,7 +85,7 @@ export async function decodeTFRecordTask(k: Kernels, task: Task, opts: FileOptio
       const b = new SconeBatcher(k, opts.scone, basenameOf(path), emit);
       if (opts.report !== false) {
         tap = new SconeTap(k, opts.scone, sconeMetricNames(b.schema), basenameOf(path));
-        b.onImage = tap.image;
+        b.sums = tap;
       }
       sink = openSink(b.schema, sconeCsvSpec(opts.scone));
       batcher = b;

@@ -4,7 +4,7 @@
 // lowest coverage and S/N, and per-file counts. A task builds one (`SconeTap`), its result carries
 // the JSON, and the main thread merges them (`SconeStats.merge`).
 import type { RecordBatch } from "apache-arrow";
-import type { SconeOptions } from "../datasets/scone.js";
+import type { FluxSums, SconeOptions } from "../datasets/scone.js";
 import type { Kernels } from "../wasm.js";
 import type { SconeEvent } from "./figures/scone.js";
 import { Counts, Histogram, linearEdges, Lowest, Moments, SumArray } from "./accumulators.js";
@@ -162,16 +162,20 @@ function column(b: RecordBatch, name: string): { values: ArrayLike<number | bigi
 const WASM_CLASSES = 8;
 
 /**
- * A task's accumulator: `image` is called by the batcher with each event's source image (a wasm
- * pointer) and label, `batch` with each record batch before it is written. Its wasm regions are
+ * A task's accumulator: the batcher takes each event's class sums from it (`region`: the kernel
+ * adds the event's source flux values to them in its pixel pass; `image` for a class summed in JS),
+ * and `batch` is called with each record batch before it is written. Its wasm regions are
  * allocated up front, under the task's mark: allocating while records are read could grow memory
  * and detach the record window's views. `finish` copies them out before the task releases them.
  */
-export class SconeTap {
+export class SconeTap implements FluxSums {
   readonly stats: SconeStats;
   private readonly n: number;
   private readonly base: number;
   private readonly slots = new Map<number, { sum: number; sq: number; count: number }>();
+  /** The class of the last event and its slot (consecutive events often share their class). */
+  private lastLabel = NaN;
+  private last: { sum: number; sq: number; count: number } | undefined;
   private readonly js = new Map<number, SumArray>();
   /**
    * The events that entered a lowest list, by record, with what their figures need: the report
@@ -184,23 +188,28 @@ export class SconeTap {
   constructor(private readonly k: Kernels, opts: SconeOptions, metricNames: string[], private readonly source: string) {
     this.stats = new SconeStats(opts, metricNames);
     this.n = opts.bins[0] * opts.bins[1];
-    const bytes = WASM_CLASSES * 2 * this.n * 8;
-    this.base = k.alloc(bytes);
-    k.bytes().fill(0, this.base, this.base + bytes);
+    // zeroed as each class first comes (a class's region is 2 × n × 8 bytes): touching all of them
+    // up front faulted in pages for classes a file may not have
+    this.base = k.alloc(WASM_CLASSES * 2 * this.n * 8);
   }
 
-  /** Adds one event's flux map (interleaved float64 image at wasm `src`) to its class's sums. */
-  readonly image = (src: number, label: number): void => {
-    let r = this.slots.get(label);
-    if (!r && this.slots.size < WASM_CLASSES) {
+  /** The wasm sums of class `label` (its sums of squares follow), counting the event; 0 when the class is summed in JS. */
+  region(label: number): number {
+    let r = label === this.lastLabel ? this.last : this.slots.get(label);
+    if (!r) {
+      if (this.slots.size >= WASM_CLASSES) return 0;
       const sum = this.base + this.slots.size * 2 * this.n * 8;
+      this.k.bytes().fill(0, sum, sum + 2 * this.n * 8);
       this.slots.set(label, (r = { sum, sq: sum + this.n * 8, count: 0 }));
     }
-    if (r) {
-      this.k.sconeAccumulate(src, this.n, r.sum, r.sq);
-      r.count++;
-      return;
-    }
+    this.lastLabel = label;
+    this.last = r;
+    r.count++;
+    return r.sum;
+  }
+
+  /** Adds one event's flux map (interleaved float64 image at wasm `src`) to its class's JS sums. */
+  image(src: number, label: number): void {
     let a = this.js.get(label);
     if (!a) this.js.set(label, (a = new SumArray(this.n, true)));
     const img = new Float64Array(this.k.memory.buffer);
@@ -212,7 +221,7 @@ export class SconeTap {
       for (let i = 0; i < this.n; i++) { const f = dv.getFloat64(src + 16 * i, true); a.sum[i] += f; sq[i] += f * f; }
     }
     a.n++;
-  };
+  }
 
   /** Adds a batch's scalars and metrics. */
   batch(b: RecordBatch): void {
@@ -224,10 +233,17 @@ export class SconeTap {
     const z = column(b, "z")!;
     const ids = column(b, "id")!.values as BigInt64Array;
     const records = column(b, "record")!.values as BigInt64Array;
+    // classes: one count per run of equal labels (events of a shard often come grouped by class)
+    for (let r = 0; r < n;) {
+      const label = labels[r];
+      let end = r + 1;
+      while (end < n && labels[end] === label) end++;
+      const key = String(label);
+      s.classes.add(key, end - r);
+      f.classes.add(key, end - r);
+      r = end;
+    }
     for (let r = 0; r < n; r++) {
-      const key = String(labels[r]);
-      s.classes.add(key);
-      f.classes.add(key);
       const zv = z.valid(r) ? (z.values[r] as number) : null;
       s.redshift.add(zv);
       s.redshiftHist.add(zv);
@@ -236,11 +252,12 @@ export class SconeTap {
       const c = column(b, name);
       if (!c) continue;
       const low = s.lowest.get(name);
+      const perFile = name === "coverage_fraction" ? f.coverage : name === "snr_mean" ? f.snr : undefined;
+      const values = c.values, valid = c.valid;
       for (let r = 0; r < n; r++) {
-        const v = c.valid(r) ? Number(c.values[r]) : null;
+        const v = valid(r) ? Number(values[r]) : null;
         h.add(v);
-        if (name === "coverage_fraction") f.coverage.add(v);
-        else if (name === "snr_mean") f.snr.add(v);
+        perFile?.add(v);
         if (low?.wants(v)) {
           low.add(v, { id: String(ids[r]), source: this.source, record: Number(records[r]) });
           this.keep(b, r, Number(records[r]), String(ids[r]), labels[r], z.valid(r) ? (z.values[r] as number) : null);
@@ -294,6 +311,8 @@ export class SconeTap {
     }
     for (const [label, a] of this.js) this.stats.flux.set(String(label), a);
     this.slots.clear();
+    this.last = undefined;
+    this.lastLabel = NaN;
     this.js.clear();
     return this.stats;
   }
