@@ -89,8 +89,9 @@ function countNonfinite(p: usize, n: i32): i32 {
  *
  * Results are bit-identical to numpy's (1.24 to 2.x) on the float64 values: sums follow its
  * pairwise summation, reductions over an axis its row order, and medians are exact. How:
- * - Two pixels (t, t+1 of one row) per step in f64x2 lanes; an odd last pixel of a row is done
- *   alone. The only data-dependent work in the pixel loop is where a positive S/N is stored.
+ * - Two pixels (t, t+1 of one row) per f64x2, two such pairs a loop step; a lone last pair and an
+ *   odd last pixel of a row are done alone. The only data-dependent work in the pixel loop is
+ *   where a positive S/N is stored.
  * - Counts and column maxima are order-independent. Per pair of time bins (t, t+1) one 48-byte
  *   slot holds the two light-curve sums, the two column maxima (a time bin has data when its
  *   maximum is > 0) and the two squared-error sums, so one pointer serves all three; the light
@@ -174,6 +175,37 @@ function addSums(p: usize, n: i32, sum: usize, sumSq: usize): void {
   for (let i = n & ~3; i < n; i++) addSquared(sum + (<usize>i << 3), sumSq + (<usize>i << 3), load<f64>(p + (<usize>i << 3)));
 }
 
+/** Stores a pair's flux and error (f64x2 each) to the tensors as T. */
+// @ts-ignore: decorator
+@inline function storeTensors<T>(fo: usize, eo: usize, f: v128, e: v128): void {
+  if (sizeof<T>() == 8) {
+    v128.store(fo, f);
+    v128.store(eo, e);
+  } else {
+    v128.store64_lane(fo, f32x4.demote_f64x2_zero(f), 0);
+    v128.store64_lane(eo, f32x4.demote_f64x2_zero(e), 0);
+  }
+}
+
+/** Adds a pair to its time bins' slot: light-curve sums, column maxima and squared-error sums. */
+// @ts-ignore: decorator
+@inline function addColumns(lp: usize, f: v128, e: v128, wantErr2: bool): void {
+  v128.store(lp, f64x2.add(v128.load(lp), f));
+  v128.store(lp, f64x2.pmax(v128.load(lp, 16), f), 16);
+  if (wantErr2) v128.store(lp, f64x2.add(v128.load(lp, 32), f64x2.mul(e, e)), 32);
+}
+
+/**
+ * Packs the S/N lanes of `q` kept by `take` (bit j: lane j) at `sp` and returns the new end: lane
+ * 1 goes after lane 0 when that is kept, else over it; the end moves by the kept count.
+ */
+// @ts-ignore: decorator
+@inline function packSnr(sp: usize, q: v128, take: i32): usize {
+  v128.store64_lane(sp, q, 0);
+  v128.store64_lane(sp + (<usize>(take & 1) << 3), q, 1);
+  return sp + (<usize>popcnt<i32>(take) << 3);
+}
+
 /** The pixel pass of sconeEvent with the output element type `T` (f32 or f64) fixed at compile time. */
 function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics: usize, scratch: usize, wantErr2: bool): void {
   const f64out = sizeof<T>() == 8;
@@ -213,42 +245,54 @@ function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics
     let fo = flux + (<usize>i0 << (f64out ? 3 : 2));
     let eo = err + (<usize>i0 << (f64out ? 3 : 2));
     let lp = cols;
-    while (at < rowEnd) {
-      const a = v128.load(at);          // f0 e0
-      const b = v128.load(at, 16);      // f1 e1
-      const f = v128.shuffle<f64>(a, b, 0, 2);
-      const e = v128.shuffle<f64>(a, b, 1, 3);
-      if (f64out) {
-        v128.store(fo, f);
-        v128.store(eo, e);
-        fo += 16;
-        eo += 16;
-      } else {
-        v128.store64_lane(fo, f32x4.demote_f64x2_zero(f), 0);
-        v128.store64_lane(eo, f32x4.demote_f64x2_zero(e), 0);
-        fo += 8;
-        eo += 8;
-      }
+    const step: usize = f64out ? 16 : 8;    // output bytes of a pair
+    // two pairs a step (the loop's pointer steps and branch shared), then a last lone pair
+    const quadEnd = at + (<usize>(even & ~3) << 4);
+    while (at < quadEnd) {
+      const a0 = v128.load(at), b0 = v128.load(at, 16);       // f0 e0, f1 e1
+      const a1 = v128.load(at, 32), b1 = v128.load(at, 48);   // f2 e2, f3 e3
+      const f0 = v128.shuffle<f64>(a0, b0, 0, 2), e0 = v128.shuffle<f64>(a0, b0, 1, 3);
+      const f1 = v128.shuffle<f64>(a1, b1, 0, 2), e1 = v128.shuffle<f64>(a1, b1, 1, 3);
+      storeTensors<T>(fo, eo, f0, e0);
+      storeTensors<T>(fo + step, eo + step, f1, e1);
+      v128.store(cp, f0);
+      v128.store(cp, f1, 16);
+      addColumns(lp, f0, e0, wantErr2);
+      addColumns(lp + 48, f1, e1, wantErr2);
+      posAcc = i64x2.add(posAcc, i64x2.add(f64x2.gt(f0, zero), f64x2.gt(f1, zero)));
+      zeroAcc = i64x2.add(zeroAcc, i64x2.add(f64x2.eq(f0, zero), f64x2.eq(f1, zero)));
+      const q0 = f64x2.div(f0, e0), q1 = f64x2.div(f1, e1);
+      const p0 = f64x2.gt(e0, zero), p1 = f64x2.gt(e1, zero);
+      snrMax = f64x2.pmax(f64x2.pmax(snrMax, v128.and(q0, p0)), v128.and(q1, p1));
+      sp = packSnr(sp, q0, i64x2.bitmask(v128.and(p0, f64x2.gt(q0, zero))));
+      sp = packSnr(sp, q1, i64x2.bitmask(v128.and(p1, f64x2.gt(q1, zero))));
+      peak = f64x2.pmax(f64x2.pmax(peak, f0), f1);        // peak < f ? f : peak, in pixel order
+      errSum = f64x2.add(errSum, f64x2.add(e0, e1));
+      at += 64;
+      fo += step << 1;
+      eo += step << 1;
+      cp += 32;
+      lp += 96;
+    }
+    if (at < rowEnd) {
+      const a = v128.load(at), b = v128.load(at, 16);
+      const f = v128.shuffle<f64>(a, b, 0, 2), e = v128.shuffle<f64>(a, b, 1, 3);
+      storeTensors<T>(fo, eo, f, e);
       v128.store(cp, f);
-      cp += 16;
-      v128.store(lp, f64x2.add(v128.load(lp), f));
-      v128.store(lp, f64x2.pmax(v128.load(lp, 16), f), 16);
-      if (wantErr2) v128.store(lp, f64x2.add(v128.load(lp, 32), f64x2.mul(e, e)), 32);
-      lp += 48;
-      const pos = f64x2.gt(f, zero);
-      posAcc = i64x2.add(posAcc, pos);
+      addColumns(lp, f, e, wantErr2);
+      posAcc = i64x2.add(posAcc, f64x2.gt(f, zero));
       zeroAcc = i64x2.add(zeroAcc, f64x2.eq(f, zero));
       const q = f64x2.div(f, e);
       const errPos = f64x2.gt(e, zero);
       snrMax = f64x2.pmax(snrMax, v128.and(q, errPos));
-      // lane 1 goes after lane 0 when that is kept, else over it; the end moves by the kept count
-      const take = i64x2.bitmask(v128.and(errPos, f64x2.gt(q, zero)));
-      v128.store64_lane(sp, q, 0);
-      v128.store64_lane(sp + (<usize>(take & 1) << 3), q, 1);
-      sp += <usize>popcnt<i32>(take) << 3;
-      peak = f64x2.pmax(peak, f);       // peak < f ? f : peak
+      sp = packSnr(sp, q, i64x2.bitmask(v128.and(errPos, f64x2.gt(q, zero))));
+      peak = f64x2.pmax(peak, f);
       errSum = f64x2.add(errSum, e);
       at += 32;
+      fo += step;
+      eo += step;
+      cp += 16;
+      lp += 48;
     }
     let rowMax = f64x2.extract_lane(peak, 0);
     const m1 = f64x2.extract_lane(peak, 1);
