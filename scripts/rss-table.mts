@@ -5,11 +5,10 @@
 //
 //   npm run build && npx tsx scripts/rss-table.mts [--only <substring>]
 import { spawnSync } from "node:child_process";
-import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createGzip } from "node:zlib";
-import { maskCrc } from "../src/formats/tfrecord.ts";
+import { bigGzipRecord, features, frame, header } from "../bench/adversarial-inputs.ts";
 import { npyHeader, writeLargeNpz } from "../test/npz-writer.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -18,53 +17,6 @@ const GB = 1e9;
 const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : "";
 const dir = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "arrowsmith-rss-"));
 
-// ---- TFRecord builders (CRC32C in plain JS: the inputs are built without our kernels)
-const TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32c(b: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < b.length; i++) c = TABLE[(c ^ b[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-function header(length: bigint): Buffer {
-  const h = Buffer.alloc(12);
-  h.writeBigUInt64LE(length, 0);
-  h.writeUInt32LE(maskCrc(crc32c(h.subarray(0, 8))), 8);
-  return h;
-}
-function frame(data: Uint8Array): Buffer {
-  const f = Buffer.alloc(4);
-  f.writeUInt32LE(maskCrc(crc32c(data)), 0);
-  return Buffer.concat([header(BigInt(data.length)), data, f]);
-}
-function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n >= 0x80) { out.push((n & 0x7f) | 0x80); n = Math.floor(n / 128); }
-  out.push(n);
-  return out;
-}
-const ld = (field: number, body: number[]) => [(field << 3) | 2, ...varint(body.length), ...body];
-/** tf.train.Example with `n` int64 features f000000.. of one value each. */
-function features(n: number): Uint8Array {
-  const entries: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const key = [...Buffer.from(`f${String(i).padStart(6, "0")}`)];
-    entries.push(...ld(1, [...ld(1, key), ...ld(2, ld(3, ld(1, varint(i * 7919))))]));
-  }
-  return Uint8Array.from(ld(1, entries));
-}
-async function bigGzipRecord(path: string): Promise<void> {
-  const gz = createGzip({ level: 9 });
-  const done = new Promise<void>((resolve) => gz.pipe(createWriteStream(path)).on("finish", () => resolve()));
-  gz.write(header(1n << 30n));
-  const zeros = Buffer.alloc(1 << 24);
-  for (let i = 0; i < 64; i++) if (!gz.write(zeros)) await new Promise((r) => gz.once("drain", r));
-  gz.end(Buffer.alloc(4));
-  await done;
-}
 /** A cluster batch of `chunks` x 128 clusters of 128 x 16 float32, images deflated (3906 chunks: a 4 GB member). */
 function clusterBatch(path: string, chunks: number): void {
   const per = 128, h = 128, w = 16;

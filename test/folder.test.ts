@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { ArrowsmithError } from "../src/errors.ts";
 import { FolderLock, HOST, LOCK, processStartMs, temporaryName, temporaryOwner } from "../src/io/folder-lock.ts";
 import { mergeShards } from "../src/scale/merge.ts";
+import { dropIntents, JOURNAL } from "../src/pipeline/manifest.ts";
 import { convert } from "../src/pipeline/convert.ts";
 import { FIXTURES, readArrow, tmp } from "./helpers.ts";
 
@@ -173,6 +174,26 @@ describe("the folder lock", () => {
     expect(during).not.toContain(LOCK);
     expect(readFileSync(join(out, "_errors.jsonl"), "utf8")).toBe('{"other":"writer"}\n');
     expect(readdirSync(out).filter((n) => n.startsWith("_") || n.startsWith(".")).sort()).toEqual(["_errors.jsonl", "_index.shard-1-of-2.parquet", "_manifest.shard-1-of-2.json"]);
+  });
+});
+
+describe("the journal", () => {
+  // intents are recognised by parsing each line, not by how the line starts: one written with other
+  // spacing or another key first was kept before, and --resume then kept treating its file as owned
+  it("after an error, its intent lines go whatever their spelling; entry lines stay as written", () => {
+    const dir = tmp();
+    const entry = JSON.stringify({ entry: { input: "/d/a.tfrecord", outputs: [{ file: "a.arrow", rows: 1, bytes: 9 }] }, problems: [{ message: '{"intent": quoted' }] });
+    const intents = [
+      JSON.stringify({ intent: { input: "/d/a.tfrecord", file: "a.arrow" } }),
+      '{ "intent": { "input": "/d/b.tfrecord", "file": "b.arrow" } }',
+      JSON.stringify({ note: 1, intent: { input: "/d/c.tfrecord", file: "c.arrow" } }),
+    ];
+    writeFileSync(join(dir, JOURNAL), [intents[0], entry, intents[1], "", intents[2], '{"entry":{"inp'].join("\n") + "\n");
+    dropIntents(dir);
+    expect(readFileSync(join(dir, JOURNAL), "utf8")).toBe(entry + "\n");
+    writeFileSync(join(dir, JOURNAL), intents.join("\n") + "\n");
+    dropIntents(dir);
+    expect(existsSync(join(dir, JOURNAL))).toBe(false);
   });
 });
 

@@ -7,13 +7,13 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
 import type { Table } from "apache-arrow";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SconeBatcher, SCONE_DEFAULTS } from "../src/datasets/scone.ts";
 import { METRICS, SLOTS } from "../src/datasets/scone/metrics.ts";
 import type { ArrowsmithError } from "../src/errors.ts";
 import { Kernels } from "../src/wasm.ts";
+import { useDuckDB } from "./duckdb.ts";
 import { close, FIXTURES, num, readArrow, tmp } from "./helpers.ts";
 
 const CLI = new URL("../dist/src/cli.js", import.meta.url).pathname;
@@ -56,6 +56,7 @@ function same(got: number | null, want: number | null, exact: boolean): boolean 
 }
 
 describe("scone_tools parity: the 40 summary columns", () => {
+  const query = useDuckDB();
   let csvDir: string, arrowDir: string, parquetDir: string;
   beforeAll(() => {
     csvDir = tmp(); arrowDir = tmp(); parquetDir = tmp();
@@ -103,34 +104,29 @@ describe("scone_tools parity: the 40 summary columns", () => {
   }
 
   it("Arrow and Parquet hold the same values as the CSV, with descriptions", async () => {
-    const duck = await (await DuckDBInstance.create(":memory:")).connect();
-    try {
-      for (const file of expected.files) {
-        const s = stem(file.file);
-        const t: Table = readArrow(join(arrowDir, `${s}.arrow`));
-        const { header, rows } = readCsv(join(csvDir, `${s}.csv`));
-        const pq = (await duck.runAndReadAll(`select * from read_parquet('${join(parquetDir, `${s}.parquet`)}') order by record`)).getRowObjectsJS() as Record<string, unknown>[];
-        expect(pq).toHaveLength(t.numRows);
-        for (const c of [...TOOL_COLUMNS, "nonfinite_values"]) {
-          const name = arrowName(c);
-          const field = t.schema.fields.find((f) => f.name === name)!;
-          expect(field, name).toBeDefined();
-          if (METRICS.some((m) => m.name === name)) expect(field.metadata.get("description"), name).toBeTruthy();
-          for (let r = 0; r < t.numRows; r++) {
-            const a = t.getChild(name)!.get(r);
-            const p = pq[r][name];
-            if (c === "label_name") { expect([a, p]).toEqual([rows[r][header.indexOf(c)], rows[r][header.indexOf(c)]]); continue; }
-            const v = typeof a === "bigint" ? Number(a) : (a as number | null);
-            const fromCsv = csvNumber(rows[r][header.indexOf(c)]);
-            const pv = typeof p === "bigint" ? Number(p) : (p as number | null);
-            const ok = (x: number | null) => Object.is(x, fromCsv) || (x !== null && fromCsv !== null && Number.isNaN(x) && Number.isNaN(fromCsv))
-              || (x === fromCsv);
-            if (!ok(v) || !ok(pv)) expect(`${s}[${r}].${name}: arrow ${v}, parquet ${pv}`).toBe(`csv ${fromCsv}`);
-          }
+    for (const file of expected.files) {
+      const s = stem(file.file);
+      const t: Table = readArrow(join(arrowDir, `${s}.arrow`));
+      const { header, rows } = readCsv(join(csvDir, `${s}.csv`));
+      const pq = await query(`select * from read_parquet('${join(parquetDir, `${s}.parquet`)}') order by record`);
+      expect(pq).toHaveLength(t.numRows);
+      for (const c of [...TOOL_COLUMNS, "nonfinite_values"]) {
+        const name = arrowName(c);
+        const field = t.schema.fields.find((f) => f.name === name)!;
+        expect(field, name).toBeDefined();
+        if (METRICS.some((m) => m.name === name)) expect(field.metadata.get("description"), name).toBeTruthy();
+        for (let r = 0; r < t.numRows; r++) {
+          const a = t.getChild(name)!.get(r);
+          const p = pq[r][name];
+          if (c === "label_name") { expect([a, p]).toEqual([rows[r][header.indexOf(c)], rows[r][header.indexOf(c)]]); continue; }
+          const v = typeof a === "bigint" ? Number(a) : (a as number | null);
+          const fromCsv = csvNumber(rows[r][header.indexOf(c)]);
+          const pv = typeof p === "bigint" ? Number(p) : (p as number | null);
+          const ok = (x: number | null) => Object.is(x, fromCsv) || (x !== null && fromCsv !== null && Number.isNaN(x) && Number.isNaN(fromCsv))
+            || (x === fromCsv);
+          if (!ok(v) || !ok(pv)) expect(`${s}[${r}].${name}: arrow ${v}, parquet ${pv}`).toBe(`csv ${fromCsv}`);
         }
       }
-    } finally {
-      duck.closeSync();
     }
   });
 

@@ -7,7 +7,6 @@
 // left out, a zero minimum written as -0 and a zero maximum as +0, as the spec asks).
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { Decoder } from "@toondepauw/node-zstd";
 import {
   Binary, Bool, type Data, DataType, Dictionary, Field, FixedSizeList, Float32, Float64, Int16, Int32, Int64, Int8, List, makeData,
@@ -15,26 +14,15 @@ import {
 } from "apache-arrow";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { parquetHeader } from "hyparquet/src/column.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { SCONE_DEFAULTS } from "../src/datasets/scone.ts";
 import { convert } from "../src/pipeline/convert.ts";
 import { FILE_DEFAULTS, type FileOptions } from "../src/pipeline/convert-file.ts";
 import { ParquetSink, type ParquetOptions } from "../src/sinks/parquet.ts";
+import { useDuckDB } from "./duckdb.ts";
 import { FIXTURES, readArrow, tmp } from "./helpers.ts";
 
-let db: DuckDBInstance;
-let duck: DuckDBConnection;
-async function query(sql: string): Promise<Record<string, unknown>[]> {
-  return (await duck.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
-}
-beforeAll(async () => {
-  db = await DuckDBInstance.create(":memory:");
-  duck = await db.connect();
-});
-afterAll(() => {
-  duck?.closeSync();
-  db?.closeSync();
-});
+const query = useDuckDB();
 
 const zstd = new Decoder();
 const compressors = { ZSTD: (input: Uint8Array) => new Uint8Array(zstd.decodeSync(Buffer.from(input))) };

@@ -6,13 +6,12 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import {
   Binary, Bool, type Data, Field, FixedSizeList, Float32, Float64, Int16, Int32, Int64, List, makeData, RecordBatch,
   Schema, Struct, Table, tableFromIPC, Uint8, Utf8, type Vector, vectorFromArray,
 } from "apache-arrow";
 import { readParquet } from "parquet-wasm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { SCONE_DEFAULTS } from "../src/datasets/scone.ts";
 import { generateScone } from "../src/generate.ts";
 import { convert } from "../src/pipeline/convert.ts";
@@ -20,6 +19,7 @@ import { FILE_DEFAULTS } from "../src/pipeline/convert-file.ts";
 import { type Compression, ParquetSink, type ParquetOptions } from "../src/sinks/parquet.ts";
 import { bitWidth, ByteBuf, encodeHybrid, Runs } from "../src/sinks/parquet/encoding.ts";
 import { ThriftWriter } from "../src/sinks/parquet/thrift.ts";
+import { useDuckDB } from "./duckdb.ts";
 import { FIXTURES, readArrow, tmp } from "./helpers.ts";
 
 interface ExpectedFile { file: string; records: number; legacy: boolean; events: { flux_f32_sha256: string; flux_err_f32_sha256: string; flux_f64_sha256: string; flux_err_f64_sha256: string }[] }
@@ -65,21 +65,7 @@ function expectSameTable(got: Table, want: Table): void {
   }
 }
 
-let db: DuckDBInstance;
-let duck: DuckDBConnection;
-async function query(sql: string): Promise<Record<string, unknown>[]> {
-  const r = await duck.runAndReadAll(sql);
-  return r.getRowObjectsJS() as Record<string, unknown>[];
-}
-
-beforeAll(async () => {
-  db = await DuckDBInstance.create(":memory:");
-  duck = await db.connect();
-});
-afterAll(() => {
-  duck?.closeSync();
-  db?.closeSync();
-});
+const query = useDuckDB();
 
 for (const precision of ["f32", "f64"] as const) {
   describe(`SCONE → Parquet (${precision})`, () => {

@@ -7,9 +7,9 @@
 import { spawnSync } from "node:child_process";
 import { copyFileSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { fixed6 } from "../src/commands/index.ts";
+import { useDuckDB } from "./duckdb.ts";
 import { FIXTURES, readArrow, tmp } from "./helpers.ts";
 
 const CLI = new URL("../dist/src/cli.js", import.meta.url).pathname;
@@ -36,11 +36,10 @@ const SPLIT = ["--task-bytes", "200000", "--no-report", "--quiet"];
 
 interface Row { id: string; label: number; z: number | null; z_err: number | null; source: string; record: number; offset: number; output: string; row: number }
 
-let duck: Awaited<ReturnType<DuckDBInstance["connect"]>>;
+const query = useDuckDB();
 /** The index as DuckDB reads it, in file order. */
 async function indexRows(dir: string, name = "_index.parquet"): Promise<Row[]> {
-  const r = await duck.runAndReadAll(`select * from read_parquet('${join(dir, name)}')`);
-  return r.getRowObjectsJS().map((x) => ({
+  return (await query(`select * from read_parquet('${join(dir, name)}')`)).map((x) => ({
     id: String(x.id), label: Number(x.label), z: x.z === null ? null : Number(x.z), z_err: x.z_err === null ? null : Number(x.z_err),
     source: String(x.source), record: Number(x.record), offset: Number(x.offset), output: String(x.output), row: Number(x.row),
   }));
@@ -88,10 +87,6 @@ describe("the SNID index of a conversion", () => {
   const input = inputsFolder();
   let plain: string;
   let plainRows: Row[];
-
-  beforeAll(async () => {
-    duck = await (await DuckDBInstance.create(":memory:")).connect();
-  });
 
   it("2 threads and a split shard: _index.parquet equals the outputs row for row, offsets as the generator wrote them", async () => {
     plain = join(tmp("arrowsmith-index-"), "out");

@@ -131,7 +131,16 @@ export function journalIntents(dir: string, tasks: readonly { input: string; out
 export function dropIntents(dir: string): void {
   const path = join(dir, JOURNAL);
   if (!existsSync(path)) return;
-  const kept = readFileSync(path, "utf8").split("\n").filter((l) => l.trim() && !l.startsWith('{"intent":'));
+  // each line is parsed: how a line is spelled (spacing, key order) says nothing about what it is
+  const kept = readFileSync(path, "utf8").split("\n").filter((l) => {
+    if (!l.trim()) return false;
+    try {
+      const j = JSON.parse(l) as unknown;
+      return !(j !== null && typeof j === "object" && "intent" in j);
+    } catch {
+      return false; // a line cut by a crash: every reader skips it anyway (readLines)
+    }
+  });
   if (!kept.length) { rmSync(path, { force: true }); return; }
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, kept.map((l) => l + "\n").join(""));
