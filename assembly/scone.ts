@@ -121,26 +121,36 @@ export function sconeEvent(src: usize, nw: i32, nt: i32, flux: usize, err: usize
   summarize(src, nw, nt, metrics, scratch, params, lc, lcErr, spec, specErr);
 }
 
+/** Splits pixel pair `i` (pixels 2i, 2i+1) into the tensors as T; returns its flux (f64x2). */
+// @ts-ignore: decorator
+@inline function splitPair<T>(src: usize, i: i32, flux: usize, err: usize): v128 {
+  const a = v128.load(src + (<usize>i << 5));
+  const b = v128.load(src + (<usize>i << 5), 16);
+  const f = v128.shuffle<f64>(a, b, 0, 2);
+  const e = v128.shuffle<f64>(a, b, 1, 3);
+  if (sizeof<T>() == 8) {
+    v128.store(flux + (<usize>i << 4), f);
+    v128.store(err + (<usize>i << 4), e);
+  } else {
+    v128.store64_lane(flux + (<usize>i << 3), f32x4.demote_f64x2_zero(f), 0);
+    v128.store64_lane(err + (<usize>i << 3), f32x4.demote_f64x2_zero(e), 0);
+  }
+  return f;
+}
+
 /** Planar flux and err (element type T) from `n` interleaved pixels, and the flux sums when `sum` is not 0. */
 function splitOnly<T>(src: usize, n: i32, flux: usize, err: usize, sum: usize, sumSq: usize): void {
   const pairs = n >> 1;
-  for (let i: i32 = 0; i < pairs; i++) {
-    const a = v128.load(src + (<usize>i << 5));
-    const b = v128.load(src + (<usize>i << 5), 16);
-    const f = v128.shuffle<f64>(a, b, 0, 2);
-    const e = v128.shuffle<f64>(a, b, 1, 3);
-    if (sum) {
+  // the test on `sum` outside the loops: inside, it costs the plain split ~40% more
+  if (sum) {
+    for (let i: i32 = 0; i < pairs; i++) {
+      const f = splitPair<T>(src, i, flux, err);
       const o = <usize>i << 4;
       v128.store(sum + o, f64x2.add(v128.load(sum + o), f));
       v128.store(sumSq + o, f64x2.add(v128.load(sumSq + o), f64x2.mul(f, f)));
     }
-    if (sizeof<T>() == 8) {
-      v128.store(flux + (<usize>i << 4), f);
-      v128.store(err + (<usize>i << 4), e);
-    } else {
-      v128.store64_lane(flux + (<usize>i << 3), f32x4.demote_f64x2_zero(f), 0);
-      v128.store64_lane(err + (<usize>i << 3), f32x4.demote_f64x2_zero(e), 0);
-    }
+  } else {
+    for (let i: i32 = 0; i < pairs; i++) splitPair<T>(src, i, flux, err);
   }
   if (n & 1) {
     const at = src + (<usize>(n - 1) << 4);
