@@ -74,32 +74,33 @@ describe("help", () => {
   });
 });
 
+// --no-report: these check the warnings, not the report (a page per run costs seconds on a busy machine)
 describe("options without effect and columns left out are said", () => {
   it("--compression with a non-Parquet format warns; the default does not", () => {
     for (const format of ["arrow", "arrow-stream", "csv"]) {
-      const r = run(["convert", SCONE, "-o", tmp(), "--format", format, "--compression", "snappy"]);
+      const r = run(["convert", SCONE, "--no-report", "-o", tmp(), "--format", format, "--compression", "snappy"]);
       expect(r.code).toBe(0);
       expect(r.stderr).toContain(`arrowsmith: warning: --compression applies to Parquet output only: --format ${format} ignores it`);
     }
-    const p = run(["convert", SCONE, "-o", tmp(), "--format", "parquet", "--compression", "snappy"]);
+    const p = run(["convert", SCONE, "--no-report", "-o", tmp(), "--format", "parquet", "--compression", "snappy"]);
     expect(p.stderr).not.toContain("warning");
-    const a = run(["convert", SCONE, "-o", tmp()]);
+    const a = run(["convert", SCONE, "--no-report", "-o", tmp()]);
     expect(a.stderr).toBe("");
-  });
+  }, 180_000);
 
   it("CSV names the tensor columns it leaves out, on stderr and in --json", () => {
-    const s = run(["convert", SCONE, "-o", tmp(), "--format", "csv"]);
+    const s = run(["convert", SCONE, "--no-report", "-o", tmp(), "--format", "csv"]);
     expect(s.code).toBe(0);
     expect(s.stderr).toContain("arrowsmith: warning: CSV holds the scalar and metric columns only: flux, flux_err left out");
-    const c = run(["convert", NPZ, "-o", tmp(), "--format", "csv", "--json"]);
+    const c = run(["convert", NPZ, "--no-report", "-o", tmp(), "--format", "csv", "--json"]);
     expect(c.code).toBe(0);
     expect(JSON.parse(c.stdout).warnings).toEqual([expect.stringContaining(": image left out")]);
-    const f64 = run(["convert", SCONE, "-o", tmp(), "--format", "csv", "--precision", "f64"]);
+    const f64 = run(["convert", SCONE, "--no-report", "-o", tmp(), "--format", "csv", "--precision", "f64"]);
     expect(f64.stderr).toContain("--precision sets the tensor columns, which CSV leaves out");
-    const plain = run(["convert", SCONE, "-o", tmp(), "--format", "csv", "--tensor-type", "plain"]);
+    const plain = run(["convert", SCONE, "--no-report", "-o", tmp(), "--format", "csv", "--tensor-type", "plain"]);
     expect(plain.stderr).toContain("--tensor-type sets the tensor columns, which CSV leaves out");
-    expect(JSON.parse(run(["convert", SCONE, "-o", tmp(), "--json"]).stdout).warnings).toEqual([]);
-  });
+    expect(JSON.parse(run(["convert", SCONE, "--no-report", "-o", tmp(), "--json"]).stdout).warnings).toEqual([]);
+  }, 180_000);
 });
 
 describe("units", () => {
