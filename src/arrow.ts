@@ -98,4 +98,17 @@ export function recordBatch(schema: Schema, children: Data[], n: number): Record
   return Object.assign(Object.create(RecordBatch.prototype) as RecordBatch, { schema, data, _metadata: new Map() });
 }
 
+/** One column's values and validity in a batch this conversion built (offset 0). */
+export function column(b: RecordBatch, name: string): { values: ArrayLike<number | bigint>; valid: (r: number) => boolean } | undefined {
+  const v = b.getChild(name);
+  if (!v) return undefined;
+  const d = v.data[0];
+  const bits = d.nullBitmap;
+  const off = d.offset;
+  return {
+    values: d.values as ArrayLike<number | bigint>,
+    valid: d.nullCount > 0 && bits ? (r) => ((bits[(off + r) >> 3] >> ((off + r) & 7)) & 1) === 1 : () => true,
+  };
+}
+
 export { Binary, Bool, Field, Float32, Float64, Int32, Int64, Schema, Utf8 };

@@ -11,7 +11,7 @@ export { type Manifest, type ManifestEntry, MANIFEST, ERRORS } from "./pipeline/
 export type { OnError, Problem } from "./pipeline/policy.js";
 export { inspectTFRecord, verifyNpz, verifyTFRecord, type InspectResult, type VerifyResult } from "./inspect.js";
 export { inspectNpz, type NpzInspectResult } from "./inspect-npz.js";
-export { sconeStats, type SconeStats } from "./stats.js";
+export { sconeStats, type SconeStats, type SconeStatsOptions } from "./datasets/scone/stats.js";
 export { clusterStats, type ClusterStats } from "./stats-clusters.js";
 export { generateScone, type GenerateOptions } from "./generate.js";
 export { generateClusters } from "./generate-clusters.js";

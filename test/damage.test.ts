@@ -11,7 +11,7 @@ import { inspectTFRecord, verifyTFRecord } from "../src/inspect.ts";
 import { convert } from "../src/pipeline/convert.ts";
 import { FILE_DEFAULTS } from "../src/pipeline/convert-file.ts";
 import { maskedCrcOf } from "../src/sources.ts";
-import { sconeStats } from "../src/stats.ts";
+import { sconeStats } from "../src/datasets/scone/stats.ts";
 import { dropKernels, kernels } from "../src/wasm.ts";
 import { FIXTURES, readArrow, tmp } from "./helpers.ts";
 

@@ -56,7 +56,17 @@ const declareStats = (cmd: Command) => cmd
     .argument("<inputs...>")
     .addOption(new Option("--kind <kind>", "dataset kind: auto (from each file's content), scone or clusters").choices(["auto", "scone", "clusters"]).default("auto"))
     .addOption(maxRecordBytesOption())
-    .option("--json", "print JSON", false);
+    .addOption(threadsOption())
+    .option("--json", "print JSON", false)
+    .addHelpText("after", `
+SCONE shards are read in worker threads, as convert reads them, and nothing is written. Quartiles
+(numpy.quantile's linear method) come from fixed histograms that keep each bin's extremes:
+  coverage_fraction, temporal_coverage_fraction, spectral_coverage_fraction: one bin per value
+    k/n they can take: exact
+  redshift: 4000 bins of 0.001 over [0, 4]; snr_mean: 200 bins a decade over [1e-3, 1e6]: exact
+    when the ranks around a quartile are the first or last value of their bin, otherwise off by
+    less than the bin (0.001 in redshift, 1.2% in snr_mean)
+count, min, max are exact; mean is the sum over the count.`);
 
 const declareGenerate = (cmd: Command) => cmd
     .description("write a synthetic dataset: SCONE heatmap TFRecords (scone) or DUNE cluster NPZ batches (clusters)")

@@ -8,7 +8,7 @@ import { generateClusters } from "../generate-clusters.js";
 import { convert } from "../pipeline/convert.js";
 import { FILE_DEFAULTS } from "../pipeline/convert-file.js";
 import { expandInputs } from "../pipeline/inputs.js";
-import { sconeStats } from "../stats.js";
+import { sconeStats } from "../datasets/scone/stats.js";
 import { clusterStats, renderClusterStats } from "../stats-clusters.js";
 import { formatBytes } from "../units.js";
 import { VERSION } from "../version.js";

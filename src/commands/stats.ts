@@ -4,7 +4,7 @@ import { type DatasetKind, detectInput, noInputsError } from "../datasets/kinds.
 import { ArrowsmithError } from "../errors.js";
 import { expandInputs } from "../pipeline/inputs.js";
 import { kernels } from "../wasm.js";
-import { sconeStats, type SconeStats } from "../stats.js";
+import { sconeStats, type SconeStats } from "../datasets/scone/stats.js";
 import { type ClusterStats, clusterStats, renderClusterStats } from "../stats-clusters.js";
 import { formatBytes } from "../units.js";
 import { type CommandRun, warn } from "./command.js";
@@ -20,6 +20,8 @@ export interface StatsCommandOptions {
   /** auto: each input's kind from its content (src/datasets/kinds.ts); scone or clusters: read all as that. */
   kind?: "auto" | "scone" | "clusters";
   maxRecordBytes?: number;
+  /** Most worker threads for SCONE shards (default: as convert chooses). */
+  threads?: number;
 }
 
 /**
@@ -49,7 +51,7 @@ export async function runStats(inputs: string[], o: StatsCommandOptions = {}): P
   const npz = byKind.get("clusters") ?? [];
   const tfrecord = byKind.get("scone") ?? [];
   const clusters = npz.length || !tfrecord.length ? clusterStats(npz) : undefined;
-  const scone = tfrecord.length ? await sconeStats(tfrecord, undefined, true, o.maxRecordBytes) : undefined;
+  const scone = tfrecord.length ? await sconeStats(tfrecord, { maxRecordBytes: o.maxRecordBytes, threads: o.threads }) : undefined;
   return { label: inputs.join(" "), clusters, scone };
 }
 

@@ -15,11 +15,12 @@ import { IndexTap } from "../sinks/snid-index.js";
 import { type Kernels } from "../wasm.js";
 import { ErrorPolicy } from "./policy.js";
 import { SconeTap } from "../report/scone-stats.js";
-import { FILE_DEFAULTS, type FileOptions, type Kind, type Progress, type SinkOpener, type Task, type TaskResult } from "./task.js";
+import { SconeSummary } from "../datasets/scone/summary.js";
+import { FILE_DEFAULTS, type FileOptions, type Kind, type Progress, type SinkOpener, type Task, type TaskOptions, type TaskResult } from "./task.js";
 import { runTaskShell } from "./task-shell.js";
 
 // the task types live in task.ts; importers of this file find them here too
-export { FILE_DEFAULTS, type FileOptions, type Kind, type Progress, type SinkOpener, type Task, type TaskResult };
+export { FILE_DEFAULTS, type FileOptions, type Kind, type Progress, type SinkOpener, type Task, type TaskOptions, type TaskResult };
 
 /**
  * The feature kinds of the first record that decodes among the first few, or undefined (an empty
@@ -66,7 +67,7 @@ export async function runTFRecordTask(k: Kernels, task: Task, outDir: string, op
  * Reads, checks and decodes one TFRecord task into the sink `open` gives: everything `convert`
  * does to a file, also used without writing (`verify`, with a sink that only counts).
  */
-export async function decodeTFRecordTask(k: Kernels, task: Task, opts: FileOptions, open: SinkOpener,
+export async function decodeTFRecordTask(k: Kernels, task: Task, opts: TaskOptions, open: SinkOpener,
                                          progress?: Progress): Promise<TaskResult> {
   return runTaskShell(k, task, opts, open, progress, async ({ policy, open: openSink }) => {
     const path = task.input;
@@ -80,7 +81,9 @@ export async function decodeTFRecordTask(k: Kernels, task: Task, opts: FileOptio
     let tap: SconeTap | undefined;
     // the SNID index: the offset of each record the batcher takes, then the rows of its batches
     const index = task.kind === "scone" && opts.index ? new IndexTap(path, task.outName) : undefined;
-    const emit = (b: RecordBatch) => { tap?.batch(b); index?.batch(b); sink!.write(b); events += b.numRows; };
+    // what `stats` prints
+    const summary = task.kind === "scone" && opts.summary ? new SconeSummary(opts.scone.bins) : undefined;
+    const emit = (b: RecordBatch) => { tap?.batch(b); index?.batch(b); summary?.add(b); sink!.write(b); events += b.numRows; };
     if (task.kind === "scone") {
       const b = new SconeBatcher(k, opts.scone, basenameOf(path), emit);
       if (opts.report !== false) {
@@ -125,6 +128,7 @@ export async function decodeTFRecordTask(k: Kernels, task: Task, opts: FileOptio
       compression: read.compression, inputBytes: read.fileSize, mtimeMs: read.mtimeMs,
       records: read.records, skipped: read.skipped, nonfiniteEvents: batcher.nonfiniteEvents ?? 0,
       ...(tap ? { stats: tap.finish().toJSON(), lowestEvents: tap.lowestEvents() } : {}),
+      ...(summary ? { summary: summary.toJSON() } : {}),
       ...(index ? { finish: (output: SinkResult | undefined) => (output ? { index: index.finish() } : {}) } : {}),
     };
   });

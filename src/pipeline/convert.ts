@@ -351,7 +351,7 @@ export { BYTES_PER_THREAD };
  * job is not slowed down by starting workers it has no use for); never more than the cores, nor
  * than the tasks the plan can make (each input is one task, or at most size / taskBytes + 1 parts).
  */
-function threadsFor(inputs: string[], opts: ConvertOptions): number {
+export function threadsFor(inputs: string[], opts: Pick<ConvertOptions, "threads" | "taskBytes">): number {
   const sizes = inputs.map((i) => statSync(i).size);
   const want = opts.threads ?? Math.floor(sizes.reduce((a, b) => a + b, 0) / BYTES_PER_THREAD);
   const tasks = sizes.reduce((a, s, i) => a + (isNpz(inputs[i]) ? 1 : Math.floor(s / opts.taskBytes) + 1), 0);

@@ -6,6 +6,7 @@ import { ErrorPolicy } from "./policy.js";
 import type { FileOptions, Kind, Progress, SinkOpener, Task, TaskResult } from "./task.js";
 import type { Sink, SinkResult } from "../sinks/sink.js";
 import type { StatsJson } from "../report/stats.js";
+import type { SconeSummaryJson } from "../datasets/scone/summary.js";
 import type { Kernels } from "../wasm.js";
 
 /** What a container loop hands its body. */
@@ -32,6 +33,7 @@ export interface TaskRead {
   nonfiniteEvents: number;
   stats?: StatsJson;
   lowestEvents?: TaskResult["lowestEvents"];
+  summary?: SconeSummaryJson;
   /** What the loop's taps add to the result once the output is known (undefined: none written). */
   finish?(output: SinkResult | undefined): Partial<TaskResult>;
 }
@@ -73,6 +75,7 @@ export async function runTaskShell(k: Kernels, task: Task, opts: FileOptions, op
       seconds: (performance.now() - t0) / 1000, problems: policy.problems,
       ...(read.stats ? { stats: read.stats } : {}),
       ...(read.lowestEvents ? { lowestEvents: read.lowestEvents } : {}),
+      ...(read.summary ? { summary: read.summary } : {}),
       ...read.finish?.(output),
     };
   } catch (e) {

@@ -7,6 +7,7 @@ import type { CsvColumn, CsvSpec } from "../sinks/csv.js";
 import type { OutputFormat, Sink, SinkOptions, SinkResult } from "../sinks/sink.js";
 import type { StatsJson } from "../report/stats.js";
 import type { SconeEvent } from "../report/figures/scone.js";
+import type { SconeSummaryJson } from "../datasets/scone/summary.js";
 import type { IndexPart } from "../sinks/snid-index.js";
 import type { OnError, Problem } from "./policy.js";
 
@@ -28,6 +29,14 @@ export interface FileOptions {
   report?: boolean;
   /** Collect the SNID index rows of SCONE tasks (convert sets it; _index.parquet). */
   index?: boolean;
+}
+
+/** A task's options as the pool carries them: the file options, and what `stats` asks for instead of an output. */
+export interface TaskOptions extends FileOptions {
+  /** Write nothing: the batches go to a sink that only counts them. */
+  discard?: boolean;
+  /** Accumulate the SCONE summary that `stats` prints (TaskResult.summary). */
+  summary?: boolean;
 }
 
 export const FILE_DEFAULTS: FileOptions = {
@@ -78,6 +87,8 @@ export interface TaskResult {
   lowestEvents?: SconeEvent[];
   /** The SNID index rows of the task's output (SCONE tasks, when asked for). */
   index?: IndexPart;
+  /** The SCONE summary of `stats` (mergeable accumulators as JSON), when asked for. */
+  summary?: SconeSummaryJson;
 }
 
 /** Called as work advances: input bytes consumed and events written since the last call. */

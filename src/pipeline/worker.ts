@@ -4,13 +4,13 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { ArrowsmithError } from "../errors.js";
 import { kernels } from "../wasm.js";
-import type { FileOptions, Task, TaskResult } from "./convert-file.js";
+import type { Task, TaskOptions, TaskResult } from "./convert-file.js";
 import { progressCounter, runTask } from "./tasks.js";
 
 export interface WorkerRequest {
   task: Task;
   outDir: string;
-  opts: FileOptions;
+  opts: TaskOptions;
   /** [input bytes, events] counters shared with the main thread for progress. */
   progress?: SharedArrayBuffer;
 }

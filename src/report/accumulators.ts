@@ -80,28 +80,41 @@ export class Moments {
  * edges[i+1], the last bin also v == its upper edge. Values below the first edge are `underflow`,
  * above the last `overflow`, and null/NaN `missing`, so nothing is dropped silently and the tails
  * can be shown.
+ *
+ * With `extremes`, each bin (and the underflow and overflow) also keeps the smallest and largest
+ * value it received, and `quantile` answers from them: the value of a given rank is exact when it is
+ * the first or last of its bin, or when the bin's values are all equal (one bin per value a metric
+ * can take makes every quantile exact); otherwise it is placed linearly between the bin's extremes,
+ * so it is off by less than the bin's width.
  */
 export class Histogram {
   readonly counts: number[];
   underflow = 0;
   overflow = 0;
   missing = 0;
+  /** Per slot (0: underflow, 1..bins: the bins, bins + 1: overflow) the extremes seen; absent unless asked. */
+  readonly lo?: Float64Array;
+  readonly hi?: Float64Array;
   /** Equal-width edges allow a direct bin index. */
   private readonly uniform: boolean;
-  constructor(readonly edges: readonly number[]) {
+  constructor(readonly edges: readonly number[], opts: { extremes?: boolean } = {}) {
     if (edges.length < 2 || edges.some((e, i) => i > 0 && !(e > edges[i - 1]))) throw new RangeError("histogram edges must be at least two increasing numbers");
     this.counts = new Array(edges.length - 1).fill(0);
     const w = (edges[edges.length - 1] - edges[0]) / (edges.length - 1);
     this.uniform = edges.every((e, i) => Math.abs(e - (edges[0] + i * w)) <= 1e-12 * Math.max(1, Math.abs(e)));
+    if (opts.extremes) {
+      this.lo = new Float64Array(edges.length + 1).fill(Infinity);
+      this.hi = new Float64Array(edges.length + 1).fill(-Infinity);
+    }
   }
   add(v: number | null): void {
     if (v === null || v !== v) { this.missing++; return; }
     const e = this.edges, last = e.length - 1;
-    if (v < e[0]) { this.underflow++; return; }
-    if (v > e[last]) { this.overflow++; return; }
-    if (v === e[last]) { this.counts[last - 1]++; return; }
     let i: number;
-    if (this.uniform) {
+    if (v < e[0]) { this.underflow++; i = -1; }
+    else if (v > e[last]) { this.overflow++; i = last; }
+    else if (v === e[last]) i = last - 1;
+    else if (this.uniform) {
       i = Math.floor(((v - e[0]) / (e[last] - e[0])) * last);
       // the computed index can be one off at an edge: settle it against the edges themselves
       if (i > last - 1) i = last - 1;
@@ -115,20 +128,75 @@ export class Histogram {
       }
       i = lo;
     }
-    this.counts[i]++;
+    if (i >= 0 && i < last) this.counts[i]++;
+    if (this.lo) {
+      if (v < this.lo[i + 1]) this.lo[i + 1] = v;
+      if (v > this.hi![i + 1]) this.hi![i + 1] = v;
+    }
   }
   merge(o: Histogram): void {
     if (o.edges.length !== this.edges.length || o.edges.some((e, i) => e !== this.edges[i])) throw new RangeError("cannot merge histograms with different edges");
+    if (!this.lo !== !o.lo) throw new RangeError("cannot merge a histogram that keeps extremes with one that does not");
     for (let i = 0; i < this.counts.length; i++) this.counts[i] += o.counts[i];
     this.underflow += o.underflow; this.overflow += o.overflow; this.missing += o.missing;
+    if (this.lo && o.lo) {
+      for (let i = 0; i < this.lo.length; i++) {
+        if (o.lo[i] < this.lo[i]) this.lo[i] = o.lo[i];
+        if (o.hi![i] > this.hi![i]) this.hi![i] = o.hi![i];
+      }
+    }
+  }
+  /** Values counted in the bins, underflow and overflow (not the missing ones). */
+  get total(): number {
+    let t = this.underflow + this.overflow;
+    for (const c of this.counts) t += c;
+    return t;
+  }
+  /**
+   * The value of rank `r` (0-based, ascending) among the counted values (needs `extremes`). See the
+   * class comment for when it is exact.
+   */
+  valueAt(r: number): number {
+    if (!this.lo) throw new RangeError("valueAt needs a histogram that keeps extremes");
+    let before = 0;
+    for (let s = 0; s < this.lo.length; s++) {
+      const c = s === 0 ? this.underflow : s === this.lo.length - 1 ? this.overflow : this.counts[s - 1];
+      if (r < before + c) {
+        const j = r - before, lo = this.lo[s], hi = this.hi![s];
+        if (j === 0 || lo === hi) return lo;
+        if (j === c - 1) return hi;
+        return lo + (hi - lo) * (j / (c - 1));
+      }
+      before += c;
+    }
+    return NaN;
+  }
+  /**
+   * numpy.quantile's default (linear interpolation between the values of ranks floor(h) and
+   * floor(h) + 1, h = (n - 1) q), from the bins' extremes; NaN when nothing was counted.
+   */
+  quantile(q: number): number {
+    if (!this.lo) throw new RangeError("quantile needs a histogram that keeps extremes");
+    const n = this.total;
+    if (!n) return NaN;
+    const h = (n - 1) * q;
+    const lo = Math.floor(h);
+    const a = this.valueAt(lo);
+    return a + (h - lo) * (this.valueAt(Math.min(lo + 1, n - 1)) - a);
   }
   toJSON() {
-    return { edges: [...this.edges], counts: [...this.counts], underflow: this.underflow, overflow: this.overflow, missing: this.missing };
+    return {
+      edges: [...this.edges], counts: [...this.counts], underflow: this.underflow, overflow: this.overflow, missing: this.missing,
+      // per slot: underflow, each bin, overflow (null where the slot is empty)
+      ...(this.lo ? { min: Array.from(this.lo, jnum), max: Array.from(this.hi!, jnum) } : {}),
+    };
   }
   static fromJSON(j: ReturnType<Histogram["toJSON"]>): Histogram {
-    const h = new Histogram(j.edges);
+    const h = new Histogram(j.edges, { extremes: !!j.min });
     j.counts.forEach((c, i) => { h.counts[i] = c; });
     h.underflow = j.underflow; h.overflow = j.overflow; h.missing = j.missing;
+    j.min?.forEach((v, i) => { h.lo![i] = v ?? Infinity; });
+    j.max?.forEach((v, i) => { h.hi![i] = v ?? -Infinity; });
     return h;
   }
 }

@@ -4,6 +4,7 @@
 // lowest coverage and S/N, and per-file counts. A task builds one (`SconeTap`), its result carries
 // the JSON, and the main thread merges them (`SconeStats.merge`).
 import type { RecordBatch } from "apache-arrow";
+import { column } from "../arrow.js";
 import type { FluxSums, SconeOptions } from "../datasets/scone.js";
 import type { Kernels } from "../wasm.js";
 import type { SconeEvent } from "./figures/scone.js";
@@ -143,19 +144,6 @@ export interface SconeStatsJson {
   metrics: Record<string, ReturnType<Histogram["toJSON"]>>;
   lowest: Record<string, ReturnType<Lowest["toJSON"]>>;
   files: Record<string, { events: number; classes: Record<string, number>; coverage: ReturnType<Moments["toJSON"]>; snr: ReturnType<Moments["toJSON"]> }>;
-}
-
-/** One column's values and validity in a batch this conversion built (offset 0). */
-function column(b: RecordBatch, name: string): { values: ArrayLike<number | bigint>; valid: (r: number) => boolean } | undefined {
-  const v = b.getChild(name);
-  if (!v) return undefined;
-  const d = v.data[0];
-  const bits = d.nullBitmap;
-  const off = d.offset;
-  return {
-    values: d.values as ArrayLike<number | bigint>,
-    valid: d.nullCount > 0 && bits ? (r) => ((bits[(off + r) >> 3] >> ((off + r) & 7)) & 1) === 1 : () => true,
-  };
 }
 
 /** Classes whose flux sums live in wasm memory (more are summed in JS, slower but the same sums). */
