@@ -3,6 +3,7 @@ import { constants as osConstants } from "node:os";
 import { convert, type ConvertSummary } from "../pipeline/convert.js";
 import { FILE_DEFAULTS, type FileOptions, type Kind } from "../pipeline/convert-file.js";
 import type { OnError } from "../pipeline/policy.js";
+import { workerPool } from "../pipeline/pool.js";
 import { ProgressLine } from "../pipeline/progress.js";
 import type { OutputFormat, TensorType } from "../sinks/sink.js";
 import { parseShard } from "../scale/shards.js";
@@ -83,6 +84,10 @@ export async function runConvert(inputs: string[], o: ConvertCommandOptions, giv
   };
   const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
   for (const sig of signals) process.on(sig, onSignal);
+  // this process converts once: its workers go as soon as the last task is done instead of
+  // idling, so the index and report are written without the workers' memory (wasm windows and
+  // batches, Parquet page buffers: ~100 MB a thread) still held
+  workerPool().idleMs = 0;
   const summary = await convert(inputs, {
     ...FILE_DEFAULTS,
     output: o.output, format: o.format, kind: o.kind, verify: o.verify,

@@ -256,10 +256,11 @@ export class SconeBatcher {
     this.size = this.nw * this.nt;
     this.bpe = opts.precision === "f64" ? 8 : 4;
     this.imageBytes = this.size * 2 * 8;
-    // ~32 MiB of wasm memory a batch: tensors, metrics and extras (small images make many rows)
+    // ~16 MiB of wasm memory a batch: tensors, metrics and extras (small images make many rows);
+    // each conversion thread holds one
     const x = new Set(opts.extras ?? []);
     const rowBytes = 2 * this.size * this.bpe + M_SLOTS * 8 + (x.has("lightcurves") ? 16 * this.nt : 0) + (x.has("spectra") ? 16 * this.nw : 0);
-    this.capacity = opts.batchRows ?? Math.max(1, Math.floor((32 << 20) / rowBytes));
+    this.capacity = opts.batchRows ?? Math.max(1, Math.floor((16 << 20) / rowBytes));
     this.fluxPtr = k.alloc(this.capacity * this.size * this.bpe);
     this.errPtr = k.alloc(this.capacity * this.size * this.bpe);
     this.metricsPtr = k.alloc(this.capacity * M_SLOTS * 8);

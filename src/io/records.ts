@@ -13,7 +13,8 @@ import { maskedCrcOf, type OpenedInput, openStream } from "../sources.js";
 import type { Kernels } from "../wasm.js";
 
 export { DEFAULT_MAX_RECORD_BYTES };
-const DEFAULT_WINDOW = 16 << 20;
+// 8 MiB: each conversion thread holds two (the read-ahead's)
+const DEFAULT_WINDOW = 8 << 20;
 
 export interface RecordWindow {
   /** View of wasm memory holding the window (valid until the iterator resumes). */

@@ -254,8 +254,12 @@ async function convertPlanned(job: Job, todo: string[], tasks: Task[], want: num
       journal(outDir, manifestEntry(list, key), list.flatMap((x) => x.problems));
     }
   };
-  // the report's modules load, and its SCONE figures compile, while the workers convert (see loadReport)
-  const reporting = opts.report === false ? undefined : loadReport(tasks.some((t) => t.kind === "scone") ? opts.scone : undefined);
+  // the report's modules load, and its SCONE figures compile, while the workers convert (see
+  // loadReport), in a small job; a large one loads them once its tasks are done, so that their
+  // ~75 MB (Vega, resvg) do not add to the workers' memory, for a second in a job of many
+  const startReport = () => (opts.report === false ? undefined : loadReport(tasks.some((t) => t.kind === "scone") ? opts.scone : undefined));
+  const jobBytes = tasks.reduce((a, t) => a + (t.range ? t.range.end - t.range.start : statSync(t.input).size), 0);
+  let reporting = jobBytes < REPORT_PRELOAD_BYTES ? startReport() : undefined;
   let results: TaskResult[] = [];
   try {
     if (tasks.length) {
@@ -309,6 +313,7 @@ async function convertPlanned(job: Job, todo: string[], tasks: Task[], want: num
   const manifest = writeManifest(outDir, {
     options: manifestOptions(opts, threads), entries, problems, resumed: done.size, earlier: kept.length, wallSeconds: seconds,
   });
+  reporting ??= startReport();
   const rep = reporting && await reporting;
   const lowestEvents = results.flatMap((r) => r.lowestEvents ?? []);
   for (const r of results) delete r.lowestEvents;
@@ -345,6 +350,9 @@ function loadReport(scone?: Pick<SconeOptions, "timeRange" | "wavelengthRange">)
 }
 
 export { BYTES_PER_THREAD };
+
+/** Jobs smaller than this load the report's modules while they convert (see convertPlanned). */
+export const REPORT_PRELOAD_BYTES = 256 << 20;
 
 /**
  * Workers for a job: --threads when given, otherwise as many as the job's size pays for (a small

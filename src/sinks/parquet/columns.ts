@@ -166,7 +166,7 @@ export function columnFor(field: Field, codec: PageCodec, pageBytes: number, bud
 // Page buffers outlive a sink: a worker converting file after file writes every row group into
 // memory it already touched. Fresh buffers cost a zero-fill and page faults on first write, which
 // measured as much as the copy itself. The pool keeps at most about one default row group.
-const POOL_LIMIT = 160 << 20;
+const POOL_LIMIT = 24 << 20;
 const pool = new Map<number, Uint8Array[]>();
 let pooled = 0;
 
@@ -246,8 +246,15 @@ export class ColumnWriter {
 
   get physical(): number { return this.leaf.physical; }
 
+  /**
+   * The buffer a page starts in: a full page for tensor columns, whose pages fill; 64 KiB for the
+   * others (it grows), whose row-group chunk is often a few KB: a megabyte for each of 40 metric
+   * columns, and as much again for each of their pages out on the thread pool, made a worker hold
+   * ~80 MB more than its row group.
+   */
   private pageCapacity(): number {
-    return this.pageBytes + (this.list && this.list.size > 0 ? this.list.size * Math.max(1, this.leaf.width) : 1024);
+    if (this.list && this.list.size > 0) return this.pageBytes + this.list.size * Math.max(1, this.leaf.width);
+    return Math.min(this.pageBytes + 1024, 64 << 10);
   }
 
   /** Bytes buffered for the current row group (pages written so far plus the open page). */
@@ -463,7 +470,7 @@ export class ColumnWriter {
     if (this.codec.compressAsync && budget && budget.inFlight < budget.limit) {
       // compressed on the thread pool; the header follows when the size is known (sealChunk)
       let input = this.spare.pop();
-      if (!input || input.length < size) input = new Uint8Array(Math.max(size, this.pageCapacity() + 4096));
+      if (!input || input.length < size) input = new Uint8Array(Math.max(size + 4096, this.pageCapacity() + 4096));
       input.set(lv.bytes());
       input.set(body, lv.len);
       const page: PendingPage = { input, size, numValues: this.pageLevels, encoding, done: undefined as unknown as Promise<void> };
