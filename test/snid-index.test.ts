@@ -7,6 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { copyFileSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { fixed6 } from "../src/commands/index.ts";
 import { useDuckDB } from "./duckdb.ts";
@@ -207,6 +208,15 @@ print(json.dumps({"text": text, "snids": [int(r['snid']) for r in rows], "files"
     expect(got.text).toBe(want.stdout);
     expect(got.snids.length).toBe(18);
     expect(new Set(got.files)).toEqual(new Set(files));
+  });
+
+  it("--no-verify (the image bytes of uncompressed files not read) writes the same index", () => {
+    const dir = tmp("arrowsmith-snid-");
+    ok(["index", ...files, "-o", join(dir, "a.csv.gz"), "--quiet"], { cwd: FIXTURES });
+    ok(["index", ...files, "-o", join(dir, "b.csv.gz"), "--quiet", "--no-verify"], { cwd: FIXTURES });
+    const text = (f: string) => gunzipSync(readFileSync(join(dir, f))).toString("utf8");
+    expect(text("a.csv.gz").split("\r\n").length).toBe(20);
+    expect(text("b.csv.gz")).toBe(text("a.csv.gz"));
   });
 
   it("replaces an index it wrote, refuses any other file (exit 2) unless --overwrite, and refuses NPZ inputs", () => {

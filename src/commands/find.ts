@@ -5,9 +5,8 @@
 // Exit 1 names the SNIDs not found.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { SconeScalars } from "../datasets/scone-scalars.js";
-import { KEY_ID, keyCode } from "../datasets/scone.js";
-import { detectContainer, noInputsError } from "../datasets/kinds.js";
+import { KEY_ID, keyCode, SconeScalars } from "../datasets/scone-scalars.js";
+import { detectContainer, noInputsError } from "../datasets/container.js";
 import { ArrowsmithError, isArrowsmithError } from "../errors.js";
 import { type FeatureRef, forEachInt64, scanExample } from "../formats/example.js";
 import { readRecords, STOP } from "../io/records.js";

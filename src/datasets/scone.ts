@@ -6,11 +6,12 @@ import { dictionaryData, dictionaryType, dictionaryVector, primitiveData, record
 import { ArrowsmithError } from "../errors.js";
 import type { CsvColumn, CsvSpec } from "../sinks/csv.js";
 import { pyFixed, pyRepr } from "../sinks/pyformat.js";
-import { type FeatureRef, forEachBytes, forEachFloat, forEachInt64, keyString, scanExample } from "../formats/example.js";
+import { type FeatureRef, forEachBytes, forEachFloat, forEachInt64, scanExample } from "../formats/example.js";
 import type { Frame } from "../formats/tfrecord.js";
 import { VERSION } from "../version.js";
 import type { Kernels } from "../wasm.js";
 import { SCONE_DEFAULTS, type SconeExtra, type SconeOptions } from "./scone-options.js";
+import { KEY_ID, KEY_IMAGE, KEY_LABEL, KEY_Z, KEY_ZERR, keyCode } from "./scone-scalars.js";
 import { type Axes, binsWithin, LABEL_NAMES, labelNameIndex, linspace, METRICS, nearestBin, NONFINITE_SLOT, SLOTS } from "./scone/metrics.js";
 
 export { METRICS };
@@ -166,20 +167,7 @@ export function isSconeRecord(kinds: Map<string, string>): boolean {
   return kinds.get("image_raw") === "bytes" && kinds.get("id") === "int64" && kinds.get("label") === "int64";
 }
 
-/** Codes of the five SCONE feature names (0: another name). */
-export const KEY_ID = 1, KEY_LABEL = 2, KEY_Z = 3, KEY_ZERR = 4, KEY_IMAGE = 5;
-/** The code of the feature name at b[s, e) (see KEY_*), without making a string. */
-export function keyCode(b: Uint8Array, s: number, e: number): number {
-  // the five names differ in length or first letter: no string is made per record
-  const n = e - s;
-  const c = b[s];
-  if (n === 2 && c === 0x69 && b[s + 1] === 0x64) return KEY_ID;                         // id
-  if (n === 5 && c === 0x6c && keyString(b, s, e) === "label") return KEY_LABEL;
-  if (n === 1 && c === 0x7a) return KEY_Z;                                               // z
-  if (n === 5 && c === 0x7a && keyString(b, s, e) === "z_err") return KEY_ZERR;
-  if (n === 9 && c === 0x69 && keyString(b, s, e) === "image_raw") return KEY_IMAGE;
-  return 0;
-}
+export { KEY_ID, KEY_IMAGE, KEY_LABEL, KEY_Z, KEY_ZERR, keyCode };
 
 /**
  * Per-class sums and sums of squares of the flux maps (the dataset report's), kept by the caller:

@@ -19,9 +19,15 @@
 //   second pass costs one more decoding of the damaged member, once, and 64 KiB of memory.
 import { closeSync, readSync } from "node:fs";
 import { crc32, createInflate, createInflateRaw, type Inflate, type InflateRaw } from "node:zlib";
-import pako from "pako/lib/zlib/inflate.js";
-import ZStream from "pako/lib/zlib/zstream.js";
+import { createRequire } from "node:module";
 import { ArrowsmithError } from "../errors.js";
+
+/** pako, loaded the first time a member needs it (the native inflater failed): most runs never do. */
+let pakoModules: { pako: typeof import("pako/lib/zlib/inflate.js").default; ZStream: typeof import("pako/lib/zlib/zstream.js").default } | undefined;
+function loadPako() {
+  const require = createRequire(import.meta.url);
+  return (pakoModules ??= { pako: require("pako/lib/zlib/inflate.js"), ZStream: require("pako/lib/zlib/zstream.js") });
+}
 
 const STEP = 1 << 16;
 /** A gzip header longer than this (a huge name or extra field) is not one we accept. */
@@ -106,6 +112,7 @@ export function inflateFile(path: string, fd: number, size: number, comp: "gzip"
   const recover = (nativeMessage: string) => {
     z?.destroy();
     z = undefined;
+    const { pako, ZStream } = loadPako();
     const s = new ZStream();
     pako.inflateInit2(s, comp === "gzip" ? -15 : 15);
     const out = new Uint8Array(STEP);

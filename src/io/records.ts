@@ -11,6 +11,7 @@ import { DEFAULT_MAX_RECORD_BYTES, FRAME_OVERHEAD, type Frame, type FrameContext
 import type { ErrorPolicy } from "../pipeline/policy.js";
 import { maskedCrcOf, type OpenedInput, openStream } from "../sources.js";
 import type { Kernels } from "../wasm.js";
+import { type SparseFeatures, sparseWindows } from "./sparse-records.js";
 
 export { DEFAULT_MAX_RECORD_BYTES };
 // 8 MiB: each conversion thread holds two (the read-ahead's)
@@ -238,6 +239,13 @@ export interface RecordLoopOptions extends TFRecordReadOptions {
   onWindow?: (consumed: number) => void;
   /** Awaited after each window when it returns a promise: a consumer in this thread that wants the reading to wait. */
   pace?: () => Promise<void> | undefined;
+  /**
+   * Without verification, on an uncompressed file read from its start: read only the small
+   * features of each record (see io/sparse-records.ts). The records handed to the visitor are
+   * then rebuilt Examples outside wasm memory (`ptr` -1) holding only those features. Ignored
+   * where it does not apply (CRCs checked, compressed input, a byte range, a record limit).
+   */
+  sparse?: SparseFeatures;
 }
 
 export interface RecordLoopResult {
@@ -271,7 +279,11 @@ export async function readRecords(k: Kernels, path: string, opts: RecordLoopOpti
     const before = `${records} good record${records === 1 ? "" : "s"} before it${first ? ` from record ${first} on` : ""}`;
     return new ArrowsmithError(e.code, `${e.detail} (${before})`, { file: e.file ?? path, offset: e.offset, record: e.record, hint: e.hint, cause: e.cause });
   };
-  const windows = tfrecordWindows(k, input, opts);
+  const sparse = opts.sparse && !opts.verify && input.compression === "none" && input.stream.seek && input.stream.size !== undefined &&
+    !opts.startOffset && !opts.startIndex && opts.endOffset === undefined && opts.maxRecords === undefined;
+  const windows = sparse
+    ? sparseWindows(input.stream, { file: path, maxRecord: opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES, sparse: opts.sparse! })
+    : tfrecordWindows(k, input, opts);
   try {
     for (;;) {
       let step: IteratorResult<RecordWindow>;

@@ -4,9 +4,13 @@
 // opening a FIFO blocks until a writer comes.
 import { type Stats, lstatSync, readdirSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { globSync, isDynamicPattern } from "tinyglobby";
+import { createRequire } from "node:module";
 import { ArrowsmithError } from "../errors.js";
 import { stripCompressionSuffix } from "../formats/compression.js";
+
+/** tinyglobby, loaded the first time an argument is neither a file nor a folder (most runs name those). */
+let glob: typeof import("tinyglobby") | undefined;
+const tinyglobby = () => (glob ??= createRequire(import.meta.url)("tinyglobby") as typeof import("tinyglobby"));
 
 const DATA_FILE = /\.(tfrecords?|npz)(\.(gz|gzip|zlib|zz))?$|\.tfrecords?-\d+-of-\d+/i;
 
@@ -135,6 +139,7 @@ export function expandInputs(args: string[], o: ExpandOptions = {}): string[] {
       found.push({ path: resolve(arg), st });
       continue;
     }
+    const { globSync, isDynamicPattern } = tinyglobby();
     if (isDynamicPattern(arg)) {
       // folders never match: a glob names files (use a folder, or --recursive, to search one)
       const hits = globSync(arg, { onlyFiles: true, expandDirectories: false, absolute: true, followSymbolicLinks: true }).sort();
