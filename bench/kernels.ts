@@ -4,6 +4,7 @@
 // Prints GB/s of input image bytes (10^9 bytes per second): the median of several rounds and their spread.
 //
 //   node --import tsx bench/kernels.ts [--images 64] [--rounds 9] [--nw 32] [--nt 180] [--json] [--floor]
+// --dump FILE writes the images as float64 planes (flux, then flux_err, per image) for bench/median-floor.cc and exits.
 //
 // --floor times, instead, what the summary columns cost against the least work they need, all in
 // µs per image (float32 out), in alternated rounds, by this thread's CPU time (a busy machine
@@ -12,6 +13,7 @@
 // selection alone on the flux (all pixels) and on the positive S/N values.
 //
 // The default 64 images (5.9 MB in, 2.9 or 5.9 MB out) exceed L2, as a real batch does.
+import { appendFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { type Summary, summarize } from "./runs.js";
 import { heatmap, NT, NW, Rng } from "../src/generate.js";
@@ -26,6 +28,7 @@ const { values: args } = parseArgs({
     json: { type: "boolean", default: false },
     extras: { type: "boolean", default: false },
     floor: { type: "boolean", default: false },
+    dump: { type: "string" },
   },
 });
 
@@ -63,7 +66,13 @@ const lcOut = k.alloc(nt * 8 * 2), specOut = k.alloc(nw * 8 * 2);
     if (nw === NW && nt === NT) heatmap(rng, i & 1, img);
     else for (let j = 0; j < img.length; j++) img[j] = j & 1 ? 0.5 + rng.random() : rng.normal(1, 1);
     k.bytes().set(bytes, src + i * imageBytes);
+    if (args.dump) {
+      const planar = new Float64Array(pixels * 2);
+      for (let j = 0; j < pixels; j++) { planar[j] = img[2 * j]; planar[pixels + j] = img[2 * j + 1]; }
+      (i ? appendFileSync : writeFileSync)(args.dump, new Uint8Array(planar.buffer));
+    }
   }
+  if (args.dump) { process.stderr.write(`wrote ${images} images (flux plane, then flux_err plane, float64) to ${args.dump}\n`); process.exit(0); }
 }
 
 function pass(f64out: number): void {
