@@ -1,8 +1,9 @@
 // Turns a figure (a Vega-Lite spec plus its data) into SVG, PNG or PDF. The spec is compiled and
-// parsed once per process; each figure then only swaps the data sets and signals of one Vega view
-// and re-runs it (building a view per figure cost ~3× more). SVG is Vega's own renderer; PNG is
-// resvg (a Rust SVG renderer shipped as a native npm package per platform, nothing downloaded at
-// install); PDF is pdfkit drawing the same SVG through svg-to-pdfkit, so all three agree.
+// parsed once per process; each figure gets a new Vega view of the parsed spec with its data sets
+// and signals (a view reused from figure to figure carried layout state over to the next figure).
+// SVG is Vega's own renderer; PNG is resvg (a Rust SVG renderer shipped as a native npm package
+// per platform, nothing downloaded at install); PDF is pdfkit drawing the same SVG through
+// svg-to-pdfkit, so all three agree.
 import { existsSync } from "node:fs";
 import "./native-memory.js";
 import * as vega from "vega";
@@ -29,31 +30,33 @@ const FONT_DIR = new URL(import.meta.url.includes("/dist/") ? "../../../assets/f
 const FONT_FILES = ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf"].map((f) => new URL(f, FONT_DIR).pathname).filter((f) => existsSync(f));
 export const FONT_FAMILY = "DejaVu Sans, Helvetica, Arial, sans-serif";
 
-/** A compiled figure template: one Vega view reused for every figure drawn from it. */
+/**
+ * A compiled figure template: the Vega-Lite spec compiled and parsed once, and a new Vega view of
+ * it for each figure. A view reused from figure to figure kept state of the figures before it, so
+ * a figure's bytes depended on what the same process had drawn earlier: positions the layout had
+ * set (a panel 1 px elsewhere), the order of a discrete axis's categories (first seen first), a
+ * legend label's place. A new view costs ~25 ms of CPU more per five-panel figure.
+ */
 export class FigureTemplate {
-  private readonly view: vega.View;
-  private pending: Promise<unknown> = Promise.resolve();
+  private readonly runtime: vega.Runtime;
 
   constructor(spec: vl.TopLevelSpec) {
     registerSchemes();
     const compiled = vl.compile(spec).spec;
-    this.view = new vega.View(vega.parse(compiled), { renderer: "none" });
+    this.runtime = vega.parse(compiled);
   }
 
-  /** The figure as SVG text. Calls are serialised: the view is shared. */
-  svg(fig: FigureData): Promise<string> {
-    const run = this.pending.then(async () => {
-      for (const [name, values] of Object.entries(fig.data)) this.view.data(name, values);
-      for (const [name, value] of Object.entries(fig.signals ?? {})) this.view.signal(name, value);
-      // the layout depends on the data (axis label widths): let the view size itself again
-      this.view.resize();
-      await this.view.runAsync();
-      // resvg drops the whole style of an image when it meets `pixelated`; optimizeSpeed (kept) is
-      // the nearest-neighbour scaling the heat maps need
-      return (await this.view.toSVG()).replaceAll("image-rendering: pixelated;", "");
-    });
-    this.pending = run.catch(() => undefined);
-    return run;
+  /** The figure as SVG text. */
+  async svg(fig: FigureData): Promise<string> {
+    const view = new vega.View(this.runtime, { renderer: "none" });
+    try {
+      for (const [name, values] of Object.entries(fig.data)) view.data(name, values);
+      for (const [name, value] of Object.entries(fig.signals ?? {})) view.signal(name, value);
+      await view.runAsync();
+      return cleanSvg(await view.toSVG());
+    } finally {
+      view.finalize();
+    }
   }
 
   /** The figure in `format`, as bytes. `scale` multiplies the SVG size for PNG. */
@@ -63,6 +66,30 @@ export class FigureTemplate {
     if (format === "png") return svgToPng(svg, scale);
     return svgToPdf(svg);
   }
+}
+
+/**
+ * The SVG as we write it, in one pass over the text:
+ * - Vega numbers the gradients and clip paths from counters shared by the whole process (and
+ *   vega.resetSVGDefIds does not reach them: vega-view renders with its own copy of
+ *   vega-scenegraph), so the same figure came out with other ids depending on what had been drawn
+ *   before it: they are numbered again in the order they first appear in this SVG;
+ * - resvg drops the whole style of an image when it meets `pixelated`: that is removed
+ *   (optimizeSpeed, kept, is the nearest-neighbour scaling the heat maps need).
+ */
+export function cleanSvg(svg: string): string {
+  const ids = new Map<string, string>();
+  const counts = new Map<string, number>();
+  return svg.replace(/image-rendering: pixelated;|(id="|url\(#)(p_gradient_|gradient_|clip)(\d+)(?=[")])/g, (_, pre?: string, kind?: string, n?: string) => {
+    if (pre === undefined) return "";
+    let id = ids.get(kind! + n);
+    if (id === undefined) {
+      const k = counts.get(kind!) ?? 0;
+      counts.set(kind!, k + 1);
+      ids.set(kind! + n, (id = kind! + k));
+    }
+    return pre + id;
+  });
 }
 
 export function svgToPng(svg: string, scale = 1): Buffer {
