@@ -12,6 +12,7 @@ import { type RecordBatch, Schema, Field, Int32, Int64, Float32 } from "apache-a
 import { dictionaryData, dictionaryType, dictionaryVector, primitiveData, recordBatch } from "../arrow.js";
 import { ArrowsmithError } from "../errors.js";
 import { type Shard, shardTag } from "../scale/shards.js";
+import { type IndexColumn, type IndexFileMeta, readIndexColumns } from "./index-pages.js";
 import { ParquetSink } from "./parquet.js";
 
 export const INDEX_FILE = "_index.parquet";
@@ -265,7 +266,8 @@ async function openIndex(path: string): Promise<OpenedIndex> {
     throw new ArrowsmithError("usage", "not an index written by arrowsmith", { file: path, hint: "convert the inputs again, or run arrowsmith find on the input files" });
   }
   const bytes = readFileSync(path);
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  // a file read whole has a buffer of its own (no copy needed)
+  const file = (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as ArrayBuffer;
   return { path, file, metadata: parquetMetadata(file) };
 }
 
@@ -310,9 +312,54 @@ async function readColumns(opened: OpenedIndex, columns: readonly string[], rows
   return { cols: out, start: start === Infinity ? 0 : start };
 }
 
-/** Reads an index file back into parts, one per output file in file order. */
-export async function readIndex(path: string): Promise<IndexPart[]> {
-  const { cols } = await readColumns(await openIndex(path), INDEX_COLUMNS);
+/** The index columns that are read as numbers (int64 in the file, always below 2^53). */
+const NUMBERS: ReadonlySet<string> = new Set(["record", "offset", "row"]);
+
+/** Columns of our own layout read from the pages (see index-pages.ts), or undefined for another layout. */
+function ownColumns(opened: OpenedIndex, names: readonly string[]): Map<string, IndexColumn> | undefined {
+  return readIndexColumns(new Uint8Array(opened.file), opened.metadata as unknown as IndexFileMeta, names, NUMBERS);
+}
+
+/** Parts from columns in typed arrays: runs of rows of one output and source. */
+function partsOf(path: string, cols: Map<string, IndexColumn>): IndexPart[] {
+  const get = <K extends IndexColumn["kind"]>(name: string, kind: K) => {
+    const c = cols.get(name)!;
+    if (c.kind !== kind) throw new ArrowsmithError("internal", `index column ${name} read as ${c.kind}`, { file: path });
+    return c as Extract<IndexColumn, { kind: K }>;
+  };
+  const id = get("id", "int64").values, label = get("label", "int32").values, z = get("z", "float"), zErr = get("z_err", "float");
+  const source = get("source", "dict"), output = get("output", "dict");
+  const record = get("record", "number").values, offset = get("offset", "number").values, row = get("row", "number").values;
+  const parts: IndexPart[] = [];
+  const n = id.length;
+  for (let s = 0; s < n;) {
+    let e = s + 1;
+    while (e < n && output.values[e] === output.values[s] && source.values[e] === source.values[s]) e++;
+    const p = emptyPart(source.strings[source.values[s]], output.strings[output.values[s]], e - s);
+    p.n = e - s;
+    for (let i = s; i < e; i++) {
+      if (row[i] !== i - s) throw new ArrowsmithError("usage", `the rows of ${p.output} are not in order`, { file: path, hint: "convert again to rewrite the index" });
+    }
+    p.ids.set(id.subarray(s, e));
+    p.labels.set(label.subarray(s, e));
+    p.z.set(z.values.subarray(s, e));
+    p.zValid.set(z.valid.subarray(s, e));
+    p.zErr.set(zErr.values.subarray(s, e));
+    p.zErrValid.set(zErr.valid.subarray(s, e));
+    p.records.set(record.subarray(s, e));
+    p.offsets.set(offset.subarray(s, e));
+    parts.push(p);
+    s = e;
+  }
+  return parts;
+}
+
+/** Reads an index file back into parts, one per output file in file order (`hyparquet`: without the page reader of our own layout). */
+export async function readIndex(path: string, o: { hyparquet?: boolean } = {}): Promise<IndexPart[]> {
+  const opened = await openIndex(path);
+  const own = o.hyparquet ? undefined : ownColumns(opened, INDEX_COLUMNS);
+  if (own) return partsOf(path, own);
+  const { cols } = await readColumns(opened, INDEX_COLUMNS);
   const [id, label, z, zErr, source, record, offset, output, row] = INDEX_COLUMNS.map((c) => cols.get(c) ?? []);
   const parts: IndexPart[] = [];
   const n = id.length;
@@ -356,9 +403,11 @@ export interface IndexRow {
  * The rows of `ids` in an index file: the id column is read whole, the other columns only in the
  * row groups that hold a match.
  */
-export async function lookupIndex(path: string, ids: Set<bigint>): Promise<IndexRow[]> {
+export async function lookupIndex(path: string, ids: Set<bigint>, o: { hyparquet?: boolean } = {}): Promise<IndexRow[]> {
   const opened = await openIndex(path);
-  const idCol = (await readColumns(opened, ["id"])).cols.get("id") ?? [];
+  // the id column from the pages (our own layout), else by hyparquet; the matching rows by hyparquet
+  const own = o.hyparquet ? undefined : ownColumns(opened, ["id"])?.get("id")?.values;
+  const idCol = own ?? (await readColumns(opened, ["id"])).cols.get("id") ?? [];
   const out: IndexRow[] = [];
   for (let at = 0; at < idCol.length; at++) {
     if (!ids.has(idCol[at] as bigint)) continue;
