@@ -16,7 +16,7 @@ import { inspectNpz } from "../src/inspect-npz.ts";
 import { convert } from "../src/pipeline/convert.ts";
 import { FILE_DEFAULTS, type FileOptions } from "../src/pipeline/convert-file.ts";
 import { openNpz } from "../src/pipeline/npz-task.ts";
-import { openSink } from "../src/sinks/open.ts";
+import { openSink } from "../src/sinks/open-sync.ts";
 import { kernels } from "../src/wasm.ts";
 import { SCONE_DEFAULTS } from "../src/datasets/scone.ts";
 import { clusterStats, pyFixed, renderClusterStats } from "../src/stats-clusters.ts";

@@ -9,7 +9,7 @@ import { ExampleSchemaInference, GenericBatcher, featureKinds } from "../dataset
 import { ArrowsmithError, isArrowsmithError } from "../errors.js";
 import type { Frame } from "../formats/tfrecord.js";
 import { readRecords, STOP } from "../io/records.js";
-import { openSink } from "../sinks/open.js";
+import { sinkFactory } from "../sinks/open.js";
 import type { Sink, SinkResult } from "../sinks/sink.js";
 import { IndexTap } from "../sinks/snid-index.js";
 import { type Kernels } from "../wasm.js";
@@ -60,7 +60,8 @@ function basenameOf(p: string): string {
 /** Runs one TFRecord task in this thread, writing its output file. In fail mode the first problem throws. */
 export async function runTFRecordTask(k: Kernels, task: Task, outDir: string, opts: FileOptions,
                                       progress?: Progress): Promise<TaskResult> {
-  return decodeTFRecordTask(k, task, opts, (schema, csv) => openSink(opts.format, join(outDir, task.outName), schema, opts.sink, csv), progress);
+  const make = await sinkFactory(opts.format);
+  return decodeTFRecordTask(k, task, opts, (schema, csv) => make(join(outDir, task.outName), schema, opts.sink, csv), progress);
 }
 
 /**

@@ -145,7 +145,7 @@ export async function writeFolderIndex(dir: string, name: string, parts: IndexPa
     if (existsSync(p) && await isOurIndex(p)) rmSync(p, { force: true });
     return undefined;
   }
-  const r = writeIndex(p, parts);
+  const r = await writeIndex(p, parts);
   return { file: name, rows: r.rows };
 }
 

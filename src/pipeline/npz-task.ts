@@ -18,7 +18,7 @@ import { ArrowsmithError, isArrowsmithError } from "../errors.js";
 import { NPZ_WHOLE_LIMIT, npzArrays } from "../formats/npy.js";
 import { type ByteSource, type ZipArchive, ZIP_DEFLATE, ZIP_STORED } from "../formats/zip.js";
 import { openZip } from "../io/zip-codec.js";
-import { openSink } from "../sinks/open.js";
+import { sinkFactory } from "../sinks/open.js";
 import type { Sink } from "../sinks/sink.js";
 import type { Kernels } from "../wasm.js";
 import type { FileOptions, Progress, SinkOpener, Task, TaskResult } from "./task.js";
@@ -160,7 +160,8 @@ export function readNpzFile(k: Kernels, path: string, o: NpzReadOptions, open: (
 
 /** Runs one NPZ task in this thread, writing its output file. In fail mode the first problem throws. */
 export async function runNpzTask(k: Kernels, task: Task, outDir: string, opts: FileOptions, progress?: Progress): Promise<TaskResult> {
-  return decodeNpzTask(k, task, opts, (schema) => openSink(opts.format, join(outDir, task.outName), schema, opts.sink), progress);
+  const make = await sinkFactory(opts.format);
+  return decodeNpzTask(k, task, opts, (schema) => make(join(outDir, task.outName), schema, opts.sink), progress);
 }
 
 /**

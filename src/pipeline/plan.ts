@@ -8,7 +8,7 @@ import { maskCrc } from "../formats/tfrecord.js";
 import { detectTFRecordCompression, maskedCrcOf, readHead } from "../sources.js";
 import type { Kernels } from "../wasm.js";
 import { detectInput } from "../datasets/kinds.js";
-import type { Kind, Task } from "./convert-file.js";
+import { isNpz, type Kind, type Task } from "./task.js";
 import { statSync } from "node:fs";
 
 export const DEFAULT_TASK_BYTES = 512 << 20;
@@ -22,10 +22,7 @@ export interface PlanOptions {
   signal?: AbortSignal;
 }
 
-/** Whether a planned input is an NPZ archive, by its name (what the plan knew before it read the bytes). */
-export function isNpz(path: string): boolean {
-  return /\.npz$/i.test(path);
-}
+export { isNpz };
 
 /** Record-boundary offsets (with the record index there) at which to cut a file into ranges. */
 export function cutPoints(k: Kernels, path: string, size: number, taskBytes: number): { offset: number; index: number }[] {

@@ -31,6 +31,11 @@ export interface FileOptions {
   index?: boolean;
 }
 
+/** Whether a planned input is an NPZ archive, by its name (what the plan knew before it read the bytes). */
+export function isNpz(path: string): boolean {
+  return /\.npz$/i.test(path);
+}
+
 /** A task's options as the pool carries them: the file options, and what `stats` asks for instead of an output. */
 export interface TaskOptions extends FileOptions {
   /** Write nothing: the batches go to a sink that only counts them. */

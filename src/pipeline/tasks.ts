@@ -2,22 +2,20 @@
 // single-thread path alike, so outputs do not depend on the thread count.
 import type { Kernels } from "../wasm.js";
 import { decodeTFRecordTask, runTFRecordTask } from "./convert-file.js";
-import { decodeNpzTask, runNpzTask } from "./npz-task.js";
-import { isNpz } from "./plan.js";
 import { NullSink } from "../sinks/null.js";
-import type { Progress, SinkOpener, Task, TaskOptions, TaskResult } from "./task.js";
+import { isNpz, type Progress, type SinkOpener, type Task, type TaskOptions, type TaskResult } from "./task.js";
 
 const npzTask = (task: Task) => (task.container ? task.container === "npz" : isNpz(task.input));
 
 export async function runTask(k: Kernels, task: Task, outDir: string, opts: TaskOptions, progress?: Progress): Promise<TaskResult> {
   if (opts.discard) return decodeTask(k, task, opts, () => new NullSink(), progress);
-  if (npzTask(task)) return runNpzTask(k, task, outDir, opts, progress);
+  if (npzTask(task)) return (await import("./npz-task.js")).runNpzTask(k, task, outDir, opts, progress);
   return runTFRecordTask(k, task, outDir, opts, progress);
 }
 
 /** Runs one task into the sink `open` gives (a sink that counts, or hands batches on), whatever its container. */
 export async function decodeTask(k: Kernels, task: Task, opts: TaskOptions, open: SinkOpener, progress?: Progress): Promise<TaskResult> {
-  if (npzTask(task)) return decodeNpzTask(k, task, opts, open, progress);
+  if (npzTask(task)) return (await import("./npz-task.js")).decodeNpzTask(k, task, opts, open, progress);
   return decodeTFRecordTask(k, task, opts, open, progress);
 }
 

@@ -13,7 +13,6 @@ import { dictionaryData, dictionaryType, dictionaryVector, primitiveData, record
 import { ArrowsmithError } from "../errors.js";
 import { type Shard, shardTag } from "../scale/shards.js";
 import { type IndexColumn, type IndexFileMeta, readIndexColumns } from "./index-pages.js";
-import { ParquetSink } from "./parquet.js";
 
 export const INDEX_FILE = "_index.parquet";
 /** What marks an index file as ours (schema metadata, copied into the Parquet footer). */
@@ -178,7 +177,9 @@ const ROWS_PER_BATCH = 1 << 16;
 const INDEX_ROW_GROUP_BYTES = 4 << 20;
 
 /** Writes the parts, in order, as one index file (atomically: temporary name, then rename). */
-export function writeIndex(path: string, parts: IndexPart[]): { rows: number; bytes: number } {
+export async function writeIndex(path: string, parts: IndexPart[]): Promise<{ rows: number; bytes: number }> {
+  // imported here: a worker loads this module for IndexTap only, and needs no Parquet writer
+  const { ParquetSink } = await import("./parquet.js");
   const schema = indexSchema();
   const sources = [...new Set(parts.map((p) => p.source))];
   const outputs = [...new Set(parts.map((p) => p.output))];
