@@ -44,6 +44,8 @@ export interface ConvertCommandResult {
   output: string;
   /** Options without effect and columns a format left out (also printed on stderr). */
   warnings: string[];
+  /** --quiet: no summary on stdout (warnings and errors only, on stderr). */
+  quiet: boolean;
 }
 
 /** What the options given (`given`: by the user, not by default) ask for that the format ignores. */
@@ -92,7 +94,7 @@ export async function runConvert(inputs: string[], o: ConvertCommandOptions, giv
     ...FILE_DEFAULTS,
     output: o.output, format: o.format, kind: o.kind, verify: o.verify,
     onError: o.onError, scone: sconeOptions(o), threads: o.threads, resume: o.resume, overwrite: o.overwrite, recursive: o.recursive,
-    onWarning: (m) => { if (!o.quiet) warn(m); },
+    onWarning: warn,
     sink: { compression: o.compression, tensorType: o.tensorType }, metadataLayout: o.metadataLayout, progress: progress.counters,
     shard: o.shard === undefined ? undefined : parseShard(o.shard),
     taskBytes: o.taskBytes, report: o.report !== false, maxRecordBytes: o.maxRecordBytes,
@@ -106,11 +108,17 @@ export async function runConvert(inputs: string[], o: ConvertCommandOptions, giv
   });
   const dropped = droppedColumnWarnings(summary);
   dropped.forEach(warn);
-  return { summary, output: o.output, warnings: [...warnings, ...dropped] };
+  // quiet: what was skipped is still said (a warning), the rest of the summary is not
+  if (o.quiet && !o.json && summary.problems.length) warn(problemsLine(summary, o.output));
+  return { summary, output: o.output, warnings: [...warnings, ...dropped], quiet: o.quiet === true };
 }
 
 export function convertOutcome(s: { problems: unknown[] }): Outcome {
   return s.problems.length ? "skipped" : "ok";
+}
+
+function problemsLine(s: ConvertSummary, out: string): string {
+  return `skipped ${s.problems.length} problem(s): see ${out}/_errors.jsonl`;
 }
 
 export function renderSummary(s: ConvertSummary, out: string): string {
@@ -122,7 +130,7 @@ export function renderSummary(s: ConvertSummary, out: string): string {
     lines.push(`converted ${s.results.length} task(s) on ${s.threads} thread(s): ${s.events} events in ${s.seconds.toFixed(2)} s (${fmtRate(s.inputBytes, s.events, s.seconds)})`);
     lines.push(`wrote ${formatBytes(s.outputBytes)} to ${out}`);
   }
-  if (s.problems.length) lines.push(`skipped ${s.problems.length} problem(s): see ${out}/_errors.jsonl`);
+  if (s.problems.length) lines.push(problemsLine(s, out));
   return lines.join("\n");
 }
 
@@ -140,6 +148,6 @@ export function jsonSummary(s: ConvertSummary): Record<string, unknown> {
 export const convertCommand: CommandRun<ConvertCommandResult> = {
   run: ([inputs], o, given) => runConvert(inputs as string[], { ...(o as unknown as ConvertCommandOptions), verify: o.verify !== false, report: o.report !== false }, given),
   outcome: (r) => convertOutcome(r.summary),
-  text: (r) => renderSummary(r.summary, r.output),
+  text: (r) => (r.quiet ? null : renderSummary(r.summary, r.output)),
   json: (r) => ({ ...jsonSummary(r.summary), warnings: r.warnings }),
 };

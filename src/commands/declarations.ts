@@ -35,7 +35,7 @@ const declareConvert = (cmd: Command) => cmd
     .addOption(maxRecordBytesOption())
     .option("--task-bytes <bytes>", "cut uncompressed SCONE files larger than this into parts at record boundaries (default 512 MiB)", positiveInt("--task-bytes", 1))
     .option("--json", "print a JSON summary on stdout", false)
-    .option("--quiet", "no progress on stderr", false);
+    .option("--quiet", "print nothing but warnings and errors (no progress, no summary)", false);
 
 const declareInspect = (cmd: Command) => cmd
     .description("schema, record count, first records and their metrics")
