@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parquetMetadata } from "hyparquet";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { readIndexColumns } from "../src/sinks/index-pages.ts";
 import { type IndexPart, lookupIndex, readIndex, writeIndex } from "../src/sinks/snid-index.ts";
 import { useDuckDB } from "./duckdb.ts";
@@ -46,7 +46,9 @@ describe("the SNID index read back from its pages", () => {
   const query = useDuckDB();
   const path = join(tmp("arrowsmith-index-pages-"), "_index.parquet");
   const parts = [part(0, 120_000, 1000n), part(1, 5, 10n ** 12n), part(2, 150_000, 5n), part(3, 1, 0n)];
-  writeIndex(path, parts);
+  beforeAll(async () => {
+    await writeIndex(path, parts);
+  });
 
   it("equals hyparquet's reading and what was written, row for row", async () => {
     const bytes = new Uint8Array(readFileSync(path));
