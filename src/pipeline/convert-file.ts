@@ -11,7 +11,7 @@ import type { Frame } from "../formats/tfrecord.js";
 import { readRecords, STOP } from "../io/records.js";
 import { sinkFactory } from "../sinks/open.js";
 import type { Sink, SinkResult } from "../sinks/sink.js";
-import { IndexTap } from "../sinks/snid-index.js";
+import { IndexTap } from "../sinks/index-tap.js";
 import { type Kernels } from "../wasm.js";
 import { ErrorPolicy } from "./policy.js";
 import { SconeTap } from "../report/scone-stats.js";

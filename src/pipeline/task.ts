@@ -8,7 +8,7 @@ import type { OutputFormat, Sink, SinkOptions, SinkResult } from "../sinks/sink.
 import type { StatsJson } from "../report/stats.js";
 import type { SconeEvent } from "../report/figures/scone.js";
 import type { SconeSummaryJson } from "../datasets/scone/summary.js";
-import type { IndexPart } from "../sinks/snid-index.js";
+import type { IndexPart } from "../sinks/index-tap.js";
 import type { OnError, Problem } from "./policy.js";
 
 export type Kind = "auto" | "scone" | "clusters" | "generic";
