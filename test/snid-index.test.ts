@@ -120,7 +120,8 @@ describe("the SNID index of a conversion", () => {
     expect(existsSync(join(killed, "_index.parquet"))).toBe(false);
     // the inputs finished before the kill are journaled, kept by --resume and read again for the index
     expect(readFileSync(join(killed, ".arrowsmith-journal.jsonl"), "utf8")).toMatch(/heatmaps_0000/);
-    const resumed = ok(["convert", input, "-o", killed, "--resume", "--threads", "2", ...SPLIT]);
+    // without --quiet, which hides the summary that says so
+    const resumed = ok(["convert", input, "-o", killed, "--resume", "--threads", "2", ...SPLIT.filter((a) => a !== "--quiet")]);
     expect(resumed.stdout + resumed.stderr).toMatch(/already converted, left alone/);
     expect(await indexRows(killed)).toEqual(plainRows);
     await expectIndexMatchesOutputs(killed);
