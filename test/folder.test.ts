@@ -80,56 +80,57 @@ describe("temporary files", () => {
   });
 });
 
+/** Runs `fn` with the pid of a live process of this host (started before `fn` runs), then ends it and waits until it is gone. */
+async function withLiveProcess(fn: (pid: number) => unknown): Promise<void> {
+  const p = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"]);
+  try {
+    await new Promise((r) => p.once("spawn", r));
+    await fn(p.pid!);
+  } finally {
+    const gone = p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise((r) => p.once("exit", r));
+    p.kill();
+    await gone;
+  }
+}
+
 describe("the folder lock", () => {
   it("a second run fails at once, naming the holder's pid, host and start time", async () => {
     const out = tmp();
     // a live process of this host holds the lock
-    const holder = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"]);
-    try {
+    await withLiveProcess((pid) => {
       // taken after its process started, as every real lock is
       const started = new Date(Date.now() + 1000).toISOString();
-      lockFile(out, { pid: holder.pid, host: HOST, started });
+      lockFile(out, { pid, host: HOST, started });
       const r = run("convert", H1, "-o", out);
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain(`another conversion is writing into this folder: a run (pid ${holder.pid} on ${HOST}, started ${started})`);
+      expect(r.stderr).toContain(`another conversion is writing into this folder: a run (pid ${pid} on ${HOST}, started ${started})`);
       expect(readdirSync(out)).toEqual([LOCK]);
-    } finally {
-      holder.kill();
-    }
+    });
   });
 
   it("a lock whose pid now belongs to a process started after it (the pid was reused) is stale and taken over", async () => {
     const out = tmp();
-    const other = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"]);
-    try {
-      await new Promise((r) => other.once("spawn", r));
-      expect(processStartMs(other.pid!)).toBeGreaterThan(Date.now() - 60_000);
-      // a lock taken an hour ago by a process that has died since; its pid is now `other`'s
-      lockFile(out, { pid: other.pid, host: HOST, started: new Date(Date.now() - 3_600_000).toISOString() });
+    await withLiveProcess(async (pid) => {
+      expect(processStartMs(pid)).toBeGreaterThan(Date.now() - 60_000);
+      // a lock taken an hour ago by a process that has died since; its pid is now this live one's
+      lockFile(out, { pid, host: HOST, started: new Date(Date.now() - 3_600_000).toISOString() });
       const s = await convert([H1], { output: out, ...quiet });
       expect(s.manifest.totals.rows).toBe(4);
       expect(existsSync(join(out, LOCK))).toBe(false);
-    } finally {
-      other.kill();
-    }
+    });
   });
 
   it("merge takes the folder's lock: refused while a shard is writing, and leaves no lock behind", async () => {
     const out = tmp();
-    const holder = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"]);
-    try {
-      await new Promise((r) => holder.once("spawn", r));
-      lockFile(out, { pid: holder.pid, host: HOST, started: new Date(Date.now() + 1000).toISOString(), shard: { index: 1, count: 2 } }, `${LOCK}.shard-1-of-2`);
+    await withLiveProcess(async (pid) => {
+      lockFile(out, { pid, host: HOST, started: new Date(Date.now() + 1000).toISOString(), shard: { index: 1, count: 2 } }, `${LOCK}.shard-1-of-2`);
       const e = await rejects(mergeShards(out));
-      expect(e.message).toContain(`another conversion is writing into this folder: shard 2/2 (pid ${holder.pid} on ${HOST}`);
+      expect(e.message).toContain(`another conversion is writing into this folder: shard 2/2 (pid ${pid} on ${HOST}`);
       expect(readdirSync(out)).toEqual([`${LOCK}.shard-1-of-2`]);
       const r = run("merge", out);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain("another conversion is writing into this folder: shard 2/2");
-    } finally {
-      holder.kill();
-    }
-    await new Promise((r) => holder.once("exit", r));
+    });
     // the shard's process is gone: its lock is stale, merge goes on (to what it finds: no manifests)
     const e = await rejects(mergeShards(out));
     expect(e.message).toContain("no shard manifests");
