@@ -50,15 +50,6 @@ export function detectContainer(path: string, k: Kernels = kernels()): Container
   throw new ArrowsmithError("unknown_kind", `neither a TFRecord nor an NPZ archive (first bytes ${shown})`, { file: path, offset: 0, hint: NOT_INPUT_HINT });
 }
 
-/** Whether the input is an NPZ archive (by its bytes; see detectContainer). False for what is neither. */
-export function isNpzInput(path: string): boolean {
-  try {
-    return detectContainer(path) === "npz";
-  } catch {
-    return false;
-  }
-}
-
 /**
  * For a command that found no input in its arguments: an error naming the other files in the
  * folders given (our own outputs, most often), or undefined when the folders are truly empty.

@@ -11,7 +11,7 @@ import { isClusterArchive } from "./clusters.js";
 import type { Kernels } from "../wasm.js";
 import { type Container, detectContainer } from "./container.js";
 
-export { type Container, detectContainer, isNpzInput, noInputsError } from "./container.js";
+export { type Container, detectContainer, noInputsError } from "./container.js";
 
 export type DatasetKind = "scone" | "clusters" | "generic";
 
