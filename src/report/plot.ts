@@ -84,15 +84,21 @@ export async function plot(inputs: string[], o: PlotOptions): Promise<PlotResult
   } else {
     const { filename, execArgv } = workerFile();
     const pool = new Piscina<PlotTask, unknown>({ filename, execArgv, minThreads: threads, maxThreads: threads, idleTimeout: 1000 });
+    type Answer = PlotTaskResult | { error: { code: string; message: string; file?: string; hint?: string } };
+    // every task settles before the pool goes: a pool destroyed while a worker is still answering
+    // emits that answer as an unhandled 'error' and ends the process with a trace
+    let settled: PromiseSettledResult<Answer>[];
     try {
-      results = await Promise.all(tasks.map(async (t) => {
-        const r = await pool.run(t) as PlotTaskResult | { error: { code: string; message: string; file?: string; hint?: string } };
-        if ("error" in r) throw new ArrowsmithError(r.error.code as never, r.error.message, { file: r.error.file, hint: r.error.hint });
-        return r;
-      }));
+      settled = await Promise.allSettled(tasks.map((t) => pool.run(t) as Promise<Answer>));
     } finally {
       await pool.destroy();
     }
+    results = settled.map((s) => {
+      if (s.status === "rejected") throw s.reason;
+      const r = s.value;
+      if ("error" in r) throw new ArrowsmithError(r.error.code as never, r.error.message, { file: r.error.file, hint: r.error.hint });
+      return r;
+    });
   }
   const found = new Set(results.flatMap((r) => r.found));
   const wanted = [...(sel.ids ?? []), ...(sel.rows ?? []).map((r) => `${basename(r.file)}:${r.row}`)];
