@@ -36,7 +36,13 @@ export interface ParquetOptions {
    * SCONE events or ~2,000 DUNE clusters a row group).
    */
   rowGroupBytes?: number;
-  /** Target uncompressed size of a data page (default 1 MiB). */
+  /**
+   * Target uncompressed size of a data page (default 64 KiB). With 1 MiB pages each zstd call
+   * allocated ~1 MiB of output and working memory above glibc's mmap threshold, which the kernel
+   * mapped and zeroed afresh every page: converting a 2 GB SCONE shard to zstd Parquet with 2
+   * threads took 14.0-16.7 s of CPU (4.2 s system, ~200,000 page faults) against 12.5-13.6 s
+   * (2.5 s system, ~140,000) with 64 KiB pages, and the file came out 0.6% smaller.
+   */
   pageBytes?: number;
   /** zstd level (default 1: the fastest level that still compresses like level 3 on heatmaps). */
   zstdLevel?: number;
@@ -51,7 +57,7 @@ export interface ParquetOptions {
   extensionMetadata?: boolean;
 }
 
-export const PARQUET_DEFAULTS = { rowGroupBytes: 16 << 20, pageBytes: 1 << 20, zstdLevel: ZSTD_DEFAULT_LEVEL, extensionMetadata: true, pagesInFlight: 8 };
+export const PARQUET_DEFAULTS = { rowGroupBytes: 16 << 20, pageBytes: 1 << 16, zstdLevel: ZSTD_DEFAULT_LEVEL, extensionMetadata: true, pagesInFlight: 8 };
 
 const MAGIC = new Uint8Array([0x50, 0x41, 0x52, 0x31]); // PAR1
 
