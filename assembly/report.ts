@@ -16,3 +16,12 @@ export function addF32(src: usize, n: i32, sum: usize): void {
     store<f64>(sum + o, load<f64>(sum + o) + <f64>load<f32>(src + (<usize>(n - 1) << 2)));
   }
 }
+
+/**
+ * Adds `rows` float32 images of `n` values each, consecutive at `src` (any alignment), as float64
+ * to `sum` (n f64, 16-byte aligned): addF32 per image, in row order, in one call.
+ */
+export function addImagesF32(src: usize, rows: i32, n: i32, sum: usize): void {
+  const bytes = <usize>n << 2;
+  for (let r: i32 = 0; r < rows; r++) addF32(src + <usize>r * bytes, n, sum);
+}

@@ -1,14 +1,14 @@
 // The dataset statistics of _report.json against numpy's over every event of the SCONE fixtures
 // (test/fixtures/make_report_expected.py reads the files itself), on one thread and on two with
 // split shards; the accumulators' merge; --no-report.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SCONE_DEFAULTS } from "../src/datasets/scone.ts";
 import { FILE_DEFAULTS } from "../src/pipeline/convert-file.ts";
 import { convert } from "../src/pipeline/convert.ts";
 import { Counts, Histogram, linearEdges, Lowest, Moments, SumArray } from "../src/report/accumulators.ts";
-import { FIXTURES, tmp } from "./helpers.ts";
+import { FIXTURES, readArrow, tmp } from "./helpers.ts";
 
 const SCONE = join(FIXTURES, "scone");
 const want = JSON.parse(readFileSync(join(FIXTURES, "report", "scone_expected.json"), "utf8"));
@@ -100,6 +100,27 @@ describe("_report.json", () => {
     const nz = r.clusters.histograms.nonzero_pixels;
     expect(nz.counts.reduce((a: number, b: number) => a + b, 0) + nz.underflow + nz.overflow + nz.missing).toBe(clusters.length);
     expect(Object.keys(r.clusters.mean_image_by_plane).sort()).toEqual(Object.keys(count((c) => c.plane)).sort());
+    // the mean image of each plane is the per-pixel mean of the images written (runs of rows of a
+    // plane are added in one kernel call: each row must count once, at its own offset)
+    const sums = new Map<string, { sum: Float64Array; n: number }>();
+    for (const f of readdirSync(out).filter((n) => n.endsWith(".arrow")).sort()) {
+      const t = readArrow(join(out, f));
+      const img = t.getChild("image")!, plane = t.getChild("plane")!;
+      for (let i = 0; i < t.numRows; i++) {
+        const px = img.get(i)!.toArray() as Float32Array;
+        const p = String(plane.get(i));
+        const e = sums.get(p) ?? { sum: new Float64Array(px.length), n: 0 };
+        sums.set(p, e);
+        for (let q = 0; q < px.length; q++) e.sum[q] += px[q];
+        e.n++;
+      }
+    }
+    for (const [p, { sum, n }] of sums) {
+      const got = (r.clusters.mean_image_by_plane[p] as number[][]).flat();
+      expect(got.length, p).toBe(sum.length);
+      expect(got.every((v, q) => Math.abs(v - sum[q] / n) <= 1e-9 * Math.max(1, Math.abs(sum[q] / n))), p).toBe(true);
+      expect(got.some((v) => v !== 0), p).toBe(true);
+    }
   });
 });
 

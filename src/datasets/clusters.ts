@@ -342,6 +342,22 @@ export interface ClusterEmitOptions {
  */
 export function emitClusters(k: Kernels, zip: ZipArchive, p: ClusterPlan, schema: Schema, source: Vector<Utf8>,
                              emit: (batch: RecordBatch) => void, o: ClusterEmitOptions): number {
+  const it = clusterBatches(k, zip, p, schema, source, o);
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+    emit(r.value);
+  }
+}
+
+/**
+ * emitClusters as a generator: each window's record batch is yielded, the non-finite count
+ * returned. With `o.buffers` 2 the windows alternate between two sets of wasm regions, so a batch
+ * stays valid while the next one is made: a consumer that writes behind (Sink.writeBehind) waits
+ * for the batch before last to be written (Sink.ready) before asking for the next.
+ */
+export function* clusterBatches(k: Kernels, zip: ZipArchive, p: ClusterPlan, schema: Schema, source: Vector<Utf8>,
+                                o: ClusterEmitOptions & { buffers?: 1 | 2 }): Generator<RecordBatch, number, void> {
   const { n, layout: { layout: L }, meta, columns: K } = p;
   const h = p.images.header;
   const hw = p.height * p.width;
@@ -388,19 +404,24 @@ export function emitClusters(k: Kernels, zip: ZipArchive, p: ClusterPlan, schema
   const planeDict = dictionaryVector([...PLANES]);
   const esDict = dictionaryVector([...INTERACTIONS]);
   const zeros = new Int32Array(window);
-  const nonEmpty = new Uint8Array(window);
+  const sets = o.buffers === 2 && n > window ? 2 : 1;
+  const nonEmpties = Array.from({ length: sets }, () => new Uint8Array(window));
   const fields = schema.fields;
 
   const mark = k.mark();
   let reader: NpzRowReader | undefined;
   try {
     // every region is allocated before the first view is made: nothing grows memory afterwards
-    let wholeF32 = 0, wholeF64 = 0, raw = 0, conv = 0, convF64 = 0;
+    let wholeF32 = 0, wholeF64 = 0;
+    const raws: number[] = [], convs: number[] = [], convF64s: number[] = [];
     if (rowContiguous(h)) {
       reader = new NpzRowReader(zip, p.images);
-      raw = k.alloc(window * rowIn);
-      conv = h.dtype.descr === "<f4" || h.dtype.descr === ">f4" ? raw : k.alloc(window * hw * 4);
-      if (f64) convF64 = k.alloc(window * hw * 8);
+      for (let b = 0; b < sets; b++) {
+        const raw = k.alloc(window * rowIn);
+        raws.push(raw);
+        convs.push(h.dtype.descr === "<f4" || h.dtype.descr === ">f4" ? raw : k.alloc(window * hw * 4));
+        convF64s.push(f64 ? k.alloc(window * hw * 8) : 0);
+      }
     } else {
       let data: number;
       try {
@@ -415,12 +436,16 @@ export function emitClusters(k: Kernels, zip: ZipArchive, p: ClusterPlan, schema
       wholeF32 = k.alloc(h.count * 4);
       npyConvertInWasm(k, h, data, wholeF32, "f32");
     }
-    const sum = k.alloc(window * 8), max = k.alloc(window * 4), nonzero = k.alloc(window * 4), extent = k.alloc(window * 16);
+    const metricSets = Array.from({ length: sets }, () => ({ sum: k.alloc(window * 8), max: k.alloc(window * 4), nonzero: k.alloc(window * 4), extent: k.alloc(window * 16) }));
     const buf = k.memory.buffer;
-    const sums = new Float64Array(buf, sum, window);
     let nonfinite = 0;
-    for (let s = 0; s < n; s += window) {
+    for (let s = 0, w = 0; s < n; s += window, w++) {
       const len = Math.min(window, n - s);
+      const set = w % sets;
+      const { sum, max, nonzero, extent } = metricSets[set];
+      const sums = new Float64Array(buf, sum, window);
+      const nonEmpty = nonEmpties[set];
+      const raw = raws[set], conv = convs[set], convF64 = convF64s[set];
       let f32At: number, f64At: number | undefined;
       if (reader) {
         reader.read(len, k.bytes(), raw);
@@ -462,7 +487,7 @@ export function emitClusters(k: Kernels, zip: ZipArchive, p: ClusterPlan, schema
       children.push(dictionaryData(next() as Dictionary<Utf8, Int32>, source, zeros.subarray(0, m), m));
       children.push(primitiveData(next(), rows.subarray(s, e), m));
       if (f !== fields.length) throw new ArrowsmithError("internal", `cluster batch built ${f} columns for a schema of ${fields.length}`);
-      emit(recordBatch(schema, children, m));
+      yield recordBatch(schema, children, m);
     }
     if (reader) {
       try {

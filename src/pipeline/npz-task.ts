@@ -11,7 +11,7 @@ import { basename, join } from "node:path";
 import type { RecordBatch, Schema } from "apache-arrow";
 import { dictionaryVector } from "../arrow.js";
 import {
-  clusterPlanSchema, clusterSchema, emitClusters, isClusterArchive, LAYOUTS, type LayoutName, planClusterBatch,
+  clusterBatches, clusterPlanSchema, clusterSchema, isClusterArchive, LAYOUTS, type LayoutName, planClusterBatch,
 } from "../datasets/clusters.js";
 import { emitGenericNpz, emptyGenericSchema, planGenericNpz } from "../datasets/generic-npz.js";
 import { ArrowsmithError, isArrowsmithError } from "../errors.js";
@@ -116,6 +116,36 @@ export interface NpzRead {
  * first problem (an ArrowsmithError placed in the file); the caller aborts the sink then.
  */
 export function readNpzFile(k: Kernels, path: string, o: NpzReadOptions, open: (schema: Schema) => Sink): NpzRead & { sink: Sink } {
+  const steps = npzSteps(k, path, o, open, false);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * readNpzFile for a task: a sink that can write behind (an Arrow file) writes each window's batch
+ * on libuv's thread pool while the report's tap reads it and the next window is read and computed,
+ * at most two batches in flight. The bytes written are those readNpzFile writes.
+ */
+export async function readNpzFileBehind(k: Kernels, path: string, o: NpzReadOptions, open: (schema: Schema) => Sink): Promise<NpzRead & { sink: Sink }> {
+  const steps = npzSteps(k, path, o, open, true);
+  let r = steps.next();
+  while (!r.done) {
+    try {
+      await r.value;
+    } catch (e) {
+      // back into the reader, which aborts its sink and places the error in the file
+      r = steps.throw(e);
+      continue;
+    }
+    r = steps.next();
+  }
+  return r.value;
+}
+
+/** The body of readNpzFile; yields what the sink asks the reading to wait for (with `behind`). */
+function* npzSteps(k: Kernels, path: string, o: NpzReadOptions, open: (schema: Schema) => Sink, behind: boolean): Generator<Promise<void> | undefined, NpzRead & { sink: Sink }, void> {
   const mark = k.mark();
   const source = dictionaryVector([basename(path)]);
   const input = openNpz(path, o.verify);
@@ -139,10 +169,24 @@ export function readNpzFile(k: Kernels, path: string, o: NpzReadOptions, open: (
     if (kind === "clusters") {
       const plan = planClusterBatch(k, zip, { metadataLayout: o.metadataLayout });
       const schema = clusterPlanSchema(plan, o.precision, { "arrowsmith:source_dtypes": JSON.stringify({ images: plan.imageDtype, metadata: plan.metadataDtype }) });
-      sink = open(schema);
+      const out = (sink = open(schema));
+      const background = behind && out.writeBehind?.() === true;
       // the tap's wasm regions are allocated here, before any view of the rows is made
       if (o.report) tap = new ClusterTap(k, basename(path), plan.height * plan.width);
-      nonfinite = emitClusters(k, zip, plan, schema, source, emit, { precision: o.precision, windowBytes: o.windowBytes });
+      const batches = clusterBatches(k, zip, plan, schema, source, { precision: o.precision, windowBytes: o.windowBytes, buffers: background ? 2 : 1 });
+      for (;;) {
+        const b = batches.next();
+        if (b.done) {
+          nonfinite = b.value;
+          break;
+        }
+        // written first: in write-behind the tap reads the batch while the pool writes it
+        out.write(b.value);
+        tap?.batch(b.value);
+        rows += b.value.numRows;
+        if (background) yield out.ready?.();
+      }
+      if (background) yield out.drain?.();
     } else {
       const plan = planGenericNpz(zip, arrays);
       sink = open(plan.schema);
@@ -180,11 +224,11 @@ export async function decodeNpzTask(k: Kernels, task: Task, opts: FileOptions, o
   } catch (e) {
     throw new ArrowsmithError("io", `cannot open: ${(e as Error).message}`, { file: path, cause: e });
   }
-  return runTaskShell(k, task, opts, open, progress, ({ policy, open: openSink, dropSink }) => {
+  return runTaskShell(k, task, opts, open, progress, async ({ policy, open: openSink, dropSink }) => {
     let read: NpzRead | undefined;
     try {
       // the plan calls an NPZ "clusters" under kind auto: the archive decides
-      read = readNpzFile(k, path, { kind: opts.kind === "scone" ? "auto" : opts.kind, metadataLayout: opts.metadataLayout, precision: opts.scone.precision, verify: opts.verify, windowBytes: opts.windowBytes, report: opts.report !== false },
+      read = await readNpzFileBehind(k, path, { kind: opts.kind === "scone" ? "auto" : opts.kind, metadataLayout: opts.metadataLayout, precision: opts.scone.precision, verify: opts.verify, windowBytes: opts.windowBytes, report: opts.report !== false },
         (schema) => openSink(schema));
     } catch (e) {
       dropSink(); // readNpzFile aborted it

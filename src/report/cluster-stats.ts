@@ -136,22 +136,32 @@ export class ClusterTap {
     });
     const flags = FLAGS.map((f) => [bits(b, f), s.flags[f]] as const);
     for (let r = 0; r < n; r++) {
-      const p = plane(r);
-      s.planes.add(p);
-      file.planes.add(p);
       s.interactions.add(inter(r));
-      for (const [f, counts] of flags) counts.add(f(r) ? "true" : "false");
       for (const [c, h] of cols) h.add(c(r));
+    }
+    for (const [f, counts] of flags) {
+      let yes = 0;
+      for (let r = 0; r < n; r++) if (f(r)) yes++;
+      if (yes) counts.add("true", yes);
+      if (n - yes) counts.add("false", n - yes);
+    }
+    // a run of rows of one plane at a time (a batch file holds one plane): its images are added
+    // in one kernel call, each pixel's sum in row order as one call per image would
+    for (let r = 0, e: number; r < n; r = e) {
+      const p = plane(r);
+      for (e = r + 1; e < n && plane(e) === p;) e++;
+      s.planes.add(p, e - r);
+      file.planes.add(p, e - r);
       const reg = this.regions.get(p);
       if (!reg || hw !== this.hw) continue;
       const at = (img.offset + r) * hw;
       if (inWasm) {
-        this.k.addF32(values.byteOffset + at * 4, hw, reg.sum);
+        this.k.addImagesF32(values.byteOffset + at * 4, e - r, hw, reg.sum);
       } else {
         const sum = new Float64Array(this.k.memory.buffer, reg.sum, hw);
-        for (let i = 0; i < hw; i++) sum[i] += values[at + i];
+        for (let q = at, end = at + (e - r) * hw; q < end; q += hw) for (let i = 0; i < hw; i++) sum[i] += values[q + i];
       }
-      reg.count++;
+      reg.count += e - r;
     }
     s.clusters += n;
     file.clusters += n;

@@ -23,15 +23,26 @@ export interface SinkResult {
 
 /** Where a converter's batches go: written as they come, committed atomically at the end. */
 export interface Sink {
-  /** Writes a batch synchronously: its buffers may be reused as soon as this returns. */
+  /**
+   * Writes a batch synchronously: its buffers may be reused as soon as this returns (unless
+   * `writeBehind()` was called).
+   */
   write(batch: RecordBatch): void;
   finish(): SinkResult;
   abort(): void;
   /**
    * A promise when the reading should wait before the next window (a consumer in this thread that
-   * is behind); file sinks never ask.
+   * is behind, Parquet pages still compressing, an Arrow file writing behind: see writeBehind).
    */
   ready?(): Promise<void> | undefined;
+  /**
+   * Asks the sink to write batches in the background (Arrow IPC files do; others return false or
+   * lack it). After a true answer, a batch's buffers are read after write() returns: the caller
+   * keeps those of the last two batches written unchanged, awaits `ready()` (true then: resolved
+   * when at most the last batch is still being written) before reusing the older, and `drain()`
+   * before `finish()`. Write errors come from ready() or drain().
+   */
+  writeBehind?(): boolean;
   /**
    * Awaited once before `finish()`: a sink with work still in flight (Parquet pages compressing on
    * the thread pool) completes it, so `finish()` has only the footer left.
