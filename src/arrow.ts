@@ -111,4 +111,18 @@ export function column(b: RecordBatch, name: string): { values: ArrayLike<number
   };
 }
 
+/** Values of a numeric column as the builders keep them, for loops over whole columns. */
+export type NumericValues = Float64Array | Float32Array | Int32Array;
+
+/**
+ * One numeric column's value buffer and validity bitmap in a batch this conversion built: value
+ * r is `values[r]`, valid when `bits` is null or bit `offset + r` of it is set.
+ */
+export function columnBuffers(b: RecordBatch, name: string): { values: NumericValues; bits: Uint8Array | null; offset: number } | undefined {
+  const v = b.getChild(name);
+  if (!v) return undefined;
+  const d = v.data[0];
+  return { values: d.values as NumericValues, bits: d.nullCount > 0 && d.nullBitmap ? d.nullBitmap : null, offset: d.offset };
+}
+
 export { Binary, Bool, Field, Float32, Float64, Int32, Int64, Schema, Utf8 };

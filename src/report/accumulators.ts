@@ -10,6 +10,19 @@ export function jnum(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
 
+/**
+ * `Array.from(a, jnum)` as one plain loop: Array.from with a map function goes value by value
+ * through an iterator, ~8 times slower on the 5,760-value sums a SCONE task returns per class.
+ */
+export function jnums(a: ArrayLike<number>): (number | null)[] {
+  const out: (number | null)[] = new Array(a.length);
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    out[i] = x - x === 0 ? x : null;
+  }
+  return out;
+}
+
 export function unjnum(x: number | null | undefined): number {
   return x === null || x === undefined ? NaN : x;
 }
@@ -55,6 +68,23 @@ export class Moments {
     this.sumSq += v * v;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
+  }
+  /**
+   * Adds values[0..n) in order, as `add` would one by one (a value whose validity bit is clear is
+   * missing): one loop over a column's buffer instead of a call per value.
+   */
+  addColumn(values: ArrayLike<number>, n: number, bits: Uint8Array | null = null, offset = 0): void {
+    let count = this.n, sum = this.sum, sumSq = this.sumSq, min = this.min, max = this.max, missing = this.missing;
+    for (let r = 0; r < n; r++) {
+      const v = values[r];
+      if (v - v !== 0 || (bits !== null && ((bits[(offset + r) >> 3] >> ((offset + r) & 7)) & 1) === 0)) { missing++; continue; }
+      count++;
+      sum += v;
+      sumSq += v * v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    this.n = count; this.sum = sum; this.sumSq = sumSq; this.min = min; this.max = max; this.missing = missing;
   }
   merge(o: Moments): void {
     this.n += o.n; this.sum += o.sum; this.sumSq += o.sumSq; this.missing += o.missing;
@@ -133,6 +163,43 @@ export class Histogram {
       if (v < this.lo[i + 1]) this.lo[i + 1] = v;
       if (v > this.hi![i + 1]) this.hi![i + 1] = v;
     }
+  }
+  /**
+   * Adds values[0..n), the same counts as `add` on each (a value whose validity bit is clear is
+   * missing): one loop over a column's buffer, the edges' bounds and scale hoisted out of it.
+   */
+  addColumn(values: ArrayLike<number>, n: number, bits: Uint8Array | null = null, offset = 0): void {
+    if (this.lo) {
+      for (let r = 0; r < n; r++) this.add(bits !== null && ((bits[(offset + r) >> 3] >> ((offset + r) & 7)) & 1) === 0 ? null : values[r]);
+      return;
+    }
+    const e = this.edges, last = e.length - 1, first = e[0], top = e[last], counts = this.counts, uniform = this.uniform;
+    const scale = last / (top - first);
+    let underflow = 0, overflow = 0, missing = 0;
+    for (let r = 0; r < n; r++) {
+      const v = values[r];
+      if (v !== v || (bits !== null && ((bits[(offset + r) >> 3] >> ((offset + r) & 7)) & 1) === 0)) { missing++; continue; }
+      if (v < first) { underflow++; continue; }
+      if (v > top) { overflow++; continue; }
+      let i: number;
+      if (v === top) i = last - 1;
+      else if (uniform) {
+        // an estimate, settled against the edges themselves (so the bin is the one `add` finds)
+        i = Math.floor((v - first) * scale);
+        if (i > last - 1) i = last - 1;
+        while (i > 0 && v < e[i]) i--;
+        while (i < last - 1 && v >= e[i + 1]) i++;
+      } else {
+        let lo = 0, hi = last - 1;
+        while (lo < hi) {
+          const mid = (lo + hi + 1) >> 1;
+          if (v >= e[mid]) lo = mid; else hi = mid - 1;
+        }
+        i = lo;
+      }
+      counts[i]++;
+    }
+    this.underflow += underflow; this.overflow += overflow; this.missing += missing;
   }
   merge(o: Histogram): void {
     if (o.edges.length !== this.edges.length || o.edges.some((e, i) => e !== this.edges[i])) throw new RangeError("cannot merge histograms with different edges");
@@ -220,13 +287,13 @@ export class SumArray {
     return this.sum.map((s) => (this.n ? s / this.n : NaN));
   }
   toJSON() {
-    return { n: this.n, sum: Array.from(this.sum, jnum), ...(this.sumSq ? { sum_sq: Array.from(this.sumSq, jnum) } : {}) };
+    return { n: this.n, sum: jnums(this.sum), ...(this.sumSq ? { sum_sq: jnums(this.sumSq) } : {}) };
   }
   static fromJSON(j: ReturnType<SumArray["toJSON"]>): SumArray {
     const s = new SumArray(j.sum.length, !!j.sum_sq);
     s.n = j.n;
-    j.sum.forEach((v, i) => { s.sum[i] = unjnum(v); });
-    j.sum_sq?.forEach((v, i) => { s.sumSq![i] = unjnum(v); });
+    for (let i = 0; i < j.sum.length; i++) s.sum[i] = unjnum(j.sum[i]);
+    if (j.sum_sq) for (let i = 0; i < j.sum_sq.length; i++) s.sumSq![i] = unjnum(j.sum_sq[i]);
     return s;
   }
 }

@@ -4,7 +4,7 @@
 // lowest coverage and S/N, and per-file counts. A task builds one (`SconeTap`), its result carries
 // the JSON, and the main thread merges them (`SconeStats.merge`).
 import type { RecordBatch } from "apache-arrow";
-import { column } from "../arrow.js";
+import { column, columnBuffers } from "../arrow.js";
 import type { FluxSums, SconeOptions } from "../datasets/scone.js";
 import type { Kernels } from "../wasm.js";
 import type { SconeEvent } from "./figures/scone.js";
@@ -169,9 +169,15 @@ export class SconeTap implements FluxSums {
    * The events that entered a lowest list, by record, with what their figures need: the report
    * draws them from these instead of reading them again from the input (which meant decoding the
    * file up to each of them: seconds per event in a 4 GB shard). An event enters rarely (about
-   * k·ln(n/k) times per list), so copying its two maps then costs nothing measurable.
+   * k·ln(n/k) times per list), and its two maps are copied (as float32) into one of `keptSlots`
+   * slots of wasm memory: memory the worker's earlier tasks have already touched, where a fresh
+   * pair of arrays per entry cost ~0.2 ms each (new pages), more than the rest of the report.
+   * The kept events are copied out of them at the end, once.
    */
-  private readonly kept = new Map<number, SconeEvent>();
+  private readonly kept = new Map<number, { event: Omit<SconeEvent, "flux" | "err">; slot: number }>();
+  private readonly keptBase: number;
+  private readonly keptSlots: number;
+  private readonly freeSlots: number[] = [];
 
   constructor(private readonly k: Kernels, opts: SconeOptions, metricNames: string[], private readonly source: string) {
     this.stats = new SconeStats(opts, metricNames);
@@ -179,6 +185,15 @@ export class SconeTap implements FluxSums {
     // zeroed as each class first comes (a class's region is 2 × n × 8 bytes): touching all of them
     // up front faulted in pages for classes a file may not have
     this.base = k.alloc(WASM_CLASSES * 2 * this.n * 8);
+    // the kept events are pruned back to those listed (at most LOWEST_K a list) when all are taken
+    this.keptSlots = this.stats.lowest.size ? 2 * LOWEST_K * this.stats.lowest.size + 1 : 0;
+    this.keptBase = this.keptSlots ? k.alloc(this.keptSlots * 2 * this.n * 4) : 0;
+    for (let i = this.keptSlots - 1; i >= 0; i--) this.freeSlots.push(i);
+  }
+
+  /** The float32 flux map (`err` false) or error map of kept-event slot `slot`, as a view of wasm memory. */
+  private slotMap(slot: number, err: boolean): Float32Array {
+    return new Float32Array(this.k.memory.buffer, this.keptBase + (2 * slot + (err ? 1 : 0)) * this.n * 4, this.n);
   }
 
   /** The wasm sums of class `label` (its sums of squares follow), counting the event; 0 when the class is summed in JS. */
@@ -211,16 +226,17 @@ export class SconeTap implements FluxSums {
     a.n++;
   }
 
-  /** Adds a batch's scalars and metrics. */
+  /**
+   * Adds a batch's scalars and metrics: a loop per column over its buffer (the per-value work of
+   * the report is these loops and the kernel's sums).
+   */
   batch(b: RecordBatch): void {
     const s = this.stats;
     const n = b.numRows;
     const f = s.file(this.source);
     f.events += n;
-    const labels = column(b, "label")!.values as Int32Array;
-    const z = column(b, "z")!;
-    const ids = column(b, "id")!.values as BigInt64Array;
-    const records = column(b, "record")!.values as BigInt64Array;
+    const labels = columnBuffers(b, "label")!.values as Int32Array;
+    const z = columnBuffers(b, "z")!;
     // classes: one count per run of equal labels (events of a shard often come grouped by class)
     for (let r = 0; r < n;) {
       const label = labels[r];
@@ -231,46 +247,51 @@ export class SconeTap implements FluxSums {
       f.classes.add(key, end - r);
       r = end;
     }
-    for (let r = 0; r < n; r++) {
-      const zv = z.valid(r) ? (z.values[r] as number) : null;
-      s.redshift.add(zv);
-      s.redshiftHist.add(zv);
-    }
+    s.redshift.addColumn(z.values, n, z.bits, z.offset);
+    s.redshiftHist.addColumn(z.values, n, z.bits, z.offset);
     for (const [name, h] of s.metrics) {
-      const c = column(b, name);
+      const c = columnBuffers(b, name);
       if (!c) continue;
+      const { values, bits, offset } = c;
+      h.addColumn(values, n, bits, offset);
+      if (name === "coverage_fraction") f.coverage.addColumn(values, n, bits, offset);
+      else if (name === "snr_mean") f.snr.addColumn(values, n, bits, offset);
       const low = s.lowest.get(name);
-      const perFile = name === "coverage_fraction" ? f.coverage : name === "snr_mean" ? f.snr : undefined;
-      const values = c.values, valid = c.valid;
+      if (!low) continue;
       for (let r = 0; r < n; r++) {
-        const v = valid(r) ? Number(values[r]) : null;
-        h.add(v);
-        perFile?.add(v);
-        if (low?.wants(v)) {
-          low.add(v, { id: String(ids[r]), source: this.source, record: Number(records[r]) });
-          this.keep(b, r, Number(records[r]), String(ids[r]), labels[r], z.valid(r) ? (z.values[r] as number) : null);
-        }
+        const v = bits !== null && ((bits[(offset + r) >> 3] >> ((offset + r) & 7)) & 1) === 0 ? null : values[r];
+        if (low.wants(v)) this.enter(b, low, v!, r);
       }
     }
   }
 
+  /** Event `r` of `b` enters the lowest list `low` with value `v` (rare: see `kept`). */
+  private enter(b: RecordBatch, low: Lowest, v: number, r: number): void {
+    const id = String((b.getChild("id")!.data[0].values as BigInt64Array)[r]);
+    const record = Number((b.getChild("record")!.data[0].values as BigInt64Array)[r]);
+    low.add(v, { id, source: this.source, record });
+    const z = column(b, "z")!;
+    this.keep(b, r, record, id, (b.getChild("label")!.data[0].values as Int32Array)[r], z.valid(r) ? (z.values[r] as number) : null);
+  }
+
   private keep(b: RecordBatch, r: number, record: number, id: string, label: number, z: number | null): void {
     if (this.kept.has(record)) return;
-    // events pushed out of the lists go now and then: a file in descending order enters every event
-    if (this.kept.size >= 4 * LOWEST_K * Math.max(1, this.stats.lowest.size)) {
-      this.prune();
-    }
+    // events pushed out of the lists go when every slot is taken: a file in descending order enters every event
+    if (!this.freeSlots.length) this.prune();
+    const slot = this.freeSlots.pop()!;
     const n = this.n;
     // float32 as `plot` reads them (an f64 conversion rounds the same way the f32 one does)
-    const map = (name: string) => {
+    const copy = (name: string, err: boolean) => {
       const d = b.getChild(name)!.data[0];
-      return Float32Array.from((d.children[0].values as Float32Array | Float64Array).subarray((d.offset + r) * n, (d.offset + r + 1) * n));
+      this.slotMap(slot, err).set((d.children[0].values as Float32Array | Float64Array).subarray((d.offset + r) * n, (d.offset + r + 1) * n));
     };
+    copy("flux", false);
+    copy("flux_err", true);
     const zErr = b.getChild("z_err")?.get(r) as number | null | undefined;
     const o = this.stats.opts;
     this.kept.set(record, {
-      id, label, z, zErr: zErr ?? null, source: this.source, record,
-      bins: o.bins, timeRange: o.timeRange, wavelengthRange: o.wavelengthRange, flux: map("flux"), err: map("flux_err"),
+      event: { id, label, z, zErr: zErr ?? null, source: this.source, record, bins: o.bins, timeRange: o.timeRange, wavelengthRange: o.wavelengthRange },
+      slot,
     });
   }
 
@@ -278,13 +299,15 @@ export class SconeTap implements FluxSums {
   private prune(): void {
     const listed = new Set<number>();
     for (const l of this.stats.lowest.values()) for (const it of l.items) listed.add(it.key.record);
-    for (const r of this.kept.keys()) if (!listed.has(r)) this.kept.delete(r);
+    for (const [r, e] of this.kept) {
+      if (!listed.has(r)) { this.kept.delete(r); this.freeSlots.push(e.slot); }
+    }
   }
 
-  /** The events in the lowest lists, with their maps (call after the last batch). */
+  /** The events in the lowest lists, with their maps (call after the last batch, before the task's wasm regions are released). */
   lowestEvents(): SconeEvent[] {
     this.prune();
-    return [...this.kept.values()];
+    return [...this.kept.values()].map(({ event, slot }) => ({ ...event, flux: this.slotMap(slot, false).slice(), err: this.slotMap(slot, true).slice() }));
   }
 
   /** The statistics, with the flux sums copied out of wasm memory. */
