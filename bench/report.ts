@@ -54,6 +54,10 @@ try {
   const wall: Record<"on" | "off", number[]> = { on: [], off: [] };
   const cpu: Record<"on" | "off", number[]> = { on: [], off: [] };
   const page: number[] = [], pageCpu: number[] = [];
+  // per round, on against off of the same round: the conversion's wall seconds (to the manifest,
+  // before the page) and CPU seconds less the page's
+  const conv: Record<"on" | "off", number[]> = { on: [], off: [] };
+  const convCpu: Record<"on" | "off", number[]> = { on: [], off: [] };
   const load: number[] = [];
   const floors: number[] = [];
   let sizes: number[] = [];
@@ -74,9 +78,13 @@ try {
       wall[mode].push(w);
       cpu[mode].push((c.user + c.system) / 1e6);
       if (s.report) { page.push(s.report.seconds); pageCpu.push(s.report.cpuSeconds); }
+      conv[mode].push(s.seconds);
+      convCpu[mode].push((c.user + c.system) / 1e6 - (s.report?.cpuSeconds ?? 0));
     }
     if (i > 0) floors.push(measureFloor({ inputs, outputs: sizes, dir: join(out, "floor") }).seconds);
   }
+  const paired = (x: Record<"on" | "off", number[]>) => x.on.map((v, i) => (100 * (v - x.off[i])) / x.off[i]);
+  const pw = paired(conv), pc = paired(convCpu);
   const mods = Array.from({ length: 3 }, moduleCost);
   const wOn = median(wall.on), wOff = median(wall.off), cOn = median(cpu.on), cOff = median(cpu.off);
   const fixed = page.length ? median(page) : NaN, fixedCpu = pageCpu.length ? median(pageCpu) : NaN;
@@ -94,6 +102,12 @@ try {
     // once per CLI process, overlapping the conversion (not in the wall or CPU figures above)
     report_modules: { seconds: r3(median(mods.map((m) => m.seconds))), cpu_seconds: r3(median(mods.map((m) => m.cpu_seconds))) },
     per_event_cost_percent: { wall: +(100 * perEvent).toFixed(2), cpu: +((100 * (cOn - fixedCpu - cOff)) / cOff).toFixed(2) },
+    // the same, paired within each round (on against the off run beside it, which shares its
+    // load): the conversion's wall time to the manifest, and its CPU time less the page's
+    per_event_cost_percent_paired: {
+      wall: { median: +median(pw).toFixed(2), min: +Math.min(...pw).toFixed(2), max: +Math.max(...pw).toFixed(2), runs: pw.map((x) => +x.toFixed(2)) },
+      cpu: { median: +median(pc).toFixed(2), min: +Math.min(...pc).toFixed(2), max: +Math.max(...pc).toFixed(2), runs: pc.map((x) => +x.toFixed(2)) },
+    },
     // a job whose conversion takes T seconds pays fixed + perEvent·T: at most 5% of T from here on
     five_percent_from: perEvent < 0.05 ? { seconds_of_conversion: r3(fixed / (0.05 - perEvent)), input_gb_at_this_rate: r3((rate * fixed) / (0.05 - perEvent) / 1e9) } : null,
     runs_wall_s: { on: wall.on.map(r3), off: wall.off.map(r3) },

@@ -8,6 +8,12 @@ import { SCONE_DEFAULTS } from "../src/datasets/scone.ts";
 import { FILE_DEFAULTS } from "../src/pipeline/convert-file.ts";
 import { convert } from "../src/pipeline/convert.ts";
 import { Counts, Histogram, linearEdges, Lowest, Moments, SumArray } from "../src/report/accumulators.ts";
+import { decodeTask } from "../src/pipeline/tasks.ts";
+import type { SconeEvent } from "../src/report/figures/scone.ts";
+import { LOWEST_K, LowestBounds } from "../src/report/scone-stats.ts";
+import { mergeStats, type StatsJson } from "../src/report/stats.ts";
+import { NullSink } from "../src/sinks/null.ts";
+import { kernels } from "../src/wasm.ts";
 import { FIXTURES, readArrow, tmp } from "./helpers.ts";
 
 const SCONE = join(FIXTURES, "scone");
@@ -124,7 +130,61 @@ describe("_report.json", () => {
   });
 });
 
+describe("lowest lists", () => {
+  it("tasks bounded by the lists of tasks finished before them merge to the same lists and keep the same events", async () => {
+    const k = kernels();
+    const files = readdirSync(SCONE).filter((n) => /^heatmaps_/.test(n)).sort().map((n) => join(SCONE, n));
+    const run = async (bounded: boolean) => {
+      const bounds = new LowestBounds();
+      const parts: StatsJson[] = [];
+      const kept: SconeEvent[] = [];
+      for (const input of files) {
+        const r = await decodeTask(k, { input, outName: "x", kind: "scone" }, { ...FILE_DEFAULTS, scone, lowestBelow: bounded ? bounds.get() : undefined }, () => new NullSink());
+        bounds.add(r.stats);
+        parts.push(r.stats!);
+        kept.push(...r.lowestEvents!);
+      }
+      const lowest = mergeStats(parts).scone!.toJSON().lowest;
+      const listed = new Set(Object.values(lowest).flat().map((x) => `${x.source}:${x.record}`));
+      return { lowest, kept, figures: kept.filter((e) => listed.has(`${e.source}:${e.record}`)).sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : a.record - b.record)) };
+    };
+    const free = await run(false), bounded = await run(true);
+    expect(bounded.lowest).toEqual(free.lowest);
+    expect(Object.values(bounded.lowest).every((l) => l.length === LOWEST_K)).toBe(true);
+    expect(bounded.figures.map((e) => [e.source, e.record])).toEqual(free.figures.map((e) => [e.source, e.record]));
+    bounded.figures.forEach((e, i) => {
+      expect(Array.from(e.flux)).toEqual(Array.from(free.figures[i].flux));
+      expect(Array.from(e.err)).toEqual(Array.from(free.figures[i].err));
+    });
+    // the bounds did leave events out (else this compares nothing)
+    expect(bounded.kept.length).toBeLessThan(free.kept.length);
+  });
+});
+
 describe("accumulators", () => {
+  it("a whole column counts as its values one by one (histograms, moments; invalid and NaN missing)", () => {
+    const n = 1000;
+    const values = new Float64Array(n).map((_, i) => (i % 37 === 0 ? NaN : i % 53 === 0 ? Infinity : i % 59 === 0 ? -Infinity : Math.sin(i) * 10 ** ((i % 13) - 4)));
+    values[5] = 0.25; values[6] = 1; values[7] = 0; values[8] = 1e6; values[9] = -1e-3;
+    const bits = new Uint8Array(Math.ceil((n + 3) / 8)).map((_, i) => (i % 5 === 0 ? 0b10110111 : 0xff));
+    const valid = (r: number) => ((bits[(3 + r) >> 3] >> ((3 + r) & 7)) & 1) === 1;
+    for (const edges of [linearEdges(0, 1, 20), linearEdges(-50, 50, 36), [-1e6, -1e3, -1, -1e-3, 1e-3, 1, 1e3, 1e6]]) {
+      for (const withBits of [false, true]) {
+        const one = new Histogram(edges), col = new Histogram(edges), m1 = new Moments(), mc = new Moments();
+        values.forEach((v, r) => { const x = withBits && !valid(r) ? null : v; one.add(x); m1.add(x); });
+        col.addColumn(values, n, withBits ? bits : null, 3);
+        mc.addColumn(values, n, withBits ? bits : null, 3);
+        expect(col.toJSON()).toEqual(one.toJSON());
+        expect(mc.toJSON()).toEqual(m1.toJSON());
+        const ints = Int32Array.from(values, (v) => (Number.isFinite(v) ? Math.round(v) : 0));
+        const i1 = new Histogram(edges), ic = new Histogram(edges);
+        ints.forEach((v) => i1.add(v));
+        ic.addColumn(ints, n);
+        expect(ic.toJSON()).toEqual(i1.toJSON());
+      }
+    }
+  });
+
   it("histograms bin as numpy.histogram does, with the tails apart", () => {
     const h = new Histogram(linearEdges(0, 1, 4));
     for (const v of [-0.1, 0, 0.25, 0.2499999, 0.5, 0.99, 1, 1.01, NaN, null]) h.add(v);

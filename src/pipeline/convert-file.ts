@@ -88,7 +88,7 @@ export async function decodeTFRecordTask(k: Kernels, task: Task, opts: TaskOptio
     if (task.kind === "scone") {
       const b = new SconeBatcher(k, opts.scone, basenameOf(path), emit);
       if (opts.report !== false) {
-        tap = new SconeTap(k, opts.scone, sconeMetricNames(b.schema), basenameOf(path));
+        tap = new SconeTap(k, opts.scone, sconeMetricNames(b.schema), basenameOf(path), opts.lowestBelow);
         b.sums = tap;
       }
       sink = openSink(b.schema, sconeCsvSpec(opts.scone));

@@ -19,6 +19,7 @@ import { Worker } from "node:worker_threads";
 import { ArrowsmithError } from "../errors.js";
 import type { Task, TaskResult } from "./convert-file.js";
 import { Kernels } from "../wasm.js";
+import { LowestBounds } from "../report/scone-stats.js";
 import { progressCounter, runTask } from "./tasks.js";
 import { WORKER_MARK, type WorkerReply, type WorkerRequest } from "./worker.js";
 
@@ -205,13 +206,17 @@ export async function runTasks(run: PoolRun): Promise<TaskResult[]> {
   const results: TaskResult[] = new Array(tasks.length);
   let first: unknown;
   let next = 0;
+  // the report's lowest lists of the tasks finished so far bound what later tasks keep
+  const bounds = opts.report === false ? undefined : new LowestBounds();
   const one = async (task: Task): Promise<TaskResult> => {
+    const lowestBelow = bounds?.get();
+    const o = lowestBelow ? { ...opts, lowestBelow } : opts;
     // in this thread: an instance per task, as a worker has its own (the caller may run several
     // conversions at once in this thread)
-    if (!pool) return runTask(new Kernels(), task, outDir, opts, progressCounter(run.progress));
+    if (!pool) return runTask(new Kernels(), task, outDir, o, progressCounter(run.progress));
     let reply: WorkerReply;
     try {
-      reply = await pool.run({ task, outDir, opts, progress: run.progress }, signal);
+      reply = await pool.run({ task, outDir, opts: o, progress: run.progress }, signal);
     } catch (e) {
       if (signal?.aborted) throw e;
       const where = task.part === undefined ? task.input : `${task.input} (part ${task.part})`;
@@ -225,6 +230,7 @@ export async function runTasks(run: PoolRun): Promise<TaskResult[]> {
       const i = next++;
       try {
         results[i] = await one(tasks[i]);
+        bounds?.add(results[i].stats);
         run.onResult?.(results[i], tasks[i]);
       } catch (e) {
         first ??= e;

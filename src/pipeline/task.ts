@@ -42,6 +42,12 @@ export interface TaskOptions extends FileOptions {
   discard?: boolean;
   /** Accumulate the SCONE summary that `stats` prints (TaskResult.summary). */
   summary?: boolean;
+  /**
+   * Per lowest-list metric of the report, a value that LOWEST_K events of tasks already finished
+   * in this run are at or below: an event above it cannot be in the run's merged list, so the
+   * task does not keep it (see LowestBounds).
+   */
+  lowestBelow?: Record<string, number>;
 }
 
 export const FILE_DEFAULTS: FileOptions = {

@@ -41,6 +41,15 @@ export async function work(req: WorkerRequest): Promise<WorkerReply> {
   }
 }
 
+/** The buffers of a result's kept-event maps (the task made them for the reply alone). */
+function transferables(r: TaskResult): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  // never the wasm memory (it cannot move, and a view of it would take all of it along)
+  const memory = kernels().memory.buffer;
+  for (const e of r.lowestEvents ?? []) for (const m of [e.flux, e.err]) if (m.buffer instanceof ArrayBuffer && m.buffer !== memory) out.add(m.buffer);
+  return [...out];
+}
+
 /** Set in workerData by the pool that starts this file as a worker. */
 export const WORKER_MARK = "arrowsmith-conversion-worker";
 
@@ -51,7 +60,8 @@ if (parentPort && workerData === WORKER_MARK) {
   const port = parentPort;
   kernels();
   port.on("message", (req: WorkerRequest) => {
-    void work(req).then((reply) => port.postMessage(reply));
+    // the kept events' maps (views of one buffer a task) move to the main thread rather than being copied
+    void work(req).then((reply) => port.postMessage(reply, reply.ok ? transferables(reply.result) : []));
   });
   port.postMessage({ ready: true });
 }

@@ -9,6 +9,7 @@ import type { FluxSums, SconeOptions } from "../datasets/scone.js";
 import type { Kernels } from "../wasm.js";
 import type { SconeEvent } from "./figures/scone.js";
 import { Counts, Histogram, linearEdges, Lowest, Moments, SumArray } from "./accumulators.js";
+import type { StatsJson } from "./stats.js";
 
 /** How many of the lowest-coverage and lowest-S/N events the report keeps. */
 export const LOWEST_K = 6;
@@ -45,6 +46,35 @@ export function sconeEdges(metric: string, o: SconeOptions): number[] {
     case "nonfinite_values": return [0, 1, 10, 100, 1000, 10000, 100000];
     case "redshift": return linearEdges(0, 3, 60);
     default: return SIGNED_LOG;
+  }
+}
+
+/**
+ * The bounds a run's next tasks get for the lowest lists (TaskOptions.lowestBelow): per metric,
+ * the LOWEST_K-th smallest value among the lists of the tasks finished so far. An event whose
+ * value is above it has LOWEST_K events of those tasks strictly before it, so it is in no merged
+ * list whatever the other tasks hold: a task skips it, and the merged lists (and the events kept
+ * for their figures) are the same as without the bounds. Later tasks then keep a few events
+ * instead of the ~k·ln(n/k) that enter a list started empty, each with a copy of its two maps.
+ */
+export class LowestBounds {
+  private readonly values = new Map<string, number[]>();
+
+  /** Adds the lists of a finished task's statistics. */
+  add(stats: StatsJson | undefined): void {
+    if (stats?.kind !== "scone") return;
+    for (const [metric, items] of Object.entries(stats.lowest)) {
+      const v = [...(this.values.get(metric) ?? []), ...items.map((it) => Number(it.value))].sort((a, b) => a - b);
+      this.values.set(metric, v.slice(0, LOWEST_K));
+    }
+  }
+
+  /** The bounds known so far (metrics with fewer than LOWEST_K values have none), or undefined. */
+  get(): Record<string, number> | undefined {
+    const out: Record<string, number> = {};
+    let any = false;
+    for (const [metric, v] of this.values) if (v.length >= LOWEST_K) { out[metric] = v[LOWEST_K - 1]; any = true; }
+    return any ? out : undefined;
   }
 }
 
@@ -179,7 +209,11 @@ export class SconeTap implements FluxSums {
   private readonly keptSlots: number;
   private readonly freeSlots: number[] = [];
 
-  constructor(private readonly k: Kernels, opts: SconeOptions, metricNames: string[], private readonly source: string) {
+  /** Per metric of a lowest list, the value above which an event is not kept (TaskOptions.lowestBelow). */
+  private readonly below = new Map<string, number>();
+
+  constructor(private readonly k: Kernels, opts: SconeOptions, metricNames: string[], private readonly source: string,
+              below?: Record<string, number>) {
     this.stats = new SconeStats(opts, metricNames);
     this.n = opts.bins[0] * opts.bins[1];
     // zeroed as each class first comes (a class's region is 2 × n × 8 bytes): touching all of them
@@ -189,6 +223,7 @@ export class SconeTap implements FluxSums {
     this.keptSlots = this.stats.lowest.size ? 2 * LOWEST_K * this.stats.lowest.size + 1 : 0;
     this.keptBase = this.keptSlots ? k.alloc(this.keptSlots * 2 * this.n * 4) : 0;
     for (let i = this.keptSlots - 1; i >= 0; i--) this.freeSlots.push(i);
+    for (const [m, v] of Object.entries(below ?? {})) if (this.stats.lowest.has(m)) this.below.set(m, v);
   }
 
   /** The float32 flux map (`err` false) or error map of kept-event slot `slot`, as a view of wasm memory. */
@@ -258,9 +293,11 @@ export class SconeTap implements FluxSums {
       else if (name === "snr_mean") f.snr.addColumn(values, n, bits, offset);
       const low = s.lowest.get(name);
       if (!low) continue;
+      const bound = this.below.get(name) ?? Infinity;
       for (let r = 0; r < n; r++) {
         const v = bits !== null && ((bits[(offset + r) >> 3] >> ((offset + r) & 7)) & 1) === 0 ? null : values[r];
-        if (low.wants(v)) this.enter(b, low, v!, r);
+        // (an infinite value is never above an infinite bound, so it still enters)
+        if (low.wants(v) && !(v! > bound)) this.enter(b, low, v!, r);
       }
     }
   }
@@ -304,10 +341,22 @@ export class SconeTap implements FluxSums {
     }
   }
 
-  /** The events in the lowest lists, with their maps (call after the last batch, before the task's wasm regions are released). */
+  /**
+   * The events in the lowest lists, with their maps (call after the last batch, before the task's
+   * wasm regions are released). Their maps are views of one ArrayBuffer, which a worker transfers
+   * to the main thread instead of copying it.
+   */
   lowestEvents(): SconeEvent[] {
     this.prune();
-    return [...this.kept.values()].map(({ event, slot }) => ({ ...event, flux: this.slotMap(slot, false).slice(), err: this.slotMap(slot, true).slice() }));
+    const n = this.n;
+    const all = new Float32Array(this.kept.size * 2 * n);
+    let at = 0;
+    const copy = (slot: number, err: boolean) => {
+      const m = all.subarray(at, (at += n));
+      m.set(this.slotMap(slot, err));
+      return m;
+    };
+    return [...this.kept.values()].map(({ event, slot }) => ({ ...event, flux: copy(slot, false), err: copy(slot, true) }));
   }
 
   /** The statistics, with the flux sums copied out of wasm memory. */
