@@ -153,13 +153,19 @@ async function readColumns(opened: OpenedIndex, columns: readonly string[], rows
       chunks.set(c.columnName, list);
     },
   });
-  const out = new Map<string, Column>();
-  let start = Infinity;
+  // each column's pages hold rows of their own: columns of different widths break into pages at
+  // different rows, so every column is cut to start at the latest first row among them
+  const joined = new Map<string, { rowStart: number; data: Column }>();
+  let start = 0;
   for (const [name, list] of chunks) {
     list.sort((a, b) => a.rowStart - b.rowStart);
-    if (start !== Infinity && list[0].rowStart !== start) throw new ArrowsmithError("internal", `index columns decoded from different rows (${start}, ${list[0].rowStart})`, { file: opened.path });
-    start = list[0].rowStart;
-    if (list.length === 1) { out.set(name, list[0].data); continue; }
+    for (let i = 1; i < list.length; i++) {
+      if (list[i].rowStart !== list[i - 1].rowStart + list[i - 1].data.length) {
+        throw new ArrowsmithError("internal", `index column ${name} decoded with a gap before row ${list[i].rowStart}`, { file: opened.path });
+      }
+    }
+    start = Math.max(start, list[0].rowStart);
+    if (list.length === 1) { joined.set(name, list[0]); continue; }
     const n = list.reduce((a, c) => a + c.data.length, 0);
     const first = list[0].data;
     // typed chunks (ids, labels, records, offsets, rows) join into one typed array; others (nullable floats, strings) into an array
@@ -168,14 +174,19 @@ async function readColumns(opened: OpenedIndex, columns: readonly string[], rows
       const all = new ctor(n);
       let at = 0;
       for (const c of list) { all.set(c.data, at); at += c.data.length; }
-      out.set(name, all);
+      joined.set(name, { rowStart: list[0].rowStart, data: all });
     } else {
       const all: unknown[] = [];
       for (const c of list) for (let i = 0; i < c.data.length; i++) all.push(c.data[i]);
-      out.set(name, all);
+      joined.set(name, { rowStart: list[0].rowStart, data: all });
     }
   }
-  return { cols: out, start: start === Infinity ? 0 : start };
+  const out = new Map<string, Column>();
+  for (const [name, { rowStart, data }] of joined) {
+    const skip = start - rowStart;
+    out.set(name, skip === 0 ? data : data.subarray ? data.subarray(skip, data.length) : Array.prototype.slice.call(data, skip));
+  }
+  return { cols: out, start };
 }
 
 /** The index columns that are read as numbers (int64 in the file, always below 2^53). */
