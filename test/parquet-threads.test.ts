@@ -64,6 +64,33 @@ describe("Parquet compression on the thread pool", () => {
     }, 120_000);
   }
 
+  it("pages filled in one synchronous write wait for a slot on the pool instead of compressing in the writing thread", async () => {
+    const zstd = createRequire(import.meta.url)("@toondepauw/node-zstd") as { Encoder: { prototype: { encode: () => unknown; encodeSync: () => unknown } } };
+    const pooled = vi.spyOn(zstd.Encoder.prototype, "encode");
+    const inThread = vi.spyOn(zstd.Encoder.prototype, "encodeSync");
+    try {
+      // 8-row batches: each write fills ~8 tensor pages of 48 KiB while only 2 may compress at once
+      const p = join(dir, "queued.parquet");
+      const s = new ParquetSink(p, table.schema, { compression: "zstd", ...small, pagesInFlight: 2 });
+      for (const b of table.batches.flatMap((x) => Array.from({ length: Math.ceil(x.numRows / 8) }, (_, i) => x.slice(8 * i, 8 * i + 8)))) {
+        s.write(b);
+        await (s.ready() ?? tick());
+      }
+      await s.drain();
+      s.finish();
+      // tensor pages (the metric columns' few-KB pages, closed together at each row group's end,
+      // may overflow the queue)
+      const big = (calls: unknown[][]) => calls.filter(([b]) => (b as Uint8Array).length > 16 << 10).length;
+      expect(big(pooled.mock.calls)).toBeGreaterThan(60);
+      expect(big(pooled.mock.calls)).toBeGreaterThan(2 * big(inThread.mock.calls));
+      const one = await write("queued-ref.parquet", { compression: "zstd", ...small, pagesInFlight: 0 }, "paced");
+      expect(Buffer.compare(readFileSync(p), one)).toBe(0);
+    } finally {
+      pooled.mockRestore();
+      inThread.mockRestore();
+    }
+  }, 120_000);
+
   it("convert --format parquet writes what the sink writes page by page in one thread", async () => {
     const out = join(dir, "pq");
     await convert([input], { ...FILE_DEFAULTS, output: out, threads: 1, report: false, format: "parquet", sink: { compression: "zstd", tensorType: "extension", rowGroupBytes: 1 << 20 } });

@@ -10,8 +10,9 @@
 // FixedSizeList type, their `arrow.fixed_shape_tensor` metadata and the dictionary column; the
 // schema's own metadata (`arrowsmith:*`) is copied to the footer's key-value metadata as well.
 //
-// Pages compress on libuv's thread pool as they fill (up to `pagesInFlight` at once; past that a
-// page is compressed in the calling thread), so one file is not bound to one core's codec speed.
+// Pages compress on libuv's thread pool as they fill (up to `pagesInFlight` at once, four times as
+// many waiting for a slot; past that a page is compressed in the calling thread), so one file is
+// not bound to one core's codec speed.
 // A row group is written when all its pages are back: `ready()` makes the reading wait for that,
 // so memory stays about one row group, and `drain()` before `finish()` waits for the last one
 // (without it, `finish()` compresses what is still out in this thread: the same bytes).
@@ -198,7 +199,8 @@ export class ParquetSink implements Sink {
     if (this.done) return undefined;
     this.writeSettled();
     if (this.queued.length) return this.settle(false);
-    if (this.budget && this.budget.inFlight >= this.budget.limit) return this.budget.room();
+    // pages waiting for the pool: the reading waits for one to come back, so the queue stays short
+    if (this.budget && this.budget.queued >= this.budget.limit) return this.budget.room();
     return undefined;
   }
 
@@ -253,6 +255,7 @@ export class ParquetSink implements Sink {
 
   abort(): void {
     this.done = true;
+    this.budget?.clear();
     this.file.abort();
     for (const c of this.columns) c.release();
   }

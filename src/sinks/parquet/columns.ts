@@ -45,13 +45,45 @@ interface PendingPage {
   out?: Uint8Array;
   error?: unknown;
   done: Promise<void>;
+  /** Still waiting in the budget's queue (not yet handed to the pool). */
+  queued?: boolean;
+  /** Compressed by `sealChunk` in the writing thread before the pool got to it. */
+  taken?: boolean;
 }
 
-/** Pages of a sink's columns compressing on the thread pool at once; past the limit a page is compressed in the calling thread. */
+/**
+ * Pages of a sink's columns on the thread pool: at most `limit` compressing at once, up to
+ * `queueLimit` more waiting for a slot (each holds a copy of its page). A page starts when one
+ * comes back, so a writer that fills many pages in one synchronous stretch (a 16 MiB batch is
+ * ~250 pages of 64 KiB) still has them compressed on the pool instead of in its own thread; only
+ * past both limits is a page compressed in the calling thread.
+ */
 export class PageBudget {
   inFlight = 0;
+  /** Set by `clear()`: queued pages are dropped instead of compressed. */
+  cancelled = false;
+  private readonly queue: (() => void)[] = [];
   private waiters: (() => void)[] = [];
-  constructor(readonly limit: number) {}
+  constructor(readonly limit: number, readonly queueLimit = 4 * limit) {}
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Whether a page may go to the pool (now or once a slot frees). */
+  hasRoom(): boolean {
+    return this.inFlight < this.limit || this.queue.length < this.queueLimit;
+  }
+
+  /** Runs `start` now if a slot is free, else when one frees; it must end with `returned()`. */
+  run(start: () => void): void {
+    if (this.inFlight < this.limit) {
+      this.inFlight++;
+      start();
+    } else {
+      this.queue.push(start);
+    }
+  }
 
   /** Resolves when a page comes back from the pool (the event loop must turn for that). */
   room(): Promise<void> {
@@ -60,7 +92,21 @@ export class PageBudget {
 
   returned(): void {
     this.inFlight--;
+    const next = this.queue.shift();
+    if (next) {
+      this.inFlight++;
+      next();
+    }
     this.waiters.shift()?.();
+  }
+
+  /** Runs every queued start at once (the sink is aborted: each finds its page taken). */
+  clear(): void {
+    this.cancelled = true;
+    for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+      this.inFlight++;
+      next();
+    }
   }
 }
 
@@ -467,19 +513,32 @@ export class ColumnWriter {
     const size = lv.len + body.length;
     const encoding = dict ? Encoding.RLE_DICTIONARY : Encoding.PLAIN;
     const budget = this.budget;
-    if (this.codec.compressAsync && budget && budget.inFlight < budget.limit) {
-      // compressed on the thread pool; the header follows when the size is known (sealChunk)
+    const compressAsync = this.codec.compressAsync;
+    if (compressAsync && budget && budget.hasRoom()) {
+      // compressed on the thread pool (now, or when a slot frees); the header follows when the
+      // size is known (sealChunk)
       let input = this.spare.pop();
       if (!input || input.length < size) input = new Uint8Array(Math.max(size + 4096, this.pageCapacity() + 4096));
       input.set(lv.bytes());
       input.set(body, lv.len);
-      const page: PendingPage = { input, size, numValues: this.pageLevels, encoding, done: undefined as unknown as Promise<void> };
-      budget.inFlight++;
-      page.done = this.codec.compressAsync(input.subarray(0, size)).then((out) => { page.out = out; }, (e: unknown) => { page.error = e ?? new Error("compression failed"); })
-        .finally(() => {
+      let settle!: () => void;
+      const page: PendingPage = { input, size, numValues: this.pageLevels, encoding, done: new Promise<void>((r) => { settle = r; }), queued: true };
+      budget.run(() => {
+        page.queued = false;
+        if (page.taken || budget.cancelled) {
+          // sealChunk compressed it in the writing thread while it waited, or the sink was aborted
           this.spare.push(input);
+          settle();
           budget.returned();
-        });
+          return;
+        }
+        compressAsync(input.subarray(0, size)).then((out) => { page.out = out; }, (e: unknown) => { page.error = e ?? new Error("compression failed"); })
+          .finally(() => {
+            this.spare.push(input);
+            settle();
+            budget.returned();
+          });
+      });
       this.parts.push(page);
       this.pending.push(page);
       this.uncompressed += size;
@@ -603,6 +662,8 @@ export class ColumnWriter {
     for (const p of c.parts) {
       if (p instanceof Uint8Array) { parts.push(p); continue; }
       if (p.error !== undefined) throw new ArrowsmithError("internal", `page compression failed: ${(p.error as Error).message ?? String(p.error)}`, { cause: p.error });
+      // a page still waiting for the pool is taken here (the pool then skips it)
+      if (p.queued) p.taken = true;
       const out = p.out ?? this.codec.compress(p.input.subarray(0, p.size));
       h.reset();
       writeDataPageHeader(h, { uncompressedSize: p.size, compressedSize: out.length, numValues: p.numValues, encoding: p.encoding });
