@@ -8,19 +8,27 @@
 // report-on run paid for starting workers. A CLI run also loads the report's modules and compiles
 // its figure templates (in the main thread, while the workers convert): that is paid once per
 // process, so in this loop only by the warm-up round; it is timed apart, in a fresh process
-// (`modules`). The job's I/O floor (src/io/floor.ts: reading the shards,
+// (`modules`). The main thread's heap is collected before each run, untimed: otherwise a run
+// after a report-on run paid for collecting that page's garbage. The job's I/O floor (src/io/floor.ts: reading the shards,
 // writing files the size of the outputs with the report, fsync each) runs after each pair, and
 // both wall times are given as multiples of it.
+// Then the per-event part alone (`per_event_in_thread`): the same tasks in this thread, report
+// on and off alternated task by task, without the page or the pool.
 //   node dist/bench/report.js [--files 10] [--events 2000] [--runs 5] [--threads N]
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { generateScone } from "../src/generate.js";
 import { measureFloor, outputSizes } from "../src/io/floor.js";
 import { FILE_DEFAULTS } from "../src/pipeline/convert-file.js";
 import { convert } from "../src/pipeline/convert.js";
 import { stopWorkers, workerPool } from "../src/pipeline/pool.js";
+import { runTask } from "../src/pipeline/tasks.js";
+import { LowestBounds } from "../src/report/scone-stats.js";
+import { Kernels } from "../src/wasm.js";
 
 const arg = (name: string, d: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : d; };
 const files = Number(arg("files", "10")), events = Number(arg("events", "2000")), runs = Number(arg("runs", "5"));
@@ -31,6 +39,8 @@ const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return
 const spread = (a: number[]) => (Math.max(...a) - Math.min(...a)) / median(a);
 const r3 = (x: number) => +x.toFixed(3);
 workerPool().idleMs = Infinity;
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
 
 /** Wall and CPU seconds a fresh process takes to load the report's modules and compile its SCONE templates. */
 function moduleCost(): { seconds: number; cpu_seconds: number } {
@@ -65,6 +75,9 @@ try {
   for (let i = 0; i < runs + 1; i++) {
     for (const mode of i % 2 ? (["off", "on"] as const) : (["on", "off"] as const)) {
       rmSync(join(out, mode), { recursive: true, force: true });
+      // the garbage of the run before (the page's above all: Vega, resvg) is collected here,
+      // untimed, rather than by whichever run comes next
+      gc();
       load.push(loadavg()[0]);
       const c0 = process.cpuUsage();
       const t0 = performance.now();
@@ -85,6 +98,33 @@ try {
   }
   const paired = (x: Record<"on" | "off", number[]>) => x.on.map((v, i) => (100 * (v - x.off[i])) / x.off[i]);
   const pw = paired(conv), pc = paired(convCpu);
+  // the per-event part alone: the job's tasks run in this thread one after another (as a worker
+  // runs them: the same outputs, the report's lowest-list bounds passed on), the report on and off
+  // alternated task by task; no page, no other thread. CPU seconds of the process.
+  const k = new Kernels();
+  const taskCpu: Record<"on" | "off", number[]> = { on: [], off: [] };
+  mkdirSync(join(out, "tasks"));
+  let taskEvents = 0;
+  for (let i = 0; i < runs + 1; i++) {
+    const bounds = new LowestBounds();
+    const sum = { on: 0, off: 0 };
+    gc();
+    for (const [j, input] of inputs.entries()) {
+      for (const mode of (i + j) % 2 ? (["off", "on"] as const) : (["on", "off"] as const)) {
+        const lowestBelow = mode === "on" ? bounds.get() : undefined;
+        const c0 = process.cpuUsage();
+        const r = await runTask(k, { input, outName: `${mode}-${j}.arrow`, kind: "scone" }, join(out, "tasks"), { ...FILE_DEFAULTS, report: mode === "on", lowestBelow });
+        const c = process.cpuUsage(c0);
+        sum[mode] += (c.user + c.system) / 1e6;
+        if (mode === "on") bounds.add(r.stats);
+        if (i === 0 && mode === "on") taskEvents += r.records;
+      }
+    }
+    if (i === 0) continue;
+    taskCpu.on.push(sum.on);
+    taskCpu.off.push(sum.off);
+  }
+  const pt = paired(taskCpu);
   const mods = Array.from({ length: 3 }, moduleCost);
   const wOn = median(wall.on), wOff = median(wall.off), cOn = median(cpu.on), cOff = median(cpu.off);
   const fixed = page.length ? median(page) : NaN, fixedCpu = pageCpu.length ? median(pageCpu) : NaN;
@@ -107,6 +147,11 @@ try {
     per_event_cost_percent_paired: {
       wall: { median: +median(pw).toFixed(2), min: +Math.min(...pw).toFixed(2), max: +Math.max(...pw).toFixed(2), runs: pw.map((x) => +x.toFixed(2)) },
       cpu: { median: +median(pc).toFixed(2), min: +Math.min(...pc).toFixed(2), max: +Math.max(...pc).toFixed(2), runs: pc.map((x) => +x.toFixed(2)) },
+    },
+    // the per-event part measured apart (see above): CPU per event with and without the report
+    per_event_in_thread: {
+      us_per_event_on: +((1e6 * median(taskCpu.on)) / taskEvents).toFixed(2), us_per_event_off: +((1e6 * median(taskCpu.off)) / taskEvents).toFixed(2),
+      cost_percent: { median: +median(pt).toFixed(2), min: +Math.min(...pt).toFixed(2), max: +Math.max(...pt).toFixed(2), runs: pt.map((x) => +x.toFixed(2)) },
     },
     // a job whose conversion takes T seconds pays fixed + perEvent·T: at most 5% of T from here on
     five_percent_from: perEvent < 0.05 ? { seconds_of_conversion: r3(fixed / (0.05 - perEvent)), input_gb_at_this_rate: r3((rate * fixed) / (0.05 - perEvent) / 1e9) } : null,

@@ -294,10 +294,15 @@ export class SconeTap implements FluxSums {
       const low = s.lowest.get(name);
       if (!low) continue;
       const bound = this.below.get(name) ?? Infinity;
+      // what can enter: at most the bound, and below the list's last value once the list is full
+      // (NaN never; a value equal to either is settled by `wants` and the bound itself)
+      const limit = () => Math.min(bound, low.items.length < low.k ? Infinity : low.items[low.k - 1].value);
+      let most = limit();
       for (let r = 0; r < n; r++) {
-        const v = bits !== null && ((bits[(offset + r) >> 3] >> ((offset + r) & 7)) & 1) === 0 ? null : values[r];
+        const v = values[r];
+        if (!(v <= most) || (bits !== null && ((bits[(offset + r) >> 3] >> ((offset + r) & 7)) & 1) === 0)) continue;
         // (an infinite value is never above an infinite bound, so it still enters)
-        if (low.wants(v) && !(v! > bound)) this.enter(b, low, v!, r);
+        if (low.wants(v) && !(v > bound)) { this.enter(b, low, v, r); most = limit(); }
       }
     }
   }
