@@ -128,7 +128,7 @@ export async function decodeTFRecordTask(k: Kernels, task: Task, opts: TaskOptio
     return {
       compression: read.compression, inputBytes: read.fileSize, mtimeMs: read.mtimeMs,
       records: read.records, skipped: read.skipped, nonfiniteEvents: batcher.nonfiniteEvents ?? 0,
-      ...(tap ? { stats: tap.finish().toJSON(), lowestEvents: tap.lowestEvents() } : {}),
+      ...(tap ? { stats: tap.toJSON(), lowestEvents: tap.lowestEvents() } : {}),
       ...(summary ? { summary: summary.toJSON() } : {}),
       ...(index ? { finish: (output: SinkResult | undefined) => (output ? { index: index.finish() } : {}) } : {}),
     };
