@@ -9,7 +9,6 @@ import type { FluxSums, SconeOptions } from "../datasets/scone.js";
 import type { Kernels } from "../wasm.js";
 import type { SconeEvent } from "./figures/scone.js";
 import { Counts, Histogram, jnums, linearEdges, Lowest, Moments, SumArray } from "./accumulators.js";
-import type { StatsJson } from "./stats.js";
 
 /** How many of the lowest-coverage and lowest-S/N events the report keeps. */
 export const LOWEST_K = 6;
@@ -71,9 +70,10 @@ export class LowestBounds {
   private readonly values = new Map<string, number[]>();
 
   /** Adds the lists of a finished task's statistics. */
-  add(stats: StatsJson | undefined): void {
+  add(stats: { kind: string } | undefined): void {
+    // any task's statistics (stats.ts' StatsJson, not imported: stats.ts imports this module)
     if (stats?.kind !== "scone") return;
-    for (const [metric, items] of Object.entries(stats.lowest)) {
+    for (const [metric, items] of Object.entries((stats as SconeStatsJson).lowest)) {
       const v = [...(this.values.get(metric) ?? []), ...items.map((it) => Number(it.value))].sort((a, b) => a - b);
       this.values.set(metric, v.slice(0, LOWEST_K));
     }
