@@ -3,11 +3,16 @@
 // that writing in the calling thread gives, for one window or many, float32 or float64, stored or
 // deflate; a write that fails while in flight must surface as an io error naming the output; and an
 // output aborted with writes in flight must leave neither its final name nor its temporary file.
+// A worker starts its next batch while the previous one drains (two tasks, two wasm instances in
+// one thread): the outputs must still be those of converting in the calling thread.
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ArrowsmithError } from "../src/errors.ts";
 import { generateClusters } from "../src/generate-clusters.ts";
+import { FILE_DEFAULTS } from "../src/pipeline/convert-file.ts";
+import { convert } from "../src/pipeline/convert.ts";
+import { work } from "../src/pipeline/worker.ts";
 import { readNpzFile, readNpzFileBehind, type NpzReadOptions } from "../src/pipeline/npz-task.ts";
 import { AtomicFile } from "../src/sinks/atomic.ts";
 import { IpcSink } from "../src/sinks/ipc.ts";
@@ -16,7 +21,7 @@ import { tmp } from "./helpers.ts";
 
 // node:fs as it is, except that `write` (the pool's write, used only by write-behind) can be made
 // to fail from its n-th call on
-const faults = vi.hoisted(() => ({ failFrom: Infinity, calls: 0 }));
+const faults = vi.hoisted(() => ({ failFrom: Infinity, calls: 0, delayMs: 0 }));
 vi.mock("node:fs", async (importOriginal) => {
   const fs = await importOriginal<typeof import("node:fs")>();
   const write = (...a: unknown[]) => {
@@ -26,6 +31,7 @@ vi.mock("node:fs", async (importOriginal) => {
       setImmediate(() => cb(e, 0));
       return;
     }
+    if (faults.delayMs) return void setTimeout(() => (fs.write as (...x: unknown[]) => void)(...a), faults.delayMs);
     return (fs.write as (...x: unknown[]) => void)(...a);
   };
   return { ...fs, default: { ...fs, write }, write };
@@ -73,6 +79,33 @@ describe("write-behind of Arrow outputs", () => {
     const input = join(deflate, readdirSync(deflate)[0]);
     const [c, d] = await both(input, { windowBytes: 300_000 }, "deflate");
     expect(Buffer.compare(c, d)).toBe(0);
+  });
+
+  it("a worker overlapping a batch with the previous one's writes: the bytes of one batch at a time", async () => {
+    const many = join(dir, "many");
+    const files = generateClusters(many, { files: 4, events: 300, seed: 8 });
+    const outs = [join(dir, "overlapped"), join(dir, "inthread")];
+    await convert([many], { ...FILE_DEFAULTS, output: outs[1], inThread: true });
+    // what a worker does: the next task starts when the previous one says it drains; its writes
+    // are held on the pool long enough for the next task to read, check and compute meanwhile
+    const fs = await import("node:fs");
+    fs.mkdirSync(outs[0], { recursive: true });
+    faults.delayMs = 30;
+    try {
+      const replies: Promise<unknown>[] = [];
+      const start = (i: number) => {
+        const task = { input: files[i], outName: basename(files[i]).replace(".npz", ".arrow"), kind: "clusters" as const, container: "npz" as const };
+        replies.push(work({ task, outDir: outs[0], opts: FILE_DEFAULTS }, () => { if (i + 1 < files.length) start(i + 1); }));
+      };
+      start(0);
+      for (let i = 0; i < replies.length; i++) expect(await replies[i]).toMatchObject({ ok: true });
+      expect(replies.length).toBe(files.length);
+    } finally {
+      faults.delayMs = 0;
+    }
+    const names = readdirSync(outs[1]).filter((n) => n.endsWith(".arrow")).sort();
+    expect(names.length).toBe(4);
+    for (const n of names) expect(Buffer.compare(readFileSync(join(outs[0], n)), readFileSync(join(outs[1], n))), n).toBe(0);
   });
 
   it("a write failing while in flight: an io error naming the output, no file left", async () => {

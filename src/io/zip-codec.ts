@@ -4,7 +4,7 @@
 import zlib from "node:zlib";
 import { ArrowsmithError } from "../errors.js";
 import { type ByteSource, crc32Table, type Flush, inflateRawWith, type RawInflater, type ZipCodec, ZipArchive, type ZipOptions } from "../formats/zip.js";
-import { kernels } from "../wasm.js";
+import { type Kernels, kernels } from "../wasm.js";
 
 // ---------------------------------------------------------------------------------------------
 // CRC-32 (IEEE, as ZIP uses). node:zlib's native crc32 (Node >= 20.15) runs ~1.9 GB/s here; the
@@ -29,11 +29,11 @@ const KERNEL_CRC_CHUNK = 256 * 1024;
  * there), else through a copy into wasm memory 256 KiB at a time (bench/crc32.ts, 92 KB to 8 MB:
  * kernel 15-18 GB/s, through the copy 9-11 GB/s, zlib.crc32 ~4.2 GB/s). The copy goes above the
  * allocator's top without growing memory (growing would detach the callers' views); without room
- * it is zlib's.
+ * it is zlib's. `k` is the instance of the task that reads: another instance in the same thread
+ * may hold a batch still being written (write-behind), which a copy above its top would overwrite.
  */
-export function memberCrc32(into: Uint8Array, at: number, size: number, start = 0): number {
+export function memberCrc32(into: Uint8Array, at: number, size: number, start = 0, k: Kernels = kernels()): number {
   if (size >= KERNEL_CRC_MIN) {
-    const k = kernels();
     if (into.buffer === k.memory.buffer) return k.crc32(into.byteOffset + at, size, start);
     const top = k.mark();
     const room = Math.floor((k.memory.buffer.byteLength - top) / 64) * 64;
@@ -137,9 +137,21 @@ export const NODE_ZIP_CODEC: ZipCodec = {
   crc32: memberCrc32,
 };
 
-/** Opens an archive with Node's inflater and CRC (ZipArchive.open with NODE_ZIP_CODEC). */
-export function openZip(src: ByteSource, opts: Omit<ZipOptions, "codec"> = {}): ZipArchive {
-  return ZipArchive.open(src, { ...opts, codec: NODE_ZIP_CODEC });
+const codecs = new WeakMap<Kernels, ZipCodec>();
+
+/** NODE_ZIP_CODEC with the CRC-32 of wasm instance `k` (the reading task's). */
+export function zipCodec(k: Kernels): ZipCodec {
+  let c = codecs.get(k);
+  if (!c) codecs.set(k, (c = { ...NODE_ZIP_CODEC, crc32: (into, at, size, start) => memberCrc32(into, at, size, start, k) }));
+  return c;
+}
+
+/**
+ * Opens an archive with Node's inflater and CRC (ZipArchive.open with NODE_ZIP_CODEC), the CRC
+ * in `k` (default: this thread's instance).
+ */
+export function openZip(src: ByteSource, opts: Omit<ZipOptions, "codec"> = {}, k?: Kernels): ZipArchive {
+  return ZipArchive.open(src, { ...opts, codec: k ? zipCodec(k) : NODE_ZIP_CODEC });
 }
 
 /**

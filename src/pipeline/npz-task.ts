@@ -49,15 +49,18 @@ export function fileSource(fd: number, size: number, path: string): ByteSource {
   };
 }
 
-/** Opens an NPZ file and reads its central directory. A 0-byte file opens with no archive. */
-export function openNpz(path: string, verify = true): OpenedNpz {
+/**
+ * Opens an NPZ file and reads its central directory. A 0-byte file opens with no archive. `k`:
+ * the wasm instance that checks the members' CRCs (the reading task's; default this thread's).
+ */
+export function openNpz(path: string, verify = true, k?: Kernels): OpenedNpz {
   const fd = openInputFile(path);
   let open = true;
   const close = () => { if (open) { open = false; closeSync(fd); } };
   try {
     const st = fstatSync(fd);
     // whole reads (metadata, Fortran-order arrays, 0-d values) are bounded; arrays are read in row windows
-    const zip = st.size === 0 ? undefined : openZip(fileSource(fd, st.size, path), { file: path, verifyCrc: verify, maxMemberSize: NPZ_WHOLE_LIMIT });
+    const zip = st.size === 0 ? undefined : openZip(fileSource(fd, st.size, path), { file: path, verifyCrc: verify, maxMemberSize: NPZ_WHOLE_LIMIT }, k);
     return { path, size: st.size, mtimeMs: st.mtimeMs, zip, close };
   } catch (e) {
     close();
@@ -92,6 +95,8 @@ export interface NpzReadOptions {
   windowBytes?: number;
   /** Accumulate the cluster statistics of the dataset report. */
   report?: boolean;
+  /** Write-behind: called when only the output's last writes are left (see runTask). */
+  onDraining?: () => void;
 }
 
 /** What reading an NPZ found. */
@@ -148,7 +153,7 @@ export async function readNpzFileBehind(k: Kernels, path: string, o: NpzReadOpti
 function* npzSteps(k: Kernels, path: string, o: NpzReadOptions, open: (schema: Schema) => Sink, behind: boolean): Generator<Promise<void> | undefined, NpzRead & { sink: Sink }, void> {
   const mark = k.mark();
   const source = dictionaryVector([basename(path)]);
-  const input = openNpz(path, o.verify);
+  const input = openNpz(path, o.verify, k);
   let sink: Sink | undefined;
   try {
     const zip = input.zip;
@@ -186,7 +191,10 @@ function* npzSteps(k: Kernels, path: string, o: NpzReadOptions, open: (schema: S
         rows += b.value.numRows;
         if (background) yield out.ready?.();
       }
-      if (background) yield out.drain?.();
+      if (background) {
+        o.onDraining?.();
+        yield out.drain?.();
+      }
     } else {
       const plan = planGenericNpz(zip, arrays);
       sink = open(plan.schema);
@@ -203,9 +211,9 @@ function* npzSteps(k: Kernels, path: string, o: NpzReadOptions, open: (schema: S
 }
 
 /** Runs one NPZ task in this thread, writing its output file. In fail mode the first problem throws. */
-export async function runNpzTask(k: Kernels, task: Task, outDir: string, opts: FileOptions, progress?: Progress): Promise<TaskResult> {
+export async function runNpzTask(k: Kernels, task: Task, outDir: string, opts: FileOptions, progress?: Progress, onDraining?: () => void): Promise<TaskResult> {
   const make = await sinkFactory(opts.format);
-  return decodeNpzTask(k, task, opts, (schema) => make(join(outDir, task.outName), schema, opts.sink), progress);
+  return decodeNpzTask(k, task, opts, (schema) => make(join(outDir, task.outName), schema, opts.sink), progress, onDraining);
 }
 
 /**
@@ -213,7 +221,7 @@ export async function runNpzTask(k: Kernels, task: Task, outDir: string, opts: F
  * task-shell.ts) the TFRecord tasks run in: everything `convert` does to a file, also used without
  * writing (`verify`, the report from inputs, batches read as a library).
  */
-export async function decodeNpzTask(k: Kernels, task: Task, opts: FileOptions, open: SinkOpener, progress?: Progress): Promise<TaskResult> {
+export async function decodeNpzTask(k: Kernels, task: Task, opts: FileOptions, open: SinkOpener, progress?: Progress, onDraining?: () => void): Promise<TaskResult> {
   const path = task.input;
   if (task.kind === "scone") {
     throw new ArrowsmithError("usage", "--kind scone reads TFRecord shards, not NPZ archives", { file: path, hint: "use --kind auto, clusters or generic" });
@@ -228,7 +236,7 @@ export async function decodeNpzTask(k: Kernels, task: Task, opts: FileOptions, o
     let read: NpzRead | undefined;
     try {
       // the plan calls an NPZ "clusters" under kind auto: the archive decides
-      read = await readNpzFileBehind(k, path, { kind: opts.kind === "scone" ? "auto" : opts.kind, metadataLayout: opts.metadataLayout, precision: opts.scone.precision, verify: opts.verify, windowBytes: opts.windowBytes, report: opts.report !== false },
+      read = await readNpzFileBehind(k, path, { kind: opts.kind === "scone" ? "auto" : opts.kind, metadataLayout: opts.metadataLayout, precision: opts.scone.precision, verify: opts.verify, windowBytes: opts.windowBytes, report: opts.report !== false, onDraining },
         (schema) => openSink(schema));
     } catch (e) {
       dropSink(); // readNpzFile aborted it

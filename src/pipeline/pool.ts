@@ -23,19 +23,39 @@ import { LowestBounds } from "../report/scone-stats.js";
 import { progressCounter, runTask } from "./tasks.js";
 import { WORKER_MARK, type WorkerReply, type WorkerRequest } from "./worker.js";
 
+interface Job {
+  resolve: (r: WorkerReply) => void;
+  reject: (e: Error) => void;
+  /** The task only waits for its last writes (the worker said so): the lane may take the next. */
+  draining: boolean;
+}
+
 interface Lane {
   worker: Worker;
   /** Settles once the worker has loaded its modules, or has exited. */
   loaded: Promise<void>;
   /** Exited, or being terminated: takes no task. */
   gone: boolean;
-  job?: { resolve: (r: WorkerReply) => void; reject: (e: Error) => void };
+  /** Tasks in the worker by request id: one, or two when the older is draining. */
+  jobs: Map<number, Job>;
 }
 
-/** Worker threads that run conversion tasks, one task per worker at a time. */
+/** Whether a lane takes another task: idle, or its one task draining (at most two per worker). */
+function open(l: Lane): boolean {
+  if (l.gone) return false;
+  if (!l.jobs.size) return true;
+  return l.jobs.size === 1 && [...l.jobs.values()][0].draining;
+}
+
+/**
+ * Worker threads that run conversion tasks, one task per worker at a time, except that a task
+ * whose output is being written behind (an NPZ batch's last writes on libuv's pool) lets its
+ * worker start the next task meanwhile: that task computes while the older one's bytes go out.
+ */
 export class WorkerPool {
   private readonly lanes: Lane[] = [];
   private waiting: (() => void)[] = [];
+  private nextId = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly filename = workerFile();
 
@@ -59,27 +79,37 @@ export class WorkerPool {
       ? new Worker(`import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(this.filename.href)}); })`, { eval: true, workerData: WORKER_MARK })
       : new Worker(this.filename, { workerData: WORKER_MARK });
     let loaded!: () => void;
-    const lane: Lane = { worker, loaded: new Promise<void>((r) => { loaded = r; }), gone: false };
-    const settle = (f: (job: NonNullable<Lane["job"]>) => void) => {
-      const job = lane.job;
-      lane.job = undefined;
-      if (job) f(job);
-      if (!lane.gone) worker.unref();
-      this.waiting.shift()?.();
+    const lane: Lane = { worker, loaded: new Promise<void>((r) => { loaded = r; }), gone: false, jobs: new Map() };
+    /** Settles one job (by id) or all of them (a worker that failed or exited). */
+    const settle = (id: number | undefined, f: (job: Job) => void) => {
+      const ids = id === undefined ? [...lane.jobs.keys()] : [id];
+      for (const i of ids) {
+        const job = lane.jobs.get(i);
+        lane.jobs.delete(i);
+        if (job) f(job);
+      }
+      if (!lane.gone && !lane.jobs.size) worker.unref();
+      this.wake();
       this.maybeIdle();
     };
-    worker.on("message", (m: WorkerReply | { ready: true }) => {
-      if (!("ready" in m)) return settle((job) => job.resolve(m));
+    worker.on("message", (m: (WorkerReply & { id: number }) | { ready: true } | { id: number; draining: true }) => {
+      if ("draining" in m) {
+        const job = lane.jobs.get(m.id);
+        if (job) job.draining = true;
+        this.wake();
+        return;
+      }
+      if (!("ready" in m)) return settle(m.id, (job) => job.resolve(m));
       loaded();
-      if (!lane.job) worker.unref();
+      if (!lane.jobs.size) worker.unref();
     });
     // an uncaught error ends the worker: 'exit' follows
-    worker.on("error", (e) => settle((job) => job.reject(e)));
+    worker.on("error", (e) => settle(undefined, (job) => job.reject(e)));
     worker.on("exit", (code) => {
       lane.gone = true;
       loaded();
       this.lanes.splice(this.lanes.indexOf(lane), 1);
-      settle((job) => job.reject(new Error(`it exited with code ${code}`)));
+      settle(undefined, (job) => job.reject(new Error(`it exited with code ${code}`)));
       // tasks waiting for a free worker fail when none is left
       if (!this.size) for (const w of this.waiting.splice(0)) w();
     });
@@ -93,22 +123,44 @@ export class WorkerPool {
   async run(req: WorkerRequest, signal?: AbortSignal): Promise<WorkerReply> {
     for (;;) {
       signal?.throwIfAborted();
-      const lane = this.lanes.find((l) => !l.gone && !l.job);
+      // an idle worker first; else one whose task is draining
+      const lane = this.lanes.find((l) => !l.gone && !l.jobs.size) ?? this.lanes.find(open);
       if (lane) {
         this.clearIdle();
         const onAbort = () => void this.retire(lane);
         signal?.addEventListener("abort", onAbort, { once: true });
         try {
           return await new Promise<WorkerReply>((resolve, reject) => {
-            lane.job = { resolve, reject };
+            const id = this.nextId++;
+            lane.jobs.set(id, { resolve, reject, draining: false });
             lane.worker.ref();
-            lane.worker.postMessage(req);
+            lane.worker.postMessage({ ...req, id });
           });
         } finally {
           signal?.removeEventListener("abort", onAbort);
         }
       }
       if (!this.size) throw new Error("no worker is running");
+      await new Promise<void>((resolve) => {
+        const wake = () => { signal?.removeEventListener("abort", wake); resolve(); };
+        this.waiting.push(wake);
+        signal?.addEventListener("abort", wake, { once: true });
+      });
+    }
+  }
+
+  /**
+   * Wakes every caller waiting for a worker: each looks again and waits again if none is free (a
+   * caller of available() may find it has no task left and start nothing, so waking one alone
+   * could leave the others waiting for good).
+   */
+  private wake(): void {
+    for (const w of this.waiting.splice(0)) w();
+  }
+
+  /** Resolves when some worker could start a task now (or none is left, or `signal` aborts). */
+  async available(signal?: AbortSignal): Promise<void> {
+    while (this.size && !signal?.aborted && !this.lanes.some(open)) {
       await new Promise<void>((resolve) => {
         const wake = () => { signal?.removeEventListener("abort", wake); resolve(); };
         this.waiting.push(wake);
@@ -130,10 +182,10 @@ export class WorkerPool {
   }
 
   private maybeIdle(): void {
-    if (this.idleTimer || !Number.isFinite(this.idleMs) || this.waiting.length || this.lanes.some((l) => l.job)) return;
+    if (this.idleTimer || !Number.isFinite(this.idleMs) || this.waiting.length || this.lanes.some((l) => l.jobs.size)) return;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
-      for (const l of this.lanes) if (!l.job && !l.gone) void this.retire(l);
+      for (const l of this.lanes) if (!l.jobs.size && !l.gone) void this.retire(l);
     }, this.idleMs).unref();
   }
 
@@ -227,6 +279,11 @@ export async function runTasks(run: PoolRun): Promise<TaskResult[]> {
   };
   const lane = async () => {
     while (first === undefined && !signal?.aborted && next < tasks.length) {
+      // a task is taken only when a worker can start it: after the first error none starts
+      if (pool) {
+        await pool.available(signal);
+        if (first !== undefined || signal?.aborted || next >= tasks.length) break;
+      }
       const i = next++;
       try {
         results[i] = await one(tasks[i]);
@@ -237,7 +294,8 @@ export async function runTasks(run: PoolRun): Promise<TaskResult[]> {
       }
     }
   };
-  await Promise.all(Array.from({ length: pool ? Math.max(1, Math.min(run.threads, tasks.length)) : 1 }, lane));
+  // two per worker: a worker whose task is draining its output starts the next (WorkerPool)
+  await Promise.all(Array.from({ length: pool ? Math.max(1, Math.min(2 * run.threads, tasks.length)) : 1 }, lane));
   if (first !== undefined) throw first;
   signal?.throwIfAborted();
   return results;

@@ -7,9 +7,13 @@ import { isNpz, type Progress, type SinkOpener, type Task, type TaskOptions, typ
 
 const npzTask = (task: Task) => (task.container ? task.container === "npz" : isNpz(task.input));
 
-export async function runTask(k: Kernels, task: Task, outDir: string, opts: TaskOptions, progress?: Progress): Promise<TaskResult> {
+/**
+ * `onDraining`: called when the task has nothing left but to wait for its output's last writes
+ * (NPZ batches to Arrow files, written behind), so that a worker may start its next task.
+ */
+export async function runTask(k: Kernels, task: Task, outDir: string, opts: TaskOptions, progress?: Progress, onDraining?: () => void): Promise<TaskResult> {
   if (opts.discard) return decodeTask(k, task, opts, () => new NullSink(), progress);
-  if (npzTask(task)) return (await import("./npz-task.js")).runNpzTask(k, task, outDir, opts, progress);
+  if (npzTask(task)) return (await import("./npz-task.js")).runNpzTask(k, task, outDir, opts, progress, onDraining);
   return runTFRecordTask(k, task, outDir, opts, progress);
 }
 

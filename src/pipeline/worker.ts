@@ -3,7 +3,7 @@
 // objects because class identity does not survive the thread boundary.
 import { parentPort, workerData } from "node:worker_threads";
 import { ArrowsmithError } from "../errors.js";
-import { kernels } from "../wasm.js";
+import { Kernels, kernels } from "../wasm.js";
 import type { Task, TaskOptions, TaskResult } from "./convert-file.js";
 import { progressCounter, runTask } from "./tasks.js";
 
@@ -21,7 +21,12 @@ export type WorkerReply =
 
 const SLEEP = new Int32Array(new SharedArrayBuffer(4));
 
-export async function work(req: WorkerRequest): Promise<WorkerReply> {
+// wasm instances of this worker: the thread's own, and a second for a task that starts while the
+// previous one drains its output (its regions stay in use until its last write returns)
+const spare: Kernels[] = [];
+const made: Kernels[] = [];
+
+export async function work(req: WorkerRequest, onDraining?: () => void): Promise<WorkerReply> {
   // fault injection for the tests: a worker that dies mid-task
   const kill = process.env.ARROWSMITH_TEST_KILL_WORKER;
   if (kill && req.task.input.includes(kill)) process.exit(70);
@@ -31,8 +36,14 @@ export async function work(req: WorkerRequest): Promise<WorkerReply> {
   const counter = progressCounter(req.progress);
   const progress = slow > 0 && counter ? (bytes: number, events: number) => { counter(bytes, events); Atomics.wait(SLEEP, 0, 0, slow); } : counter;
   try {
-    const result = await runTask(kernels(), req.task, req.outDir, req.opts, progress);
-    return { ok: true, result };
+    let k = spare.pop();
+    if (!k) made.push((k = made.length ? new Kernels() : kernels()));
+    try {
+      const result = await runTask(k, req.task, req.outDir, req.opts, progress, onDraining);
+      return { ok: true, result };
+    } finally {
+      spare.push(k);
+    }
   } catch (e) {
     if (e instanceof ArrowsmithError) {
       return { ok: false, error: { code: e.code, message: e.detail, file: e.file, offset: e.offset, record: e.record, hint: e.hint } };
@@ -44,9 +55,9 @@ export async function work(req: WorkerRequest): Promise<WorkerReply> {
 /** The buffers of a result's kept-event maps (the task made them for the reply alone). */
 function transferables(r: TaskResult): ArrayBuffer[] {
   const out = new Set<ArrayBuffer>();
-  // never the wasm memory (it cannot move, and a view of it would take all of it along)
-  const memory = kernels().memory.buffer;
-  for (const e of r.lowestEvents ?? []) for (const m of [e.flux, e.err]) if (m.buffer instanceof ArrayBuffer && m.buffer !== memory) out.add(m.buffer);
+  // never a wasm memory (it cannot move, and a view of it would take all of it along)
+  const memories = new Set<ArrayBufferLike>([kernels(), ...made].map((k) => k.memory.buffer));
+  for (const e of r.lowestEvents ?? []) for (const m of [e.flux, e.err]) if (m.buffer instanceof ArrayBuffer && !memories.has(m.buffer)) out.add(m.buffer);
   return [...out];
 }
 
@@ -59,9 +70,11 @@ export const WORKER_MARK = "arrowsmith-conversion-worker";
 if (parentPort && workerData === WORKER_MARK) {
   const port = parentPort;
   kernels();
-  port.on("message", (req: WorkerRequest) => {
+  port.on("message", (req: WorkerRequest & { id: number }) => {
+    const id = req.id;
     // the kept events' maps (views of one buffer a task) move to the main thread rather than being copied
-    void work(req).then((reply) => port.postMessage(reply, reply.ok ? transferables(reply.result) : []));
+    void work(req, () => port.postMessage({ id, draining: true }))
+      .then((reply) => port.postMessage({ ...reply, id }, reply.ok ? transferables(reply.result) : []));
   });
   port.postMessage({ ready: true });
 }
