@@ -46,7 +46,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const OPTS: NpzReadOptions = { kind: "auto", metadataLayout: "auto", precision: "f32", verify: true, report: true };
+// onDraining: as in a worker (write-behind is for tasks whose worker may start the next meanwhile)
+const OPTS: NpzReadOptions = { kind: "auto", metadataLayout: "auto", precision: "f32", verify: true, report: true, onDraining: () => {} };
 
 async function both(input: string, o: Partial<NpzReadOptions>, name: string) {
   const k = kernels();
