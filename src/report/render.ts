@@ -26,7 +26,9 @@ export interface FigureData {
  * resvg-js re-reads a font file for every text run it shapes (~800 per figure); the full 760 kB
  * DejaVuSans.ttf made that half of a figure's time, the 26 kB subset a small part of it.
  */
-const FONT_DIR = new URL(import.meta.url.includes("/dist/") ? "../../../assets/fonts/" : "../../assets/fonts/", import.meta.url);
+// from dist/src/report/render.js three folders up; from src/report/render.ts or the plot worker's
+// bundle, dist/src/plot-worker.bundle.js, two
+const FONT_DIR = new URL(import.meta.url.includes("/dist/src/report/") ? "../../../assets/fonts/" : "../../assets/fonts/", import.meta.url);
 const FONT_FILES = ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf"].map((f) => new URL(f, FONT_DIR).pathname).filter((f) => existsSync(f));
 export const FONT_FAMILY = "DejaVu Sans, Helvetica, Arial, sans-serif";
 
