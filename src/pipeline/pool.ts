@@ -13,9 +13,9 @@
 // converting many times (a benchmark, a test suite, a service) does not pay ~0.3 s (much more
 // under tsx) to start a worker each time. An idle worker does not keep the process alive; a
 // loading one does, until it has loaded.
-import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import { bundledOr } from "../bundled.js";
 import { ArrowsmithError } from "../errors.js";
 import type { Task, TaskResult } from "./convert-file.js";
 import { Kernels } from "../wasm.js";
@@ -200,15 +200,12 @@ export class WorkerPool {
 /**
  * The module a worker starts from: from the .ts sources worker.ts; from dist/ the bundle of
  * worker.js and everything it imports (scripts/bundle-worker.mjs), which loads in ~0.1 s of CPU
- * instead of ~0.35 s, or worker.js itself when there is no bundle or it is older than worker.js
- * (a `tsc` without the bundling step).
+ * instead of ~0.35 s, or worker.js itself when there is no bundle or, in a checkout, it is older
+ * than worker.js (a `tsc` without the bundling step).
  */
 function workerFile(): URL {
   if (import.meta.url.endsWith(".ts")) return new URL("./worker.ts", import.meta.url);
-  const plain = new URL("./worker.js", import.meta.url);
-  const bundle = new URL("../worker.bundle.js", import.meta.url);
-  const b = statSync(bundle, { throwIfNoEntry: false });
-  return b && b.mtimeMs >= statSync(plain).mtimeMs ? bundle : plain;
+  return bundledOr(new URL("./worker.js", import.meta.url), new URL("../worker.bundle.js", import.meta.url));
 }
 
 let shared: WorkerPool | undefined;

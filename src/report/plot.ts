@@ -2,11 +2,12 @@
 // reads one input file (or a share of its sample) in a worker, picks its events and renders them
 // there; only file names come back. Figures are written under a temporary name and renamed.
 import "./native-memory.js";
-import { mkdirSync, statSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { Piscina } from "piscina";
 import { SCONE_DEFAULTS, type SconeOptions } from "../datasets/scone.js";
+import { bundledOr } from "../bundled.js";
 import { ArrowsmithError } from "../errors.js";
 import { type EventSource, eventSources, type ReadOptions, type Selection } from "./events.js";
 import type { FigureFormat } from "./render.js";
@@ -50,14 +51,12 @@ export interface PlotTaskResult {
 /**
  * The module a plot worker starts from: plot-worker.ts from the sources; from dist/ the bundle
  * (scripts/bundle-worker.mjs: ~0.27 s of CPU to load instead of ~1.1 s for vega's ES modules), or
- * plot-worker.js when there is no bundle or it is older (a `tsc` without the bundling step).
+ * plot-worker.js when there is no bundle or, in a checkout, it is older (a `tsc` without the
+ * bundling step).
  */
 function workerFile(): { filename: string; execArgv: string[] } {
   if (import.meta.url.endsWith(".ts")) return { filename: new URL("./plot-worker.ts", import.meta.url).href, execArgv: ["--import", "tsx"] };
-  const plain = new URL("./plot-worker.js", import.meta.url);
-  const bundle = new URL("../plot-worker.bundle.js", import.meta.url);
-  const b = statSync(bundle, { throwIfNoEntry: false });
-  return { filename: (b && b.mtimeMs >= statSync(plain).mtimeMs ? bundle : plain).href, execArgv: [] };
+  return { filename: bundledOr(new URL("./plot-worker.js", import.meta.url), new URL("../plot-worker.bundle.js", import.meta.url)).href, execArgv: [] };
 }
 
 export async function plot(inputs: string[], o: PlotOptions): Promise<PlotResult> {
