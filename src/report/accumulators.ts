@@ -106,6 +106,29 @@ export class Moments {
 }
 
 /**
+ * The bin of `v`, for e[0] <= v <= e[last] (e[last] itself falls in the last bin). Uniform edges:
+ * an estimate from `scale` (bins per unit), which can be one off at an edge, settled against the
+ * edges themselves; other edges: a binary search. Either way the bin is the one the edges say.
+ */
+function binOf(e: readonly number[], v: number, uniform: boolean, scale: number): number {
+  const last = e.length - 1;
+  if (v === e[last]) return last - 1;
+  if (uniform) {
+    let i = Math.floor((v - e[0]) * scale);
+    if (i > last - 1) i = last - 1;
+    while (i > 0 && v < e[i]) i--;
+    while (i < last - 1 && v >= e[i + 1]) i++;
+    return i;
+  }
+  let lo = 0, hi = last - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (v >= e[mid]) lo = mid; else hi = mid - 1;
+  }
+  return lo;
+}
+
+/**
  * Counts over fixed bin edges, as numpy.histogram counts them: bin i holds edges[i] <= v <
  * edges[i+1], the last bin also v == its upper edge. Values below the first edge are `underflow`,
  * above the last `overflow`, and null/NaN `missing`, so nothing is dropped silently and the tails
@@ -143,21 +166,7 @@ export class Histogram {
     let i: number;
     if (v < e[0]) { this.underflow++; i = -1; }
     else if (v > e[last]) { this.overflow++; i = last; }
-    else if (v === e[last]) i = last - 1;
-    else if (this.uniform) {
-      i = Math.floor(((v - e[0]) / (e[last] - e[0])) * last);
-      // the computed index can be one off at an edge: settle it against the edges themselves
-      if (i > last - 1) i = last - 1;
-      while (i > 0 && v < e[i]) i--;
-      while (i < last - 1 && v >= e[i + 1]) i++;
-    } else {
-      let lo = 0, hi = last - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (v >= e[mid]) lo = mid; else hi = mid - 1;
-      }
-      i = lo;
-    }
+    else i = binOf(e, v, this.uniform, last / (e[last] - e[0]));
     if (i >= 0 && i < last) this.counts[i]++;
     if (this.lo) {
       if (v < this.lo[i + 1]) this.lo[i + 1] = v;
@@ -173,31 +182,15 @@ export class Histogram {
       for (let r = 0; r < n; r++) this.add(bits !== null && ((bits[(offset + r) >> 3] >> ((offset + r) & 7)) & 1) === 0 ? null : values[r]);
       return;
     }
-    const e = this.edges, last = e.length - 1, first = e[0], top = e[last], counts = this.counts, uniform = this.uniform;
-    const scale = last / (top - first);
+    const e = this.edges, first = e[0], top = e[e.length - 1], counts = this.counts, uniform = this.uniform;
+    const scale = (e.length - 1) / (top - first);
     let underflow = 0, overflow = 0, missing = 0;
     for (let r = 0; r < n; r++) {
       const v = values[r];
       if (v !== v || (bits !== null && ((bits[(offset + r) >> 3] >> ((offset + r) & 7)) & 1) === 0)) { missing++; continue; }
       if (v < first) { underflow++; continue; }
       if (v > top) { overflow++; continue; }
-      let i: number;
-      if (v === top) i = last - 1;
-      else if (uniform) {
-        // an estimate, settled against the edges themselves (so the bin is the one `add` finds)
-        i = Math.floor((v - first) * scale);
-        if (i > last - 1) i = last - 1;
-        while (i > 0 && v < e[i]) i--;
-        while (i < last - 1 && v >= e[i + 1]) i++;
-      } else {
-        let lo = 0, hi = last - 1;
-        while (lo < hi) {
-          const mid = (lo + hi + 1) >> 1;
-          if (v >= e[mid]) lo = mid; else hi = mid - 1;
-        }
-        i = lo;
-      }
-      counts[i]++;
+      counts[binOf(e, v, uniform, scale)]++;
     }
     this.underflow += underflow; this.overflow += overflow; this.missing += missing;
   }
