@@ -523,21 +523,18 @@ export class ColumnWriter {
       input.set(body, lv.len);
       let settle!: () => void;
       const page: PendingPage = { input, size, numValues: this.pageLevels, encoding, done: new Promise<void>((r) => { settle = r; }), queued: true };
+      // the page's buffer back to the writer, its slot back to the budget
+      const finished = () => {
+        this.spare.push(input);
+        settle();
+        budget.returned();
+      };
       budget.run(() => {
         page.queued = false;
-        if (page.taken || budget.cancelled) {
-          // sealChunk compressed it in the writing thread while it waited, or the sink was aborted
-          this.spare.push(input);
-          settle();
-          budget.returned();
-          return;
-        }
+        // sealChunk compressed it in the writing thread while it waited, or the sink was aborted
+        if (page.taken || budget.cancelled) return finished();
         compressAsync(input.subarray(0, size)).then((out) => { page.out = out; }, (e: unknown) => { page.error = e ?? new Error("compression failed"); })
-          .finally(() => {
-            this.spare.push(input);
-            settle();
-            budget.returned();
-          });
+          .finally(finished);
       });
       this.parts.push(page);
       this.pending.push(page);
