@@ -284,7 +284,11 @@ export async function runTasks(run: PoolRun): Promise<TaskResult[]> {
       const i = next++;
       try {
         results[i] = await one(tasks[i]);
-        bounds?.add(results[i].stats);
+        if (bounds) {
+          bounds.add(results[i].stats);
+          // the kept events of finished tasks that later ones pushed out of every list go now
+          for (const r of results) if (r?.lowestEvents?.length) r.lowestEvents = bounds.stillListed(r.stats, r.lowestEvents);
+        }
         run.onResult?.(results[i], tasks[i]);
       } catch (e) {
         first ??= e;

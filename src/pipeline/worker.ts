@@ -52,12 +52,14 @@ export async function work(req: WorkerRequest, onDraining?: () => void): Promise
   }
 }
 
-/** The buffers of a result's kept-event maps (the task made them for the reply alone). */
+/** The buffers of a result's kept-event maps and flux sums (the task made them for the reply alone). */
 function transferables(r: TaskResult): ArrayBuffer[] {
   const out = new Set<ArrayBuffer>();
   // never a wasm memory (it cannot move, and a view of it would take all of it along)
   const memories = new Set<ArrayBufferLike>([kernels(), ...made].map((k) => k.memory.buffer));
-  for (const e of r.lowestEvents ?? []) for (const m of [e.flux, e.err]) if (m.buffer instanceof ArrayBuffer && !memories.has(m.buffer)) out.add(m.buffer);
+  const arrays: ArrayLike<unknown>[] = (r.lowestEvents ?? []).flatMap((e) => [e.flux, e.err]);
+  if (r.stats?.kind === "scone") for (const f of Object.values(r.stats.flux)) arrays.push(f.sum, ...(f.sum_sq ? [f.sum_sq] : []));
+  for (const m of arrays) if (ArrayBuffer.isView(m) && m.buffer instanceof ArrayBuffer && !memories.has(m.buffer)) out.add(m.buffer);
   return [...out];
 }
 

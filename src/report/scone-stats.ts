@@ -79,6 +79,24 @@ export class LowestBounds {
     }
   }
 
+  /**
+   * Of a finished task's kept events (its `lowestEvents`, beside its statistics), those that can
+   * still be in a merged list: listed by the task with a value at most the bound known now. The
+   * others are let go as soon as later tasks push them out, instead of being held to the end
+   * with their maps: their memory is freed, and a worker's next events reuse it (fresh memory
+   * costs a page fault per 4 KiB here).
+   */
+  stillListed<E extends { source: string; record: number }>(stats: { kind: string } | undefined, events: E[]): E[] {
+    if (stats?.kind !== "scone" || !events.length) return events;
+    const bounds = this.get() ?? {};
+    const wanted = new Set<string>();
+    for (const [metric, items] of Object.entries((stats as SconeStatsJson).lowest)) {
+      const bound = bounds[metric] ?? Infinity;
+      for (const it of items) if (Number(it.value) <= bound) wanted.add(`${it.source}\0${it.record}`);
+    }
+    return events.filter((e) => wanted.has(`${e.source}\0${e.record}`));
+  }
+
   /** The bounds known so far (metrics with fewer than LOWEST_K values have none), or undefined. */
   get(): Record<string, number> | undefined {
     const out: Record<string, number> = {};
@@ -180,7 +198,8 @@ export interface SconeStatsJson {
   classes: Record<string, number>;
   redshift: ReturnType<Moments["toJSON"]>;
   redshift_hist: ReturnType<Histogram["toJSON"]>;
-  flux: Record<string, ReturnType<SumArray["toJSON"]>>;
+  /** Per class; a task's sums are float64 arrays until written as JSON (`plainSconeStats`). */
+  flux: Record<string, ReturnType<SumArray["toJSON"]> | { n: number; sum: Float64Array; sum_sq?: Float64Array }>;
   metrics: Record<string, ReturnType<Histogram["toJSON"]>>;
   lowest: Record<string, ReturnType<Lowest["toJSON"]>>;
   files: Record<string, { events: number; classes: Record<string, number>; coverage: ReturnType<Moments["toJSON"]>; snr: ReturnType<Moments["toJSON"]> }>;
@@ -358,34 +377,42 @@ export class SconeTap implements FluxSums {
 
   /**
    * The events in the lowest lists, with their maps (call after the last batch, before the task's
-   * wasm regions are released). Their maps are views of one ArrayBuffer, which a worker transfers
-   * to the main thread instead of copying it.
+   * wasm regions are released). Each event's two maps are views of one ArrayBuffer of its own,
+   * which a worker transfers to the main thread instead of copying it: one buffer per event
+   * (~46 KB) stays under the allocator's mmap threshold, where one buffer for all of them (~0.5 MB
+   * for a first task's dozen) was mapped afresh per task and its page faults cost ~2 ms here.
    */
   lowestEvents(): SconeEvent[] {
     this.prune();
     const n = this.n;
-    const all = new Float32Array(this.kept.size * 2 * n);
-    let at = 0;
-    const copy = (slot: number, err: boolean) => {
-      const m = all.subarray(at, (at += n));
-      m.set(this.slotMap(slot, err));
-      return m;
-    };
-    return [...this.kept.values()].map(({ event, slot }) => ({ ...event, flux: copy(slot, false), err: copy(slot, true) }));
+    return [...this.kept.values()].map(({ event, slot }) => {
+      const maps = new Float32Array(2 * n);
+      maps.set(this.slotMap(slot, false));
+      maps.set(this.slotMap(slot, true), n);
+      return { ...event, flux: maps.subarray(0, n), err: maps.subarray(n) };
+    });
   }
 
   /**
-   * The task's statistics as JSON (call after the last batch, before the task's wasm regions are
-   * released): the flux sums go from wasm memory straight into the JSON arrays, with no copy in
-   * between (a fresh pair of arrays per class and task, ~0.1 ms of new pages each).
+   * The task's statistics (call after the last batch, before the task's wasm regions are
+   * released). The flux sums are float64 arrays, each its own buffer, which a worker transfers
+   * to the main thread: as JSON arrays they were serialized and read back value by value (~4 ms a
+   * task of two classes). `plainStats` makes them JSON arrays where the statistics are written.
    */
   toJSON(): SconeStatsJson {
     const buf = this.k.memory.buffer;
     const j = this.stats.toJSON();
     for (const [label, r] of this.slots) {
-      j.flux[String(label)] = { n: r.count, sum: jnums(new Float64Array(buf, r.sum, this.n)), sum_sq: jnums(new Float64Array(buf, r.sq, this.n)) };
+      j.flux[String(label)] = { n: r.count, sum: new Float64Array(buf, r.sum, this.n).slice(), sum_sq: new Float64Array(buf, r.sq, this.n).slice() };
     }
-    for (const [label, a] of this.js) j.flux[String(label)] = a.toJSON();
+    for (const [label, a] of this.js) j.flux[String(label)] = { n: a.n, sum: a.sum, sum_sq: a.sumSq! };
     return j;
   }
+}
+
+/** Statistics whose flux sums may be float64 arrays (a task's, as `SconeTap.toJSON` gives them) as plain JSON. */
+export function plainSconeStats(j: SconeStatsJson): SconeStatsJson {
+  const flux: SconeStatsJson["flux"] = {};
+  for (const [k, f] of Object.entries(j.flux)) flux[k] = { n: f.n, sum: jnums(f.sum), ...(f.sum_sq ? { sum_sq: jnums(f.sum_sq) } : {}) };
+  return { ...j, flux };
 }
