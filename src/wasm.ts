@@ -29,7 +29,7 @@ export interface KernelExports {
   byteSwap(src: number, n: number, itemSize: number, dst: number): number;
   fortranToC(src: number, dst: number, shape: number, ndim: number, itemSize: number): number;
   clusterImages(src: number, n: number, h: number, w: number, dst: number,
-                sum: number, maxv: number, nonzero: number, extent: number): void;
+                sum: number, maxv: number, nonzero: number, extent: number, acc: number, planes: number, accRows: number): void;
   sumF32(src: number, n: number): number;
   addF32(src: number, n: number, sum: number): void;
   addImagesF32(src: number, rows: number, n: number, sum: number): void;
@@ -200,10 +200,12 @@ export class Kernels {
   /**
    * Per-image statistics of n float32 h × w images at `src` into float64 `sum`, float32 `maxv`,
    * int32 `nonzero` and int32 × 4 `extent` (bounding box); `dst`, when not 0, receives a copy.
+   * With `acc` not 0, the first `accRows` images are also added to the float64 sums of their
+   * plane, h*w values at acc + planes[i]*h*w*8 (`planes`: int32 per image).
    */
   clusterImages(src: number, n: number, h: number, w: number, dst: number,
-                sum: number, maxv: number, nonzero: number, extent: number): void {
-    this.exports.clusterImages(src, n, h, w, dst, sum, maxv, nonzero, extent);
+                sum: number, maxv: number, nonzero: number, extent: number, acc = 0, planes = 0, accRows = 0): void {
+    this.exports.clusterImages(src, n, h, w, dst, sum, maxv, nonzero, extent, acc, planes, accRows);
   }
 
   /** numpy-order (pairwise) float64 sum of n float32 values at `src`. */

@@ -321,3 +321,62 @@ describe("npy kernels against the TypeScript reference", () => {
       }
     });
 });
+
+describe("the report's mean-image sums in the image kernel", () => {
+  it("add each emitted image to its plane's float64 sums, bit for bit as one addition per image in row order", () => {
+    const k = new Kernels();
+    const h = 9, w = 13, hw = h * w;
+    for (const [n, accRows] of [[1, 1], [7, 7], [23, 19], [40, 0], [16, 16]] as const) {
+      const mark = k.mark();
+      const images = randomImages(n, h, w, "special");
+      // sparse rows and whole zero images too, so that skipped runs of zeros are exercised
+      for (let i = 0; i < n; i += 3) images.fill(0, i * hw, (i + 1) * hw);
+      for (let i = 1; i < images.length; i += 10) images[i] = -0;
+      const planes = Int32Array.from({ length: n }, (_, i) => (i % 11 === 10 ? 7 : [0, 0, 0, 0, 0, 1, 1, 2, 0, 2][i % 10]));
+      // at an address that is not 16-byte aligned, as a window of an NPZ member may be
+      const src = k.alloc(images.byteLength + 4) + 4;
+      k.bytes().set(new Uint8Array(images.buffer), src);
+      const sum = k.alloc(n * 8), max = k.alloc(n * 4), nz = k.alloc(n * 4), ext = k.alloc(n * 16);
+      const acc = k.alloc(3 * hw * 8), pl = k.put(new Uint8Array(planes.buffer));
+      // start from sums that are not zero, as a later window does
+      const start = Float64Array.from({ length: 3 * hw }, (_, i) => (i % 4) * 0.1);
+      new Float64Array(k.bytes().buffer, acc, 3 * hw).set(start);
+      k.clusterImages(src, n, h, w, 0, sum, max, nz, ext, acc, pl, accRows);
+      const want = start.slice();
+      for (let i = 0; i < accRows; i++) {
+        if (planes[i] > 2) continue;
+        for (let q = 0; q < hw; q++) want[planes[i] * hw + q] += images[i * hw + q];
+      }
+      const got = new Float64Array(k.bytes().buffer, acc, 3 * hw);
+      for (let q = 0; q < 3 * hw; q++) if (!Object.is(got[q], want[q]) && !(Number.isNaN(got[q]) && Number.isNaN(want[q]))) throw new Error(`n ${n}: sum ${q} is ${got[q]}, want ${want[q]}`);
+      // the metrics are those of the kernel without the sums
+      const plain = runKernel(k, src, n, h, w, 0);
+      const s = new Float64Array(k.bytes().buffer, sum, n);
+      plain.forEach((m, i) => expect(Object.is(m.sum, s[i]) || (Number.isNaN(m.sum) && Number.isNaN(s[i]))).toBe(true));
+      k.release(mark);
+    }
+  });
+
+  it("addImagesF32 adds any number of images as addF32 does one at a time", () => {
+    const k = new Kernels();
+    for (const [rows, n] of [[0, 16], [1, 2048], [3, 37], [4, 40], [5, 8], [9, 2051]] as const) {
+      const mark = k.mark();
+      const images = randomImages(rows, 1, n, "special");
+      for (let i = 0; i < images.length; i += 7) images.fill(0, i, i + 3);
+      const src = k.put(new Uint8Array(images.buffer));
+      const a = k.alloc(n * 8), b = k.alloc(n * 8);
+      k.bytes().fill(0, a, a + n * 8);
+      k.bytes().fill(0, b, b + n * 8);
+      k.addImagesF32(src, rows, n, a);
+      for (let r = 0; r < rows; r++) k.addF32(src + r * n * 4, n, b);
+      const x = new Float64Array(k.bytes().buffer, a, n), y = new Float64Array(k.bytes().buffer, b, n);
+      const ref = new Float64Array(n);
+      for (let r = 0; r < rows; r++) for (let q = 0; q < n; q++) ref[q] += images[r * n + q];
+      for (let q = 0; q < n; q++) {
+        expect(Object.is(x[q], ref[q]) || (Number.isNaN(x[q]) && Number.isNaN(ref[q])), `rows ${rows}, value ${q}`).toBe(true);
+        expect(Object.is(y[q], ref[q]) || (Number.isNaN(y[q]) && Number.isNaN(ref[q])), `rows ${rows}, value ${q}`).toBe(true);
+      }
+      k.release(mark);
+    }
+  });
+});

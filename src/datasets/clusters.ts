@@ -328,6 +328,12 @@ export interface ClusterEmitOptions {
   windowBytes?: number;
   /** Emit only the first rows (the rest is still read and checked). */
   maxRows?: number;
+  /**
+   * The dataset report's mean-image sums (ClusterTap.kernelSums: planes U, V, X, h*w float64
+   * each): every emitted float32 image is added to its plane's as the image kernel reads it.
+   * Ignored with precision f64 (the report sums the float64 values then).
+   */
+  meanImages?: number;
 }
 
 /**
@@ -437,6 +443,8 @@ export function* clusterBatches(k: Kernels, zip: ZipArchive, p: ClusterPlan, sch
       npyConvertInWasm(k, h, data, wholeF32, "f32");
     }
     const metricSets = Array.from({ length: sets }, () => ({ sum: k.alloc(window * 8), max: k.alloc(window * 4), nonzero: k.alloc(window * 4), extent: k.alloc(window * 16) }));
+    const meanImages = !f64 && o.meanImages ? o.meanImages : 0;
+    const planesAt = meanImages ? k.alloc(window * 4) : 0;
     const buf = k.memory.buffer;
     let nonfinite = 0;
     for (let s = 0, w = 0; s < n; s += window, w++) {
@@ -458,10 +466,11 @@ export function* clusterBatches(k: Kernels, zip: ZipArchive, p: ClusterPlan, sch
         f32At = wholeF32 + s * hw * 4;
         f64At = f64 ? wholeF64 + s * hw * 8 : undefined;
       }
-      k.clusterImages(f32At, len, p.height, p.width, 0, sum, max, nonzero, extent);
+      const e = Math.min(stop, s + len);
+      if (meanImages && s < e) new Int32Array(buf, planesAt, e - s).set(plane.subarray(s, e));
+      k.clusterImages(f32At, len, p.height, p.width, 0, sum, max, nonzero, extent, meanImages, planesAt, Math.max(0, e - s));
       // float32 pixels summed in float64 cannot overflow: only NaN/inf pixels make the sum non-finite
       for (let i = 0; i < len; i++) if (!Number.isFinite(sums[i])) nonfinite++;
-      const e = Math.min(stop, s + len);
       if (s >= e) continue;
       const m = e - s;
       const images = f64At !== undefined ? new Float64Array(buf, f64At, m * hw) : new Float32Array(buf, f32At, m * hw);

@@ -16,7 +16,7 @@ import { isNpz, planTasks } from "./plan.js";
 import type { Problem } from "./policy.js";
 import { maxWorkers, runTasks, type WorkerPool, workerPool } from "./pool.js";
 import { BYTES_PER_THREAD } from "./threads.js";
-import { plainSconeStats } from "../report/scone-stats.js";
+import { plainStats } from "../report/plain.js";
 import { type Shard, shardTag, sliceTasks } from "../scale/shards.js";
 import { shardManifestName } from "../scale/merge.js";
 import { journalTask, readShardManifest, taskBytesOf, taskRecord, upToDateTask, writeShardManifest } from "../scale/shard-run.js";
@@ -324,9 +324,9 @@ async function convertPlanned(job: Job, todo: string[], tasks: Task[], want: num
     ...(done.size ? { note: `${done.size} input(s) were left alone by --resume and are not in these statistics: run arrowsmith report on the folder to include them` } : {}),
   });
   const c1 = process.cpuUsage(c0);
-  // a task's flux sums come as float64 arrays (moved from the worker, not serialized): JSON arrays
-  // in what a caller gets, as anywhere else statistics are read
-  for (const r of results) if (r.stats?.kind === "scone") r.stats = plainSconeStats(r.stats);
+  // a task's per-pixel sums come as float64 arrays (moved from the worker, not serialized): JSON
+  // arrays in what a caller gets, as anywhere else statistics are read
+  for (const r of results) if (r.stats) r.stats = plainStats(r.stats);
   const report = pages && { ...pages, seconds: (performance.now() - r0) / 1000, cpuSeconds: (c1.user + c1.system) / 1e6 };
   return {
     results, problems, manifest, resumed: [...done.keys()], earlier: kept, threads, report, ...(index ? { index } : {}),
@@ -413,6 +413,7 @@ async function convertShard(job: Job, shard: Shard): Promise<ConvertSummary> {
     const shardIndex = await writeFolderIndex(outDir, shardIndexName(shard), await collectIndex(outDir, indexedTasks(taskOutputs), freshIndex(results), rescanOptions(job), job.warn, [join(outDir, shardIndexName(shard))]));
     const seconds = (performance.now() - t0) / 1000;
     const sm = writeShardManifest(outDir, shard, { status: "complete", run, tasks: [...kept, ...results], problems, argv: opts.argv ?? [], wall_seconds: seconds });
+    for (const r of results) if (r.stats) r.stats = plainStats(r.stats);
     const manifest = shardAsManifest(sm.tasks.length, results, problems, seconds, run.options);
     return {
       results, problems, manifest, resumed: [...new Set(kept.map((t) => t.input))], earlier: [], threads: want, ...(shardIndex ? { index: shardIndex } : {}),

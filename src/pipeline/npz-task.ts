@@ -182,7 +182,10 @@ function* npzSteps(k: Kernels, path: string, o: NpzReadOptions, open: (schema: S
       const background = behind && o.onDraining !== undefined && out.writeBehind?.() === true;
       // the tap's wasm regions are allocated here, before any view of the rows is made
       if (o.report) tap = new ClusterTap(k, basename(path), plan.height * plan.width);
-      const batches = clusterBatches(k, zip, plan, schema, source, { precision: o.precision, windowBytes: o.windowBytes, buffers: background ? 2 : 1 });
+      const batches = clusterBatches(k, zip, plan, schema, source, {
+        precision: o.precision, windowBytes: o.windowBytes, buffers: background ? 2 : 1,
+        ...(tap && o.precision !== "f64" ? { meanImages: tap.kernelSums() } : {}),
+      });
       for (;;) {
         const b = batches.next();
         if (b.done) {
@@ -204,7 +207,7 @@ function* npzSteps(k: Kernels, path: string, o: NpzReadOptions, open: (schema: S
       sink = open(plan.schema);
       emitGenericNpz(zip, plan, source, emit, o.windowBytes);
     }
-    return { ...base, kind, rows, nonfinite, empty: false, sink, ...(tap ? { stats: tap.finish().toJSON() } : {}) };
+    return { ...base, kind, rows, nonfinite, empty: false, sink, ...(tap ? { stats: tap.toJSON() } : {}) };
   } catch (e) {
     sink?.abort();
     throw isArrowsmithError(e) && !e.file ? e.at({ file: path }) : e;

@@ -58,7 +58,8 @@ function transferables(r: TaskResult): ArrayBuffer[] {
   // never a wasm memory (it cannot move, and a view of it would take all of it along)
   const memories = new Set<ArrayBufferLike>([kernels(), ...made].map((k) => k.memory.buffer));
   const arrays: ArrayLike<unknown>[] = (r.lowestEvents ?? []).flatMap((e) => [e.flux, e.err]);
-  if (r.stats?.kind === "scone") for (const f of Object.values(r.stats.flux)) arrays.push(f.sum, ...(f.sum_sq ? [f.sum_sq] : []));
+  const sums = r.stats?.kind === "scone" ? Object.values(r.stats.flux) : r.stats ? Object.values(r.stats.images) : [];
+  for (const f of sums) arrays.push(f.sum, ...("sum_sq" in f && f.sum_sq ? [f.sum_sq] : []));
   for (const m of arrays) if (ArrayBuffer.isView(m) && m.buffer instanceof ArrayBuffer && !memories.has(m.buffer)) out.add(m.buffer);
   return [...out];
 }

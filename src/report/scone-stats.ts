@@ -8,7 +8,7 @@ import { column, columnBuffers } from "../arrow.js";
 import type { FluxSums, SconeOptions } from "../datasets/scone.js";
 import type { Kernels } from "../wasm.js";
 import type { SconeEvent } from "./figures/scone.js";
-import { Counts, Histogram, jnums, linearEdges, Lowest, Moments, SumArray } from "./accumulators.js";
+import { Counts, Histogram, linearEdges, Lowest, Moments, SumArray } from "./accumulators.js";
 
 /** How many of the lowest-coverage and lowest-S/N events the report keeps. */
 export const LOWEST_K = 6;
@@ -198,7 +198,7 @@ export interface SconeStatsJson {
   classes: Record<string, number>;
   redshift: ReturnType<Moments["toJSON"]>;
   redshift_hist: ReturnType<Histogram["toJSON"]>;
-  /** Per class; a task's sums are float64 arrays until written as JSON (`plainSconeStats`). */
+  /** Per class; a task's sums are float64 arrays until written as JSON (`plainStats`). */
   flux: Record<string, ReturnType<SumArray["toJSON"]> | { n: number; sum: Float64Array; sum_sq?: Float64Array }>;
   metrics: Record<string, ReturnType<Histogram["toJSON"]>>;
   lowest: Record<string, ReturnType<Lowest["toJSON"]>>;
@@ -408,11 +408,4 @@ export class SconeTap implements FluxSums {
     for (const [label, a] of this.js) j.flux[String(label)] = { n: a.n, sum: a.sum, sum_sq: a.sumSq! };
     return j;
   }
-}
-
-/** Statistics whose flux sums may be float64 arrays (a task's, as `SconeTap.toJSON` gives them) as plain JSON. */
-export function plainSconeStats(j: SconeStatsJson): SconeStatsJson {
-  const flux: SconeStatsJson["flux"] = {};
-  for (const [k, f] of Object.entries(j.flux)) flux[k] = { n: f.n, sum: jnums(f.sum), ...(f.sum_sq ? { sum_sq: jnums(f.sum_sq) } : {}) };
-  return { ...j, flux };
 }

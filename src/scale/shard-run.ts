@@ -4,7 +4,7 @@
 // No two shards write the same file.
 import { appendFileSync, existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { plainSconeStats } from "../report/scone-stats.js";
+import { plainStats } from "../report/plain.js";
 import { writeFileAtomic } from "../sinks/atomic.js";
 import type { Task, TaskResult } from "../pipeline/convert-file.js";
 import { VERSION } from "../version.js";
@@ -25,7 +25,7 @@ export function taskRecord(r: TaskResult | TaskRecord): TaskRecord {
     input: r.input, part: r.part, kind: r.kind, compression: r.compression, inputBytes: r.inputBytes, mtimeMs: r.mtimeMs,
     records: r.records, rows: r.rows, skipped: r.skipped, nonfiniteEvents: r.nonfiniteEvents,
     // the task's report accumulators, so that `merge` writes the report one run would
-    ...(r.stats ? { stats: r.stats.kind === "scone" ? plainSconeStats(r.stats) : r.stats } : {}),
+    ...(r.stats ? { stats: plainStats(r.stats) } : {}),
     output: r.output ? { path: r.output.path.split("/").pop()!, rows: r.output.rows, bytes: r.output.bytes }
       : { path: (r as TaskResult).outName, rows: 0, bytes: 0 },
     ...(refused ? { refused: true as const } : {}),
