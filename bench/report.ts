@@ -1,4 +1,5 @@
-// The cost of the dataset report: the same SCONE conversion with and without it (--no-report),
+// The cost of the dataset report: the same conversion with and without it (--no-report), of
+// generated SCONE shards or, with --kind clusters, DUNE cluster batches (NPZ),
 // alternated in one run, outputs on /dev/shm. Wall time is measured around the whole convert()
 // call, report files included; CPU time is the process's (all threads). The report has a part per
 // event (the accumulators in the workers) and a fixed part per run (merging, figures, the page):
@@ -14,7 +15,7 @@
 // both wall times are given as multiples of it.
 // Then the per-event part alone (`per_event_in_thread`): the same tasks in this thread, report
 // on and off alternated task by task, without the page or the pool.
-//   node dist/bench/report.js [--files 10] [--events 2000] [--runs 5] [--threads N]
+//   node dist/bench/report.js [--kind scone|clusters] [--files 10] [--events 2000] [--runs 5] [--threads N]
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -22,6 +23,7 @@ import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { generateScone } from "../src/generate.js";
+import { generateClusters } from "../src/generate-clusters.js";
 import { measureFloor, outputSizes } from "../src/io/floor.js";
 import { FILE_DEFAULTS } from "../src/pipeline/convert-file.js";
 import { convert } from "../src/pipeline/convert.js";
@@ -33,6 +35,8 @@ import { Kernels } from "../src/wasm.js";
 const arg = (name: string, d: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : d; };
 const files = Number(arg("files", "10")), events = Number(arg("events", "2000")), runs = Number(arg("runs", "5"));
 const threads = process.argv.includes("--threads") ? Number(arg("threads", "2")) : undefined;
+const kind = arg("kind", "scone") as "scone" | "clusters";
+if (kind !== "scone" && kind !== "clusters") throw new Error(`--kind is scone or clusters, not ${kind}`);
 const dir = mkdtempSync(join(tmpdir(), "arrowsmith-bench-report-"));
 const out = mkdtempSync(join("/dev/shm", "arrowsmith-bench-report-"));
 const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
@@ -59,7 +63,8 @@ function moduleCost(): { seconds: number; cpu_seconds: number } {
 }
 
 try {
-  await generateScone(join(dir, "in"), { files, events, seed: 9 });
+  if (kind === "scone") await generateScone(join(dir, "in"), { files, events, seed: 9 });
+  else generateClusters(join(dir, "in"), { files, events, seed: 9 });
   const inputs = readdirSync(join(dir, "in")).sort().map((n) => join(dir, "in", n));
   const wall: Record<"on" | "off", number[]> = { on: [], off: [] };
   const cpu: Record<"on" | "off", number[]> = { on: [], off: [] };
@@ -113,11 +118,11 @@ try {
       for (const mode of (i + j) % 2 ? (["off", "on"] as const) : (["on", "off"] as const)) {
         const lowestBelow = mode === "on" ? bounds.get() : undefined;
         const c0 = process.cpuUsage();
-        const r = await runTask(k, { input, outName: `${mode}-${j}.arrow`, kind: "scone" }, join(out, "tasks"), { ...FILE_DEFAULTS, report: mode === "on", lowestBelow });
+        const r = await runTask(k, { input, outName: `${mode}-${j}.arrow`, kind }, join(out, "tasks"), { ...FILE_DEFAULTS, report: mode === "on", lowestBelow });
         const c = process.cpuUsage(c0);
         sum[mode] += (c.user + c.system) / 1e6;
         if (mode === "on") bounds.add(r.stats);
-        if (i === 0 && mode === "on") taskEvents += r.records;
+        if (i === 0 && mode === "on") taskEvents += r.rows;
       }
     }
     if (i === 0) continue;
@@ -133,7 +138,7 @@ try {
   // per-event part: what is left of the difference once the page is written
   const perEvent = (wOn - fixed - wOff) / wOff;
   console.log(JSON.stringify({
-    files, events_per_file: events, input_mb: r3(bytes / 1e6), threads: usedThreads, runs,
+    kind, files, events_per_file: events, input_mb: r3(bytes / 1e6), threads: usedThreads, runs,
     load_average: { min: r3(Math.min(...load)), median: r3(median(load)), max: r3(Math.max(...load)) },
     floor: { seconds: r3(floor), report_on_times_floor: r3(wOn / floor), report_off_times_floor: r3(wOff / floor) },
     wall: { seconds_report_on: r3(wOn), seconds_report_off: r3(wOff), cost_percent: +((100 * (wOn - wOff)) / wOff).toFixed(2), spread_on: r3(spread(wall.on)), spread_off: r3(spread(wall.off)) },
