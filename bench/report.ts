@@ -40,6 +40,7 @@ if (kind !== "scone" && kind !== "clusters") throw new Error(`--kind is scone or
 const dir = mkdtempSync(join(tmpdir(), "arrowsmith-bench-report-"));
 const out = mkdtempSync(join("/dev/shm", "arrowsmith-bench-report-"));
 const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const quantile = (a: number[], q: number) => { const s = [...a].sort((x, y) => x - y), h = (s.length - 1) * q, lo = Math.floor(h); return s[lo] + (h - lo) * ((s[Math.min(lo + 1, s.length - 1)] ?? s[lo]) - s[lo]); };
 const spread = (a: number[]) => (Math.max(...a) - Math.min(...a)) / median(a);
 const r3 = (x: number) => +x.toFixed(3);
 workerPool().idleMs = Infinity;
@@ -108,6 +109,9 @@ try {
   // alternated task by task; no page, no other thread. CPU seconds of the process.
   const k = new Kernels();
   const taskCpu: Record<"on" | "off", number[]> = { on: [], off: [] };
+  // per task and round: the report-on task's CPU over the report-off one's beside it (the pair
+  // shares the machine's state of that moment: a burst of other load moves both)
+  const pairs: number[] = [];
   mkdirSync(join(out, "tasks"));
   let taskEvents = 0;
   for (let i = 0; i < runs + 1; i++) {
@@ -115,15 +119,18 @@ try {
     const sum = { on: 0, off: 0 };
     gc();
     for (const [j, input] of inputs.entries()) {
+      const pair = { on: 0, off: 0 };
       for (const mode of (i + j) % 2 ? (["off", "on"] as const) : (["on", "off"] as const)) {
         const lowestBelow = mode === "on" ? bounds.get() : undefined;
         const c0 = process.cpuUsage();
         const r = await runTask(k, { input, outName: `${mode}-${j}.arrow`, kind }, join(out, "tasks"), { ...FILE_DEFAULTS, report: mode === "on", lowestBelow });
         const c = process.cpuUsage(c0);
         sum[mode] += (c.user + c.system) / 1e6;
+        pair[mode] = (c.user + c.system) / 1e6;
         if (mode === "on") bounds.add(r.stats);
         if (i === 0 && mode === "on") taskEvents += r.rows;
       }
+      if (i > 0) pairs.push((100 * (pair.on - pair.off)) / pair.off);
     }
     if (i === 0) continue;
     taskCpu.on.push(sum.on);
@@ -157,6 +164,8 @@ try {
     per_event_in_thread: {
       us_per_event_on: +((1e6 * median(taskCpu.on)) / taskEvents).toFixed(2), us_per_event_off: +((1e6 * median(taskCpu.off)) / taskEvents).toFixed(2),
       cost_percent: { median: +median(pt).toFixed(2), min: +Math.min(...pt).toFixed(2), max: +Math.max(...pt).toFixed(2), runs: pt.map((x) => +x.toFixed(2)) },
+      // the same per task: the median of every task's on/off pair, and its quartiles
+      cost_percent_task_pairs: { median: +median(pairs).toFixed(2), q1: +quantile(pairs, 0.25).toFixed(2), q3: +quantile(pairs, 0.75).toFixed(2), pairs: pairs.length },
     },
     // a job whose conversion takes T seconds pays fixed + perEvent·T: at most 5% of T from here on
     five_percent_from: perEvent < 0.05 ? { seconds_of_conversion: r3(fixed / (0.05 - perEvent)), input_gb_at_this_rate: r3((rate * fixed) / (0.05 - perEvent) / 1e9) } : null,
