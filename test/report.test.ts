@@ -79,9 +79,17 @@ describe("_report.json", () => {
 
   it("is the same after two threads and split shards (partial sums merged)", async () => {
     const out = tmp();
-    const s = await convert([SCONE], { ...FILE_DEFAULTS, scone, output: out, threads: 2, taskBytes: 200_000 });
+    const seen: unknown[] = [];
+    const s = await convert([SCONE], { ...FILE_DEFAULTS, scone, output: out, threads: 2, taskBytes: 200_000, onTask: (r) => seen.push(r.stats) });
     expect(s.results.some((x) => x.part !== undefined && x.part > 0)).toBe(true);
     checkReport(JSON.parse(readFileSync(join(out, "_report.json"), "utf8")));
+    // a caller sees each task's statistics as JSON (the sums move from the workers as float64
+    // arrays): what it writes out reads back the same
+    expect(seen.length).toBe(s.results.length);
+    for (const stats of [...seen, ...s.results.map((x) => x.stats)]) {
+      expect(Object.values((stats as { flux: Record<string, { sum: unknown }> }).flux).every((f) => Array.isArray(f.sum))).toBe(true);
+      expect(JSON.parse(JSON.stringify(stats))).toEqual(stats);
+    }
   });
 
   it("is not written with report: false (--no-report)", async () => {
@@ -94,8 +102,14 @@ describe("_report.json", () => {
 
   it("holds the cluster dataset's counts and histograms", async () => {
     const out = tmp();
-    await convert([join(FIXTURES, "clusters", "dataset")], { ...FILE_DEFAULTS, output: out, threads: 2 });
+    const s = await convert([join(FIXTURES, "clusters", "dataset")], { ...FILE_DEFAULTS, output: out, threads: 2 });
     const r = JSON.parse(readFileSync(join(out, "_report.json"), "utf8"));
+    const withStats = s.results.filter((x) => x.stats);
+    expect(withStats.length).toBeGreaterThan(0);
+    for (const x of withStats) {
+      expect(Object.values((x.stats as { images: Record<string, { sum: unknown }> }).images).every((f) => Array.isArray(f.sum))).toBe(true);
+      expect(JSON.parse(JSON.stringify(x.stats))).toEqual(x.stats);
+    }
     const exp = JSON.parse(readFileSync(join(FIXTURES, "clusters", "expected.json"), "utf8"));
     const clusters = Object.entries(exp.files as Record<string, { clusters: any[] }>).filter(([k]) => k.startsWith("dataset/")).flatMap(([, f]) => f.clusters);
     expect(r.clusters.clusters).toBe(clusters.length);

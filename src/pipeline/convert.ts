@@ -246,6 +246,9 @@ async function convertPlanned(job: Job, todo: string[], tasks: Task[], want: num
   const finished = new Map<string, TaskResult[]>();
   let count = 0;
   const onResult = (r: TaskResult, task: Task) => {
+    // a task's per-pixel sums come as float64 arrays (moved from the worker, not serialized): JSON
+    // arrays from here on, in what a caller sees (onTask, the results) as anywhere else
+    if (r.stats) r.stats = plainStats(r.stats);
     const list = finished.get(task.input) ?? [];
     list.push(r);
     finished.set(task.input, list);
@@ -324,9 +327,6 @@ async function convertPlanned(job: Job, todo: string[], tasks: Task[], want: num
     ...(done.size ? { note: `${done.size} input(s) were left alone by --resume and are not in these statistics: run arrowsmith report on the folder to include them` } : {}),
   });
   const c1 = process.cpuUsage(c0);
-  // a task's per-pixel sums come as float64 arrays (moved from the worker, not serialized): JSON
-  // arrays in what a caller gets, as anywhere else statistics are read
-  for (const r of results) if (r.stats) r.stats = plainStats(r.stats);
   const report = pages && { ...pages, seconds: (performance.now() - r0) / 1000, cpuSeconds: (c1.user + c1.system) / 1e6 };
   return {
     results, problems, manifest, resumed: [...done.keys()], earlier: kept, threads, report, ...(index ? { index } : {}),
@@ -405,7 +405,11 @@ async function convertShard(job: Job, shard: Shard): Promise<ConvertSummary> {
   try {
     const results = await runTasks({
       tasks: todo, outDir, opts: fileOptions(opts), threads: want, pool, signal: opts.signal, progress: opts.progress ?? new SharedArrayBuffer(16),
-      onResult: (r) => { journalTask(outDir, shard, r); opts.onTask?.(r, ++count, todo.length); },
+      onResult: (r) => {
+        if (r.stats) r.stats = plainStats(r.stats); // as in convertPlanned
+        journalTask(outDir, shard, r);
+        opts.onTask?.(r, ++count, todo.length);
+      },
     });
     const problems = [...keptProblems, ...results.flatMap((r) => r.problems)];
     // the shard's own index (its kept tasks' rows from its earlier index or their inputs); merge joins them
@@ -413,7 +417,6 @@ async function convertShard(job: Job, shard: Shard): Promise<ConvertSummary> {
     const shardIndex = await writeFolderIndex(outDir, shardIndexName(shard), await collectIndex(outDir, indexedTasks(taskOutputs), freshIndex(results), rescanOptions(job), job.warn, [join(outDir, shardIndexName(shard))]));
     const seconds = (performance.now() - t0) / 1000;
     const sm = writeShardManifest(outDir, shard, { status: "complete", run, tasks: [...kept, ...results], problems, argv: opts.argv ?? [], wall_seconds: seconds });
-    for (const r of results) if (r.stats) r.stats = plainStats(r.stats);
     const manifest = shardAsManifest(sm.tasks.length, results, problems, seconds, run.options);
     return {
       results, problems, manifest, resumed: [...new Set(kept.map((t) => t.input))], earlier: [], threads: want, ...(shardIndex ? { index: shardIndex } : {}),
