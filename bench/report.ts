@@ -165,7 +165,11 @@ try {
       us_per_event_on: +((1e6 * median(taskCpu.on)) / taskEvents).toFixed(2), us_per_event_off: +((1e6 * median(taskCpu.off)) / taskEvents).toFixed(2),
       cost_percent: { median: +median(pt).toFixed(2), min: +Math.min(...pt).toFixed(2), max: +Math.max(...pt).toFixed(2), runs: pt.map((x) => +x.toFixed(2)) },
       // the same per task: the median of every task's on/off pair, and its quartiles
-      cost_percent_task_pairs: { median: +median(pairs).toFixed(2), q1: +quantile(pairs, 0.25).toFixed(2), q3: +quantile(pairs, 0.75).toFixed(2), pairs: pairs.length },
+      // ci95: the median's approximate 95% interval, median ± 1.58·IQR/√n (a box plot's notch)
+      cost_percent_task_pairs: {
+        median: +median(pairs).toFixed(2), q1: +quantile(pairs, 0.25).toFixed(2), q3: +quantile(pairs, 0.75).toFixed(2), pairs: pairs.length,
+        ci95: [-1, 1].map((sgn) => +(median(pairs) + (sgn * 1.58 * (quantile(pairs, 0.75) - quantile(pairs, 0.25))) / Math.sqrt(pairs.length)).toFixed(2)),
+      },
     },
     // a job whose conversion takes T seconds pays fixed + perEvent·T: at most 5% of T from here on
     five_percent_from: perEvent < 0.05 ? { seconds_of_conversion: r3(fixed / (0.05 - perEvent)), input_gb_at_this_rate: r3((rate * fixed) / (0.05 - perEvent) / 1e9) } : null,

@@ -7,6 +7,8 @@ import { describe, expect, it } from "vitest";
 import { SCONE_DEFAULTS } from "../src/datasets/scone.ts";
 import { FILE_DEFAULTS } from "../src/pipeline/convert-file.ts";
 import { convert } from "../src/pipeline/convert.ts";
+import { Field, Float32, Float64, Int32, makeData, RecordBatch, Schema, Struct } from "apache-arrow";
+import { columnBuffers, columnData } from "../src/arrow.ts";
 import { Counts, Histogram, linearEdges, Lowest, Moments, SumArray } from "../src/report/accumulators.ts";
 import { decodeTask } from "../src/pipeline/tasks.ts";
 import type { SconeEvent } from "../src/report/figures/scone.ts";
@@ -245,6 +247,21 @@ describe("accumulators", () => {
       f32.addColumn(floats, floats.length);
       floats.forEach((v) => f32one.add(v));
       expect(f32.toJSON()).toEqual(f32one.toJSON());
+    }
+  });
+
+  it("a batch's columns are read by name as getChild reads them (whole batches and slices, a missing name, a repeated one)", () => {
+    const n = 10;
+    const schema = new Schema([new Field("a", new Float64()), new Field("b", new Int32()), new Field("a", new Float32())]);
+    const batch = new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children: [
+      makeData({ type: new Float64(), data: Float64Array.from({ length: n }, (_, i) => i / 2) }),
+      makeData({ type: new Int32(), data: Int32Array.from({ length: n }, (_, i) => -i) }),
+      makeData({ type: new Float32(), data: Float32Array.from({ length: n }, (_, i) => i * 3) }),
+    ] }));
+    for (const b of [batch, batch.slice(3, 8)]) {
+      for (const name of ["a", "b"]) expect(columnData(b, name)).toBe(b.getChild(name)!.data[0]);
+      expect(columnData(b, "c")).toBeUndefined();
+      expect(Array.from(columnBuffers(b, "a")!.values)).toEqual(Array.from(b.getChild("a")!.data[0].values));
     }
   });
 

@@ -3,7 +3,7 @@
 // pixel sums and non-zero pixels over fixed edges, and the per-pixel sum of the images of each
 // plane (in wasm) for the mean image per plane.
 import { type Data, DataType, type RecordBatch } from "apache-arrow";
-import { columnBuffers } from "../arrow.js";
+import { columnBuffers, columnData } from "../arrow.js";
 import type { Kernels } from "../wasm.js";
 import { Counts, Histogram, jnum, linearEdges, SumArray } from "./accumulators.js";
 
@@ -151,7 +151,7 @@ export class ClusterTap {
     for (const name of Object.keys(CLUSTER_EDGES)) {
       const h = s.histograms.get(name)!;
       const c = columnBuffers(b, name);
-      const d = b.getChild(name)?.data[0];
+      const d = columnData(b, name);
       if (c && d && (c.values instanceof Float64Array || c.values instanceof Float32Array || c.values instanceof Int32Array) && !DataType.isDictionary(d.type) && !DataType.isBool(d.type)) {
         h.addColumn(c.values, n, c.bits, c.offset);
       } else if (d) {
