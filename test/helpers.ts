@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tableFromIPC, type Table } from "apache-arrow";
@@ -15,8 +15,20 @@ export const HAVE_EXTERNAL = existsSync(join(EXTERNAL, "EXPECTED.json"));
 /** Appended to the name of a test that needs the samples: the reason it was skipped, if it was. */
 export const NO_EXTERNAL = HAVE_EXTERNAL ? "" : ` (skipped: no sample files at ${EXTERNAL}; put the shared samples there or set ARROWSMITH_EXTERNAL)`;
 
+/** Folders `tmp` made for the current test file; test/setup.ts removes them after its last test. */
+const made: string[] = [];
+
+/** A fresh temporary folder, removed when the test file ends (kept with ARROWSMITH_KEEP_TEST_TMP=1). */
 export function tmp(prefix = "arrowsmith-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+/** Removes the folders `tmp` made so far (every suite run left its gigabytes of them in the temp folder). */
+export function removeTemporaries(): void {
+  if (process.env.ARROWSMITH_KEEP_TEST_TMP === "1") return;
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 export function readArrow(path: string): Table {
