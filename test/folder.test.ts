@@ -3,7 +3,7 @@
 // unasked, and manifests that name files outside the folder not trusted.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -260,6 +260,7 @@ describe("earlier runs' outputs", () => {
     expect(s.results).toHaveLength(1);
     expect(warnings.join("\n")).toContain("is not a plain file name inside the folder");
     expect(existsSync(outside)).toBe(true);
+    rmSync(outside); // the test's own file, beside its temporary folder
   });
 
   it("--resume with another --format removes the old format's outputs (ours) and lists the new", async () => {
