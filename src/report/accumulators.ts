@@ -105,12 +105,17 @@ export class Moments {
   }
 }
 
+/** Scratch for a value's bits (`edgeInfo`'s key). */
+const bitsF64 = new Float64Array(1);
+const bitsHi = new Uint32Array(bitsF64.buffer, 4, 1);
+
 /**
  * The bin of `v`, for e[0] <= v <= e[last] (e[last] itself falls in the last bin). Uniform edges:
  * an estimate from `scale` (bins per unit), which can be one off at an edge, settled against the
- * edges themselves; other edges: a binary search. Either way the bin is the one the edges say.
+ * edges themselves; other edges: the bin of the value's binade (`starts`, see edgeInfo), then a
+ * step past the edges inside it. Either way the bin is the one the edges say.
  */
-function binOf(e: Float64Array, v: number, uniform: boolean, scale: number): number {
+function binOf(e: Float64Array, v: number, uniform: boolean, scale: number, starts: Int32Array | null): number {
   const last = e.length - 1;
   if (v === e[last]) return last - 1;
   if (uniform) {
@@ -120,7 +125,10 @@ function binOf(e: Float64Array, v: number, uniform: boolean, scale: number): num
     while (i < last - 1 && v >= e[i + 1]) i++;
     return i;
   }
-  return searchBin(e, v);
+  bitsF64[0] = v;
+  let i = starts![bitsHi[0] >>> 20];
+  while (i < last - 1 && v >= e[i + 1]) i++;
+  return i;
 }
 
 /** The bin i with e[i] <= v < e[i + 1] by binary search (e[0] <= v < e[last]). */
@@ -166,10 +174,6 @@ interface EdgeInfo { e: Float64Array; uniform: boolean; starts: Int32Array | nul
 
 const edgeCache = new WeakMap<readonly number[], EdgeInfo>();
 
-/** Scratch for a value's bits (`edgeInfo`'s key) where the values are not float64 already. */
-const bitsF64 = new Float64Array(1);
-const bitsHi = new Uint32Array(bitsF64.buffer, 4, 1);
-
 /**
  * Counts over fixed bin edges, as numpy.histogram counts them: bin i holds edges[i] <= v <
  * edges[i+1], the last bin also v == its upper edge. Values below the first edge are `underflow`,
@@ -210,7 +214,7 @@ export class Histogram {
     let i: number;
     if (v < e[0]) { this.underflow++; i = -1; }
     else if (v > e[last]) { this.overflow++; i = last; }
-    else i = binOf(e, v, this.uniform, last / (e[last] - e[0]));
+    else i = binOf(e, v, this.uniform, last / (e[last] - e[0]), this.starts);
     if (i >= 0 && i < last) this.counts[i]++;
     if (this.lo) {
       if (v < this.lo[i + 1]) this.lo[i + 1] = v;
@@ -226,12 +230,7 @@ export class Histogram {
       for (let r = 0; r < n; r++) this.add(bits !== null && ((bits[(offset + r) >> 3] >> ((offset + r) & 7)) & 1) === 0 ? null : values[r]);
       return;
     }
-    if (this.starts) {
-      if (values instanceof Float64Array) this.addBinades(values, new Uint32Array(values.buffer, values.byteOffset, 2 * n), n, bits, offset);
-      else this.addBinades(values, null, n, bits, offset);
-      return;
-    }
-    const e = this.e, first = e[0], top = e[e.length - 1], counts = this.counts, uniform = this.uniform;
+    const e = this.e, first = e[0], top = e[e.length - 1], counts = this.counts, uniform = this.uniform, starts = this.starts;
     const scale = (e.length - 1) / (top - first);
     let underflow = 0, overflow = 0, missing = 0;
     for (let r = 0; r < n; r++) {
@@ -239,29 +238,7 @@ export class Histogram {
       if (v !== v || (bits !== null && ((bits[(offset + r) >> 3] >> ((offset + r) & 7)) & 1) === 0)) { missing++; continue; }
       if (v < first) { underflow++; continue; }
       if (v > top) { overflow++; continue; }
-      counts[binOf(e, v, uniform, scale)]++;
-    }
-    this.underflow += underflow; this.overflow += overflow; this.missing += missing;
-  }
-  /**
-   * addColumn for edges that are not uniform: a value's bin from its binade (`edgeInfo`), then
-   * past the edges inside it. `words` is the float64 column seen as 32-bit words, or null when
-   * the values are of another type (their bits are then taken one by one).
-   */
-  private addBinades(values: ArrayLike<number>, words: Uint32Array | null, n: number, bits: Uint8Array | null, offset: number): void {
-    const e = this.e, first = e[0], lastBin = e.length - 2, top = e[lastBin + 1], counts = this.counts, starts = this.starts!;
-    let underflow = 0, overflow = 0, missing = 0;
-    for (let r = 0; r < n; r++) {
-      const v = values[r];
-      if (v !== v || (bits !== null && ((bits[(offset + r) >> 3] >> ((offset + r) & 7)) & 1) === 0)) { missing++; continue; }
-      if (v < first) { underflow++; continue; }
-      if (v > top) { overflow++; continue; }
-      let hi: number;
-      if (words !== null) hi = words[2 * r + 1];
-      else { bitsF64[0] = v; hi = bitsHi[0]; }
-      let i = starts[hi >>> 20];
-      while (i < lastBin && v >= e[i + 1]) i++;
-      counts[i]++;
+      counts[binOf(e, v, uniform, scale, starts)]++;
     }
     this.underflow += underflow; this.overflow += overflow; this.missing += missing;
   }
