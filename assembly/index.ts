@@ -11,7 +11,7 @@ export {
 } from "./scone";
 export { npyToF32, npyToF64, npyItemSize, byteSwap, fortranToC } from "./npy";
 export { clusterImages, sumF32 } from "./clusters";
-export { addF32, addImagesF32 } from "./report";
+export { addF32 } from "./report";
 
 /** First byte past the kernels' static data; the JS side owns memory from here up. */
 export function heapBase(): usize {

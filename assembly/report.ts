@@ -24,13 +24,3 @@ export function addF32(src: usize, n: i32, sum: usize): void {
     store<f64>(o, load<f64>(o) + <f64>load<f32>(src + (<usize>i << 2)));
   }
 }
-
-/**
- * Adds `rows` float32 images of `n` values each, consecutive at `src` (any alignment), as float64
- * to `sum` (n f64, 16-byte aligned): addF32 per image, in row order, in one call. (The converter
- * adds cluster images in its image kernel; this serves a batch whose images it did not add.)
- */
-export function addImagesF32(src: usize, rows: i32, n: i32, sum: usize): void {
-  const bytes = <usize>n << 2;
-  for (let r: i32 = 0; r < rows; r++) addF32(src + <usize>r * bytes, n, sum);
-}

@@ -32,7 +32,6 @@ export interface KernelExports {
                 sum: number, maxv: number, nonzero: number, extent: number, acc: number, planes: number, accRows: number): void;
   sumF32(src: number, n: number): number;
   addF32(src: number, n: number, sum: number): void;
-  addImagesF32(src: number, rows: number, n: number, sum: number): void;
 }
 
 const WASM_PAGE = 65536;
@@ -216,11 +215,6 @@ export class Kernels {
   /** Adds the n float32 values at `src` to the float64 sums at `sum`. */
   addF32(src: number, n: number, sum: number): void {
     this.exports.addF32(src, n, sum);
-  }
-
-  /** addF32 over `rows` consecutive images of `n` float32 each, into the same sums. */
-  addImagesF32(src: number, rows: number, n: number, sum: number): void {
-    this.exports.addImagesF32(src, rows, n, sum);
   }
 
   /** Copies `data` into a fresh region and returns its pointer (for tests and small inputs). */

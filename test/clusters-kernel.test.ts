@@ -357,23 +357,20 @@ describe("the report's mean-image sums in the image kernel", () => {
     }
   });
 
-  it("addImagesF32 adds any number of images as addF32 does one at a time", () => {
+  it("addF32 adds images one after another, bit for bit as one float64 addition per value (zeros, NaN, infinities, tails)", () => {
     const k = new Kernels();
     for (const [rows, n] of [[0, 16], [1, 2048], [3, 37], [4, 40], [5, 8], [9, 2051]] as const) {
       const mark = k.mark();
       const images = randomImages(rows, 1, n, "special");
       for (let i = 0; i < images.length; i += 7) images.fill(0, i, i + 3);
       const src = k.put(new Uint8Array(images.buffer));
-      const a = k.alloc(n * 8), b = k.alloc(n * 8);
-      k.bytes().fill(0, a, a + n * 8);
+      const b = k.alloc(n * 8);
       k.bytes().fill(0, b, b + n * 8);
-      k.addImagesF32(src, rows, n, a);
       for (let r = 0; r < rows; r++) k.addF32(src + r * n * 4, n, b);
-      const x = new Float64Array(k.bytes().buffer, a, n), y = new Float64Array(k.bytes().buffer, b, n);
+      const y = new Float64Array(k.bytes().buffer, b, n);
       const ref = new Float64Array(n);
       for (let r = 0; r < rows; r++) for (let q = 0; q < n; q++) ref[q] += images[r * n + q];
       for (let q = 0; q < n; q++) {
-        expect(Object.is(x[q], ref[q]) || (Number.isNaN(x[q]) && Number.isNaN(ref[q])), `rows ${rows}, value ${q}`).toBe(true);
         expect(Object.is(y[q], ref[q]) || (Number.isNaN(y[q]) && Number.isNaN(ref[q])), `rows ${rows}, value ${q}`).toBe(true);
       }
       k.release(mark);

@@ -166,9 +166,8 @@ export class ClusterTap {
     }
     const plane = strings(b, "plane", "null");
     const values = img.children[0].values as Float32Array | Float64Array;
-    const inWasm = values instanceof Float32Array && values.buffer === this.k.memory.buffer;
-    // a run of rows of one plane at a time (a batch file holds one plane): its images are added
-    // in one kernel call, each pixel's sum in row order as one call per image would
+    // a run of rows of one plane at a time (a batch file holds one plane); its images are added
+    // here only when the image kernel did not add them (float64 images), each pixel in row order
     for (let r = 0, e: number; r < n; r = e) {
       const p = plane(r);
       for (e = r + 1; e < n && plane(e) === p;) e++;
@@ -179,12 +178,8 @@ export class ClusterTap {
       reg.count += e - r;
       if (this.summed) continue;
       const at = (img.offset + r) * hw;
-      if (inWasm) {
-        this.k.addImagesF32(values.byteOffset + at * 4, e - r, hw, reg.sum);
-      } else {
-        const sum = new Float64Array(this.k.memory.buffer, reg.sum, hw);
-        for (let q = at, end = at + (e - r) * hw; q < end; q += hw) for (let i = 0; i < hw; i++) sum[i] += values[q + i];
-      }
+      const sum = new Float64Array(this.k.memory.buffer, reg.sum, hw);
+      for (let q = at, end = at + (e - r) * hw; q < end; q += hw) for (let i = 0; i < hw; i++) sum[i] += values[q + i];
     }
     s.clusters += n;
     file.clusters += n;
