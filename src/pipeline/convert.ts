@@ -406,7 +406,7 @@ async function convertShard(job: Job, shard: Shard): Promise<ConvertSummary> {
     const results = await runTasks({
       tasks: todo, outDir, opts: fileOptions(opts), threads: want, pool, signal: opts.signal, progress: opts.progress ?? new SharedArrayBuffer(16),
       onResult: (r) => {
-        if (r.stats) r.stats = plainStats(r.stats); // as in convertPlanned
+        if (r.stats) r.stats = plainStats(r.stats); // as in convertPlanned, before the journal writes them
         journalTask(outDir, shard, r);
         opts.onTask?.(r, ++count, todo.length);
       },

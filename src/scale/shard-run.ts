@@ -4,7 +4,6 @@
 // No two shards write the same file.
 import { appendFileSync, existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { plainStats } from "../report/plain.js";
 import { writeFileAtomic } from "../sinks/atomic.js";
 import type { Task, TaskResult } from "../pipeline/convert-file.js";
 import { VERSION } from "../version.js";
@@ -24,8 +23,9 @@ export function taskRecord(r: TaskResult | TaskRecord): TaskRecord {
   return {
     input: r.input, part: r.part, kind: r.kind, compression: r.compression, inputBytes: r.inputBytes, mtimeMs: r.mtimeMs,
     records: r.records, rows: r.rows, skipped: r.skipped, nonfiniteEvents: r.nonfiniteEvents,
-    // the task's report accumulators, so that `merge` writes the report one run would
-    ...(r.stats ? { stats: plainStats(r.stats) } : {}),
+    // the task's report accumulators, so that `merge` writes the report one run would (plain JSON:
+    // convert makes a result's statistics so as it arrives)
+    ...(r.stats ? { stats: r.stats } : {}),
     output: r.output ? { path: r.output.path.split("/").pop()!, rows: r.output.rows, bytes: r.output.bytes }
       : { path: (r as TaskResult).outName, rows: 0, bytes: 0 },
     ...(refused ? { refused: true as const } : {}),
