@@ -83,9 +83,16 @@ function countNonfinite(p: usize, n: i32): i32 {
  * and writes the metrics at `metrics` (M_SLOTS f64; 0: tensors only, nothing else), with the parameters at `params` (P_SLOTS
  * i32) and `scratch` (sconeScratchBytes, 16-byte aligned). When not 0, `lc` and `lcErr` receive
  * the light curve and its quadrature error (nt f64), `spec` and `specErr` the peak spectrum and
- * its error sqrt(mean(err[w, s0:s1]^2)) (nw f64). When `sum` is not 0, each pixel's float64 flux
- * is added to `sum` and its square to `sumSq` (nw*nt f64 each, same order as `flux`): the dataset
- * report's per-class sums, taken in the same call instead of reading the image again.
+ * its error sqrt(mean(err[w, s0:s1]^2)) (nw f64).
+ *
+ * The dataset report's per-class sums, taken in the same call instead of reading the image again
+ * (nw*nt f64 each at `sum` and `sumSq`, same order as `flux`):
+ * - `keep` not 0: the event's float64 flux map is left at `keep` (nw*nt f64), for a later event of
+ *   its class to add as `prev` (or sconeAddKept); `sum` is not touched.
+ * - else, `sum` not 0: the map at `prev` (when not 0) and then this event's are added to `sum`,
+ *   their squares to `sumSq`. Adding two events in one pass halves the stores to the sums, which
+ *   bound that loop (5,760 float64 pairs an event, ~2 µs); each sum still gets its events one
+ *   after the other in event order, so the sums are those of adding them one by one.
  *
  * Results are bit-identical to numpy's (1.24 to 2.x) on the float64 values: sums follow its
  * pairwise summation, reductions over an axis its row order, and medians are exact. How:
@@ -106,19 +113,23 @@ function countNonfinite(p: usize, n: i32): i32 {
  */
 export function sconeEvent(src: usize, nw: i32, nt: i32, flux: usize, err: usize, f64out: i32,
                            metrics: usize, scratch: usize, params: usize,
-                           lc: usize, lcErr: usize, spec: usize, specErr: usize, sum: usize, sumSq: usize): void {
+                           lc: usize, lcErr: usize, spec: usize, specErr: usize, sum: usize, sumSq: usize,
+                           prev: usize, keep: usize): void {
+  const n = nw * nt;
   if (!metrics) {
     // tensors only (no metric columns wanted)
-    if (f64out) splitOnly<f64>(src, nw * nt, flux, err, sum, sumSq);
-    else splitOnly<f32>(src, nw * nt, flux, err, sum, sumSq);
+    if (prev) addSums(prev, 0, n, sum, sumSq);
+    if (f64out) splitOnly<f64>(src, n, flux, err, sum, sumSq, keep);
+    else splitOnly<f32>(src, n, flux, err, sum, sumSq, keep);
     return;
   }
-  if (f64out) split<f64>(src, nw, nt, flux, err, metrics, scratch, lcErr != 0);
-  else split<f32>(src, nw, nt, flux, err, metrics, scratch, lcErr != 0);
+  const copy = keep ? keep : fluxCopy(scratch, nt);
+  if (f64out) split<f64>(src, nw, nt, flux, err, metrics, scratch, lcErr != 0, copy);
+  else split<f32>(src, nw, nt, flux, err, metrics, scratch, lcErr != 0, copy);
   // the sums from the pass's float64 copy of the flux (contiguous, still in cache), before the
   // medians reorder it: adding them inside the pixel pass's loop made that loop slower than this
-  if (sum) addSums(fluxCopy(scratch, nt), nw * nt, sum, sumSq);
-  summarize(src, nw, nt, metrics, scratch, params, lc, lcErr, spec, specErr);
+  if (sum && !keep) addSums(prev ? prev : copy, prev ? copy : 0, n, sum, sumSq);
+  summarize(src, nw, nt, metrics, scratch, params, lc, lcErr, spec, specErr, copy);
 }
 
 /** Splits pixel pair `i` (pixels 2i, 2i+1) into the tensors as T; returns its flux (f64x2). */
@@ -138,11 +149,16 @@ export function sconeEvent(src: usize, nw: i32, nt: i32, flux: usize, err: usize
   return f;
 }
 
-/** Planar flux and err (element type T) from `n` interleaved pixels, and the flux sums when `sum` is not 0. */
-function splitOnly<T>(src: usize, n: i32, flux: usize, err: usize, sum: usize, sumSq: usize): void {
+/**
+ * Planar flux and err (element type T) from `n` interleaved pixels, and the flux sums when `sum` is
+ * not 0, or the float64 flux at `keep` when that is not 0.
+ */
+function splitOnly<T>(src: usize, n: i32, flux: usize, err: usize, sum: usize, sumSq: usize, keep: usize): void {
   const pairs = n >> 1;
-  // the test on `sum` outside the loops: inside, it costs the plain split ~40% more
-  if (sum) {
+  // the tests on `sum` and `keep` outside the loops: inside, they cost the plain split ~40% more
+  if (keep) {
+    for (let i: i32 = 0; i < pairs; i++) v128.store(keep + (<usize>i << 4), splitPair<T>(src, i, flux, err));
+  } else if (sum) {
     for (let i: i32 = 0; i < pairs; i++) {
       const f = splitPair<T>(src, i, flux, err);
       const o = <usize>i << 4;
@@ -154,7 +170,8 @@ function splitOnly<T>(src: usize, n: i32, flux: usize, err: usize, sum: usize, s
   }
   if (n & 1) {
     const at = src + (<usize>(n - 1) << 4);
-    if (sum) addSquared(sum + (<usize>(n - 1) << 3), sumSq + (<usize>(n - 1) << 3), load<f64>(at));
+    if (keep) store<f64>(keep + (<usize>(n - 1) << 3), load<f64>(at));
+    else if (sum) addSquared(sum + (<usize>(n - 1) << 3), sumSq + (<usize>(n - 1) << 3), load<f64>(at));
     if (sizeof<T>() == 8) {
       store<u64>(flux + (<usize>(n - 1) << 3), load<u64>(at));
       store<u64>(err + (<usize>(n - 1) << 3), load<u64>(at, 8));
@@ -172,17 +189,44 @@ function splitOnly<T>(src: usize, n: i32, flux: usize, err: usize, sum: usize, s
   store<f64>(sumSq, load<f64>(sumSq) + f * f);
 }
 
-/** Adds the `n` f64 at `p` to the `n` f64 at `sum` and their squares to those at `sumSq`. */
-function addSums(p: usize, n: i32, sum: usize, sumSq: usize): void {
+/**
+ * Adds the `n` f64 at `p` to the `n` f64 at `sum` and their squares to those at `sumSq`, then, when
+ * `q` is not 0, the `n` f64 at `q` likewise: each sum gets (s + p[i]) + q[i], as two calls would
+ * give, but is read and written once for both (the stores bound this loop).
+ */
+function addSums(p: usize, q: usize, n: i32, sum: usize, sumSq: usize): void {
   const end = <usize>(n & ~3) << 3;
-  for (let o: usize = 0; o < end; o += 32) {
-    const f = v128.load(p + o), g = v128.load(p + o, 16);
-    v128.store(sum + o, f64x2.add(v128.load(sum + o), f));
-    v128.store(sum + o, f64x2.add(v128.load(sum + o, 16), g), 16);
-    v128.store(sumSq + o, f64x2.add(v128.load(sumSq + o), f64x2.mul(f, f)));
-    v128.store(sumSq + o, f64x2.add(v128.load(sumSq + o, 16), f64x2.mul(g, g)), 16);
+  if (q) {
+    for (let o: usize = 0; o < end; o += 32) {
+      const f = v128.load(p + o), g = v128.load(p + o, 16);
+      const u = v128.load(q + o), v = v128.load(q + o, 16);
+      v128.store(sum + o, f64x2.add(f64x2.add(v128.load(sum + o), f), u));
+      v128.store(sum + o, f64x2.add(f64x2.add(v128.load(sum + o, 16), g), v), 16);
+      v128.store(sumSq + o, f64x2.add(f64x2.add(v128.load(sumSq + o), f64x2.mul(f, f)), f64x2.mul(u, u)));
+      v128.store(sumSq + o, f64x2.add(f64x2.add(v128.load(sumSq + o, 16), f64x2.mul(g, g)), f64x2.mul(v, v)), 16);
+    }
+  } else {
+    for (let o: usize = 0; o < end; o += 32) {
+      const f = v128.load(p + o), g = v128.load(p + o, 16);
+      v128.store(sum + o, f64x2.add(v128.load(sum + o), f));
+      v128.store(sum + o, f64x2.add(v128.load(sum + o, 16), g), 16);
+      v128.store(sumSq + o, f64x2.add(v128.load(sumSq + o), f64x2.mul(f, f)));
+      v128.store(sumSq + o, f64x2.add(v128.load(sumSq + o, 16), f64x2.mul(g, g)), 16);
+    }
   }
-  for (let i = n & ~3; i < n; i++) addSquared(sum + (<usize>i << 3), sumSq + (<usize>i << 3), load<f64>(p + (<usize>i << 3)));
+  for (let i = n & ~3; i < n; i++) {
+    const o = <usize>i << 3;
+    addSquared(sum + o, sumSq + o, load<f64>(p + o));
+    if (q) addSquared(sum + o, sumSq + o, load<f64>(q + o));
+  }
+}
+
+/**
+ * Adds the float64 flux map that `sconeEvent` left at `kept` (n f64) to the `n` sums at `sum` and
+ * its squares to those at `sumSq`: a kept map that no later event of its class came to pair.
+ */
+export function sconeAddKept(kept: usize, n: i32, sum: usize, sumSq: usize): void {
+  addSums(kept, 0, n, sum, sumSq);
 }
 
 /** Stores a pair's flux and error (f64x2 each) to the tensors as T. */
@@ -217,13 +261,13 @@ function addSums(p: usize, n: i32, sum: usize, sumSq: usize): void {
 }
 
 /** The pixel pass of sconeEvent with the output element type `T` (f32 or f64) fixed at compile time. */
-function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics: usize, scratch: usize, wantErr2: bool): void {
+function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics: usize, scratch: usize, wantErr2: bool, copyAt: usize): void {
   const f64out = sizeof<T>() == 8;
   const cols = scratch;
   const lcAcc = scratch + colsBytes(nt);
   const err2 = lcAcc + lcBytes(nt);
-  let cp = err2 + lcBytes(nt);                // the float64 copy of flux, in C order
-  const snrBase = cp + (<usize>(nw * nt) << 3);
+  let cp = copyAt;                            // the float64 copy of flux, in C order
+  const snrBase = fluxCopy(scratch, nt) + (<usize>(nw * nt) << 3);
   let sp = snrBase;                           // positive S/N values, packed
   const zero = f64x2.splat(0);
   // numpy's sum over axis 0: 0 + flux[0, t] + flux[1, t] + ... in row order
@@ -349,7 +393,7 @@ function split<T>(src: usize, nw: i32, nt: i32, flux: usize, err: usize, metrics
   zeros -= <i32>(i64x2.extract_lane(zeroAcc, 0) + i64x2.extract_lane(zeroAcc, 1));
   const snrN = <i32>((sp - snrBase) >> 3);
   const n = nw * nt;
-  const copy = err2 + lcBytes(nt);
+  const copy = copyAt;
   // the light curves out of the slots, and the time bins with data
   let colsWithFlux: i32 = 0;
   for (let j: i32 = 0; j < (nt >> 1); j++) {
@@ -709,12 +753,12 @@ function medianOf(p: usize, n: i32, a: usize, b: usize, sample: usize): f64 {
 
 /** The statistics of sconeEvent that read the light curve, the copy and the S/N values. */
 function summarize(src: usize, nw: i32, nt: i32, metrics: usize, scratch: usize, params: usize,
-                   lcOut: usize, lcErrOut: usize, specOut: usize, specErrOut: usize): void {
+                   lcOut: usize, lcErrOut: usize, specOut: usize, specErrOut: usize, copy: usize): void {
   const n = nw * nt;
   const lc = scratch + colsBytes(nt);
   const err2 = lc + lcBytes(nt);
-  const copy = err2 + lcBytes(nt);
-  const snrPos = copy + (<usize>n << 3);
+  const own = fluxCopy(scratch, nt);          // the copy's place in scratch (free when the copy is elsewhere)
+  const snrPos = own + (<usize>n << 3);
   const specTmp = snrPos + (<usize>n << 3);
   const tmp = specTmp + lcBytes(nw);
   const spare = tmp + lcBytes(nt > nw ? nt : nw);  // n f64, then the 64-value sample
@@ -779,7 +823,8 @@ function summarize(src: usize, nw: i32, nt: i32, metrics: usize, scratch: usize,
   const mean = load<f64>(metrics, M_MEAN_FLUX << 3);
   store<f64>(metrics, n ? sqrt<f64>((0 + pairwiseSqDev(copy, n, mean)) / <f64>n) : NaN, M_STD_FLUX << 3);
 
-  // medians last: selection reorders the copy
+  // medians last: selection reorders the copy when it lies in scratch; a copy elsewhere is kept
+  // (the selection's rounds go to scratch's two buffers)
   const zeros = load<f64>(metrics, M_MEDIAN_FLUX << 3);
   let median: f64 = NaN;
   if (n && zeros >= 0) {
@@ -787,7 +832,7 @@ function summarize(src: usize, nw: i32, nt: i32, metrics: usize, scratch: usize,
     const neg = n - pos - <i32>zeros;
     // both middle ranks inside the block of zeros: no selection needed
     if (neg <= ((n - 1) >> 1) && (n >> 1) < neg + <i32>zeros) median = 0;
-    else median = medianOf(copy, n, copy, spare, sample);
+    else median = copy == own ? medianOf(copy, n, copy, spare, sample) : medianOf(copy, n, spare, own, sample);
   }
   store<f64>(metrics, median, M_MEDIAN_FLUX << 3);
   const snrN = <i32>load<f64>(metrics, M_SNR_MEDIAN << 3);

@@ -16,7 +16,8 @@ export interface KernelExports {
   maskedCrc32c(ptr: number, len: number): number;
   sconeEvent(src: number, nw: number, nt: number, flux: number, err: number, f64out: number,
              metrics: number, scratch: number, params: number, lc: number, lcErr: number, spec: number, specErr: number,
-             sum: number, sumSq: number): void;
+             sum: number, sumSq: number, prev: number, keep: number): void;
+  sconeAddKept(kept: number, n: number, sum: number, sumSq: number): void;
   sconeScratchBytes(nw: number, nt: number): number;
   sconeProbeRead(src: number, n: number, out: number): void;
   sconeProbeSplitSums(src: number, n: number, flux: number, err: number, out: number): void;
@@ -121,14 +122,20 @@ export class Kernels {
    * One SCONE event: splits the (nw, nt, 2) float64 image at `src` into flux and error tensors at
    * `flux`/`err` (float64 when `f64out`, else float32), writes the metric slots at `metrics` (0: none)
    * and, where their pointers are not 0, the light curves and peak spectra (float64). `scratch` holds
-   * `sconeScratchBytes(nw, nt)` bytes; `params` the time/wavelength axis parameters. With `sum` not
-   * 0, the float64 flux of every pixel is added to the nw × nt float64 sums at `sum` and its square
-   * to those at `sumSq` (the dataset report's per-class sums, in the same pass).
+   * `sconeScratchBytes(nw, nt)` bytes; `params` the time/wavelength axis parameters.
+   * The dataset report's per-class sums (nw × nt float64 at `sum`, squares at `sumSq`), in the same
+   * pass: with `keep` not 0 the event's float64 flux map is left there (nw × nt float64) instead;
+   * otherwise, with `sum` not 0, the map at `prev` (when not 0) and then this event's are added.
    */
   sconeEvent(src: number, nw: number, nt: number, flux: number, err: number, f64out: boolean | number,
              metrics: number, scratch: number, params: number, lc: number, lcErr: number, spec: number, specErr: number,
-             sum = 0, sumSq = 0): void {
-    this.exports.sconeEvent(src, nw, nt, flux, err, f64out ? 1 : 0, metrics, scratch, params, lc, lcErr, spec, specErr, sum, sumSq);
+             sum = 0, sumSq = 0, prev = 0, keep = 0): void {
+    this.exports.sconeEvent(src, nw, nt, flux, err, f64out ? 1 : 0, metrics, scratch, params, lc, lcErr, spec, specErr, sum, sumSq, prev, keep);
+  }
+
+  /** Adds a flux map that `sconeEvent` kept (n float64 at `kept`) to the sums at `sum` and its squares to those at `sumSq`. */
+  sconeAddKept(kept: number, n: number, sum: number, sumSq: number): void {
+    this.exports.sconeAddKept(kept, n, sum, sumSq);
   }
 
   /** Scratch bytes `sconeEvent` needs for an nw × nt image. */

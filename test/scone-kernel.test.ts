@@ -178,13 +178,16 @@ function makeImage(nw: number, nt: number, seed: number, nastiness = 1): Image {
   return { nw, nt, flux, err, raw };
 }
 
-interface Run { flux: Uint8Array; err: Uint8Array; metrics: number[]; lc: number[]; lcErr: number[]; spec: number[]; specErr: number[] }
+interface Run { flux: Uint8Array; err: Uint8Array; metrics: number[]; lc: number[]; lcErr: number[]; spec: number[]; specErr: number[]; kept?: Uint8Array }
 
 const GUARD = 64;
 const SENTINEL = 0xa5;
 
-/** Runs the kernel with `raw` at `offset` mod 64, checking it writes nothing outside its outputs. */
-function runKernel(k: Kernels, img: Image, f64out: boolean, offset: number, par: Params = DEFAULT_PARAMS): Run {
+/**
+ * Runs the kernel with `raw` at `offset` mod 64, checking it writes nothing outside its outputs;
+ * with `keep`, the event's float64 flux map is kept (for the report's sums) and returned as `kept`.
+ */
+function runKernel(k: Kernels, img: Image, f64out: boolean, offset: number, par: Params = DEFAULT_PARAMS, keep = false): Run {
   const mark = k.mark();
   const n = img.nw * img.nt;
   const bpe = f64out ? 8 : 4;
@@ -197,11 +200,13 @@ function runKernel(k: Kernels, img: Image, f64out: boolean, offset: number, par:
   const lc = region(img.nt * 8), lcErr = region(img.nt * 8), spec = region(img.nw * 8), specErr = region(img.nw * 8);
   let b = k.bytes();
   b.set(img.raw, src);
+  const kept = keep ? region(n * 8) : 0;
   const outputs: [number, number][] = [[flux, n * bpe], [err, n * bpe], [metrics, SLOTS * 8], [lc, img.nt * 8], [lcErr, img.nt * 8], [spec, img.nw * 8], [specErr, img.nw * 8]];
+  if (keep) outputs.push([kept, n * 8]);
   for (const [p, len] of outputs) b.fill(SENTINEL, p - GUARD, p + len + GUARD);
   b.fill(SENTINEL, scratch - GUARD, scratch + scratchBytes + GUARD); // stale scratch must not leak in
   new Int32Array(b.buffer, params, 6).set([par.s0, par.s1, par.b0, par.b1, par.r0, par.r1]);
-  k.sconeEvent(src, img.nw, img.nt, flux, err, f64out, metrics, scratch, params, lc, lcErr, spec, specErr);
+  k.sconeEvent(src, img.nw, img.nt, flux, err, f64out, metrics, scratch, params, lc, lcErr, spec, specErr, 0, 0, 0, kept);
   b = k.bytes();
   const untouched = (from: number, to: number) => b.subarray(from, to).every((x) => x === SENTINEL);
   for (const [p, len] of [...outputs, [scratch, scratchBytes]]) {
@@ -214,6 +219,7 @@ function runKernel(k: Kernels, img: Image, f64out: boolean, offset: number, par:
     err: b.slice(err, err + n * bpe),
     metrics: f64(metrics, SLOTS),
     lc: f64(lc, img.nt), lcErr: f64(lcErr, img.nt), spec: f64(spec, img.nw), specErr: f64(specErr, img.nw),
+    ...(keep ? { kept: b.slice(kept, kept + n * 8) } : {}),
   };
   k.release(mark);
   return out;
@@ -359,6 +365,66 @@ describe("sconeEvent kernel", () => {
             const after = k.bytes();
             const untouched = (from: number, to: number) => after.subarray(from, to).every((x) => x === SENTINEL);
             if (!untouched(sum - GUARD, sum) || !untouched(sum + 2 * n * 8, sum + 2 * n * 8 + GUARD)) bad.push(`${label} wrote outside the sums`);
+            k.release(mark);
+          }
+        }
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it("keeps an event's float64 flux map for the next event of its class with the same outputs, and adds the pair in event order", () => {
+    const bad: string[] = [];
+    for (const [nw, nt] of [[32, 180], [32, 181], [3, 5], [1, 1], [0, 7]] as [number, number][]) {
+      const n = nw * nt;
+      for (const f64out of [false, true]) {
+        // nastiness 0 and 1: medians that need selection (a kept map must survive it) and NaN/inf values
+        for (const nasty of [0, 1]) {
+          const a = makeImage(nw, nt, 7 * nw + nt + nasty, nasty), c = makeImage(nw, nt, 11 * nw + nt + nasty, nasty);
+          const label = `(${nw}, ${nt}) ${f64out ? "f64" : "f32"} nastiness ${nasty}`;
+          const plain = runKernel(k, a, f64out, 3), kept = runKernel(k, a, f64out, 3, DEFAULT_PARAMS, true);
+          // the kept map is the source's float64 flux, bits and all, and nothing else differs
+          const rawFlux = Buffer.alloc(n * 8);
+          for (let i = 0; i < n; i++) Buffer.from(a.raw.buffer, a.raw.byteOffset + i * 16, 8).copy(rawFlux, i * 8);
+          if (!Buffer.from(kept.kept!).equals(rawFlux)) bad.push(`${label}: the kept map is not the flux`);
+          for (const key of ["flux", "err"] as const) if (!Buffer.from(kept[key]).equals(Buffer.from(plain[key]))) bad.push(`${label}: ${key} differs when kept`);
+          for (const key of ["metrics", "lc", "lcErr", "spec", "specErr"] as const) {
+            const i = plain[key].findIndex((v, j) => !Object.is(v, kept[key][j]));
+            if (i >= 0) bad.push(`${label}: ${key}[${i}] = ${kept[key][i]} when kept, ${plain[key][i]} otherwise`);
+          }
+          // event a keeps its map; event c adds a's then its own, for both kernel paths
+          for (const metricsOn of [true, false]) {
+            const mark = k.mark();
+            const region = (bytes: number) => k.alloc(bytes + 2 * GUARD) + GUARD;
+            const flux = region(n * 8), err = region(n * 8), metrics = region(k.metricSlots * 8);
+            const scratch = region(k.sconeScratchBytes(nw, nt)), params = region(24), keep = region(n * 8);
+            const sum = region(2 * n * 8), sq = sum + n * 8;
+            const src = k.alloc(a.raw.length + c.raw.length + 64);
+            const b = k.bytes();
+            b.set(a.raw, src);
+            b.set(c.raw, src + a.raw.length);
+            const start = Float64Array.from({ length: 2 * n }, (_, i) => (i % 5) - 1.5 + i * 1e-3);
+            new Float64Array(b.buffer, sum, 2 * n).set(start);
+            const p = DEFAULT_PARAMS;
+            new Int32Array(b.buffer, params, 6).set([p.s0, p.s1, p.b0, p.b1, p.r0, p.r1]);
+            const m = metricsOn ? metrics : 0;
+            k.sconeEvent(src, nw, nt, flux, err, f64out, m, scratch, params, 0, 0, 0, 0, sum, sq, 0, keep);
+            const mid = new Float64Array(k.bytes().slice(sum, sum + 2 * n * 8).buffer);
+            if (mid.some((v, i) => !Object.is(v, start[i]))) bad.push(`${label} ${metricsOn ? "metrics" : "split"}: keeping added to the sums`);
+            k.sconeEvent(src + a.raw.length, nw, nt, flux, err, f64out, m, scratch, params, 0, 0, 0, 0, sum, sq, keep, 0);
+            const got = new Float64Array(k.bytes().slice(sum, sum + 2 * n * 8).buffer);
+            for (let i = 0; i < n && bad.length < 10; i++) {
+              const fa = a.flux[i], fc = c.flux[i];
+              if (!Object.is(got[i], start[i] + fa + fc)) bad.push(`${label} sum[${i}] = ${got[i]}, want ${start[i] + fa + fc}`);
+              if (!Object.is(got[n + i], start[n + i] + fa * fa + fc * fc)) bad.push(`${label} sumSq[${i}] = ${got[n + i]}, want ${start[n + i] + fa * fa + fc * fc}`);
+            }
+            // a map kept and never paired is added alone (the map still there is a's: c was added, not kept)
+            k.sconeAddKept(keep, n, sum, sq);
+            const last = new Float64Array(k.bytes().slice(sum, sum + 2 * n * 8).buffer);
+            for (let i = 0; i < n && bad.length < 10; i++) {
+              const fa = a.flux[i];
+              if (!Object.is(last[i], got[i] + fa) || !Object.is(last[n + i], got[n + i] + fa * fa)) bad.push(`${label} sconeAddKept [${i}] = ${last[i]}, want ${got[i] + fa}`);
+            }
             k.release(mark);
           }
         }

@@ -176,9 +176,14 @@ export { KEY_ID, KEY_IMAGE, KEY_LABEL, KEY_Z, KEY_ZERR, keyCode };
 export interface FluxSums {
   /**
    * The wasm pointer of the nw × nt float64 sums of class `label`, its sums of squares right
-   * after them; 0 when that class is summed in JS instead (then `image` is called).
+   * after them; 0 when that class is summed in JS instead (then `image` is called). Sets `keepMap`
+   * and `prevMap` for the event's kernel call (sconeEvent): the class's events are added in pairs.
    */
   region(label: number): number;
+  /** Where the kernel leaves this event's flux map for the next event of its class to add (0: none). */
+  readonly keepMap: number;
+  /** A flux map kept by an earlier event of the class, to add before this event's (0: none). */
+  readonly prevMap: number;
   /** Adds the event's flux (interleaved float64 image at wasm `src`) to the JS sums of class `label`. */
   image(src: number, label: number): void;
 }
@@ -322,7 +327,7 @@ export class SconeBatcher {
     this.k.sconeEvent(ptr + imgStart, this.nw, this.nt, this.fluxPtr + out, this.errPtr + out,
       this.bpe === 8, this.summary ? this.metricsPtr + row * M_SLOTS * 8 : 0, this.scratchPtr, this.paramsPtr,
       lc && lc + lcAt, lcErr && lcErr + lcAt, spec && spec + specAt, specErr && specErr + specAt,
-      sum, sum && sum + this.size * 8);
+      sum, sum && sum + this.size * 8, sum && this.sums!.prevMap, sum && this.sums!.keepMap);
     if (this.sums && !sum) this.sums.image(ptr + imgStart, this.labels[row]);
     this.records[row] = BigInt(frame.index);
     this.rows++;

@@ -205,6 +205,8 @@ export interface SconeStatsJson {
   files: Record<string, { events: number; classes: Record<string, number>; coverage: ReturnType<Moments["toJSON"]>; snr: ReturnType<Moments["toJSON"]> }>;
 }
 
+interface ClassSlot { sum: number; sq: number; kept: number; pending: boolean; count: number }
+
 /** Classes whose flux sums live in wasm memory (more are summed in JS, slower but the same sums). */
 const WASM_CLASSES = 8;
 
@@ -219,10 +221,17 @@ export class SconeTap implements FluxSums {
   readonly stats: SconeStats;
   private readonly n: number;
   private readonly base: number;
-  private readonly slots = new Map<number, { sum: number; sq: number; count: number }>();
+  /**
+   * Per class in wasm: its sums, sums of squares and a kept flux map (n f64 each, in one region).
+   * Its events come to the kernel in pairs (FluxSums): the first leaves its map at `kept`, the
+   * second adds both; `pending` says a map waits there.
+   */
+  private readonly slots = new Map<number, ClassSlot>();
   /** The class of the last event and its slot (consecutive events often share their class). */
   private lastLabel = NaN;
-  private last: { sum: number; sq: number; count: number } | undefined;
+  private last: ClassSlot | undefined;
+  keepMap = 0;
+  prevMap = 0;
   private readonly js = new Map<number, SumArray>();
   /**
    * The events that entered a lowest list, by record, with what their figures need: the report
@@ -247,7 +256,7 @@ export class SconeTap implements FluxSums {
     this.n = opts.bins[0] * opts.bins[1];
     // zeroed as each class first comes (a class's region is 2 × n × 8 bytes): touching all of them
     // up front faulted in pages for classes a file may not have
-    this.base = k.alloc(WASM_CLASSES * 2 * this.n * 8);
+    this.base = k.alloc(WASM_CLASSES * 3 * this.n * 8);
     // the kept events are pruned back to those listed (at most LOWEST_K a list) when all are taken
     this.keptSlots = this.stats.lowest.size ? 2 * LOWEST_K * this.stats.lowest.size + 1 : 0;
     this.keptBase = this.keptSlots ? k.alloc(this.keptSlots * 2 * this.n * 4) : 0;
@@ -260,19 +269,33 @@ export class SconeTap implements FluxSums {
     return new Float32Array(this.k.memory.buffer, this.keptBase + (2 * slot + (err ? 1 : 0)) * this.n * 4, this.n);
   }
 
-  /** The wasm sums of class `label` (its sums of squares follow), counting the event; 0 when the class is summed in JS. */
+  /**
+   * The wasm sums of class `label` (its sums of squares follow), counting the event, and `keepMap`
+   * or `prevMap` for it; 0 when the class is summed in JS.
+   */
   region(label: number): number {
     let r = label === this.lastLabel ? this.last : this.slots.get(label);
     if (!r) {
-      if (this.slots.size >= WASM_CLASSES) return 0;
-      const sum = this.base + this.slots.size * 2 * this.n * 8;
+      if (this.slots.size >= WASM_CLASSES) { this.keepMap = this.prevMap = 0; return 0; }
+      const sum = this.base + this.slots.size * 3 * this.n * 8;
       this.k.bytes().fill(0, sum, sum + 2 * this.n * 8);
-      this.slots.set(label, (r = { sum, sq: sum + this.n * 8, count: 0 }));
+      this.slots.set(label, (r = { sum, sq: sum + this.n * 8, kept: sum + 2 * this.n * 8, pending: false, count: 0 }));
     }
     this.lastLabel = label;
     this.last = r;
     r.count++;
+    if (r.pending) { this.prevMap = r.kept; this.keepMap = 0; }
+    else { this.keepMap = r.kept; this.prevMap = 0; }
+    r.pending = !r.pending;
     return r.sum;
+  }
+
+  /** Adds the flux maps still kept (a class's last event without a second to pair with it). */
+  private settle(): void {
+    for (const r of this.slots.values()) {
+      if (r.pending) this.k.sconeAddKept(r.kept, this.n, r.sum, r.sq);
+      r.pending = false;
+    }
   }
 
   /** Adds one event's flux map (interleaved float64 image at wasm `src`) to its class's JS sums. */
@@ -400,6 +423,7 @@ export class SconeTap implements FluxSums {
    * task of two classes). `plainStats` makes them JSON arrays where the statistics are written.
    */
   toJSON(): SconeStatsJson {
+    this.settle();
     const buf = this.k.memory.buffer;
     const j = this.stats.toJSON();
     for (const [label, r] of this.slots) {
