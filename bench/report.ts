@@ -14,7 +14,12 @@
 // writing files the size of the outputs with the report, fsync each) runs after each pair, and
 // both wall times are given as multiples of it.
 // Then the per-event part alone (`per_event_in_thread`): the same tasks in this thread, report
-// on and off alternated task by task, without the page or the pool.
+// on and off alternated task by task, without the page or the pool. And for SCONE
+// (`per_event_parts`), the same work as the sum of its parts timed directly: the kernel's class
+// sums (the kernel with and without them, alternated over a window of generated events), the
+// class lookup, and the tap's batch loops and task end timed inside those report-on tasks. The
+// parts are far less noisy than a difference of two conversions on a shared machine, but do not
+// see what the report may cost the rest of the work (cache, garbage collection).
 //   node dist/bench/report.js [--kind scone|clusters] [--files 10] [--events 2000] [--runs 5] [--threads N]
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -22,14 +27,15 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { generateScone } from "../src/generate.js";
+import { generateScone, heatmap, NT, NW, Rng } from "../src/generate.js";
 import { generateClusters } from "../src/generate-clusters.js";
 import { measureFloor, outputSizes } from "../src/io/floor.js";
+import { sconeParams } from "../src/datasets/scone.js";
 import { FILE_DEFAULTS } from "../src/pipeline/convert-file.js";
 import { convert } from "../src/pipeline/convert.js";
 import { stopWorkers, workerPool } from "../src/pipeline/pool.js";
 import { runTask } from "../src/pipeline/tasks.js";
-import { LowestBounds } from "../src/report/scone-stats.js";
+import { LowestBounds, SconeTap } from "../src/report/scone-stats.js";
 import { Kernels } from "../src/wasm.js";
 
 const arg = (name: string, d: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : d; };
@@ -61,6 +67,64 @@ function moduleCost(): { seconds: number; cpu_seconds: number } {
   const j = JSON.parse(r.stdout), b = JSON.parse(base.stdout);
   // the process's own start-up is not the report's
   return { seconds: j.seconds, cpu_seconds: j.cpu_seconds - b.cpu_seconds };
+}
+
+/**
+ * The report's work in the SCONE kernel, timed on its own: the kernel (float32 tensors, metrics on)
+ * over a window's worth of generated events (85, ~8 MiB, two classes), with and without the class
+ * sums (as the tap drives them: pairs of a class's events), in alternated blocks; the median of
+ * the blocks' differences. And the tap's per-event class lookup (`region`) in a loop.
+ */
+function sconeParts(k: Kernels): { kernelUs: number; kernelOffUs: number; regionUs: number } {
+  const mark = k.mark();
+  const n = NW * NT, W = 85, SL = k.metricSlots, rows = 256;
+  const win = k.alloc(W * n * 16 + 16) + 3, out = k.alloc(2 * rows * n * 4), metrics = k.alloc(rows * SL * 8);
+  const scratch = k.alloc(k.sconeScratchBytes(NW, NT)), params = k.alloc(64), sums = k.alloc(2 * 3 * n * 8);
+  k.bytes().fill(0, sums, sums + 2 * 3 * n * 8);
+  const p = FILE_DEFAULTS.scone;
+  const par = sconeParams(p);
+  k.bytes().set(new Uint8Array(par.buffer, par.byteOffset, par.byteLength), params);
+  const rng = new Rng(5), img = new Float64Array(n * 2), labels: number[] = [];
+  for (let e = 0; e < W; e++) {
+    const l = rng.random() < 0.5 ? 1 : 0;
+    labels.push(l);
+    heatmap(rng, l, img);
+    k.bytes().set(new Uint8Array(img.buffer), win + e * n * 16);
+  }
+  const block = (on: boolean) => {
+    const pending = [false, false];
+    const t0 = performance.now();
+    for (let rep = 0, row = 0; rep < 6; rep++) {
+      for (let e = 0; e < W; e++, row = (row + 1) % rows) {
+        const c = labels[e], sum = sums + c * 3 * n * 8, kept = sum + 2 * n * 8;
+        const prev = on && pending[c] ? kept : 0, keep = on && !pending[c] ? kept : 0;
+        if (on) pending[c] = !pending[c];
+        k.sconeEvent(win + e * n * 16, NW, NT, out + row * n * 4, out + (rows + row) * n * 4, false, metrics + row * SL * 8, scratch, params,
+          0, 0, 0, 0, on ? sum : 0, on ? sum + n * 8 : 0, prev, keep);
+      }
+    }
+    return ((performance.now() - t0) * 1000) / (6 * W);
+  };
+  const diffs: number[] = [], offs: number[] = [];
+  for (let i = 0; i < 41; i++) {
+    const t: Record<string, number> = {};
+    for (const on of i % 2 ? [false, true] : [true, false]) t[String(on)] = block(on);
+    if (i > 0) { diffs.push(t.true - t.false); offs.push(t.false); }
+  }
+  k.release(mark);
+  // the class lookup: a fresh tap per task, so per event a label compare or a map lookup
+  const lookups = 200_000;
+  const seq = Int32Array.from({ length: 4096 }, () => (rng.random() < 0.5 ? 1 : 0));
+  const times: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const m = k.mark();
+    const tap = new SconeTap(k, p, [], "parts");
+    const t0 = performance.now();
+    for (let i = 0; i < lookups; i++) tap.region(seq[i & 4095]);
+    times.push(((performance.now() - t0) * 1000) / lookups);
+    k.release(m);
+  }
+  return { kernelUs: median(diffs), kernelOffUs: median(offs), regionUs: median(times) };
 }
 
 try {
@@ -108,6 +172,18 @@ try {
   // runs them: the same outputs, the report's lowest-list bounds passed on), the report on and off
   // alternated task by task; no page, no other thread. CPU seconds of the process.
   const k = new Kernels();
+  // the tap's own time in the report-on tasks (its batch loops, and per task the statistics and the
+  // kept events taken out): per batch and per task calls, so the timer costs nothing that shows
+  const tapMs = { batch: 0, task_end: 0 };
+  for (const [name, part] of [["batch", "batch"], ["toJSON", "task_end"], ["lowestEvents", "task_end"]] as const) {
+    const proto = SconeTap.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const f = proto[name];
+    proto[name] = function (this: unknown, ...a: unknown[]) {
+      const t = performance.now();
+      try { return f.apply(this, a); } finally { if (timing) tapMs[part] += performance.now() - t; }
+    };
+  }
+  let timing = false;
   const taskCpu: Record<"on" | "off", number[]> = { on: [], off: [] };
   // per task and round: the report-on task's CPU over the report-off one's beside it (the pair
   // shares the machine's state of that moment: a burst of other load moves both)
@@ -122,6 +198,7 @@ try {
       const pair = { on: 0, off: 0 };
       for (const mode of (i + j) % 2 ? (["off", "on"] as const) : (["on", "off"] as const)) {
         const lowestBelow = mode === "on" ? bounds.get() : undefined;
+        timing = i > 0;
         const c0 = process.cpuUsage();
         const r = await runTask(k, { input, outName: `${mode}-${j}.arrow`, kind }, join(out, "tasks"), { ...FILE_DEFAULTS, report: mode === "on", lowestBelow });
         const c = process.cpuUsage(c0);
@@ -136,7 +213,10 @@ try {
     taskCpu.on.push(sum.on);
     taskCpu.off.push(sum.off);
   }
+  timing = false;
   const pt = paired(taskCpu);
+  const parts = kind === "scone" ? sconeParts(k) : undefined;
+  const tapEvents = taskEvents * runs;
   const mods = Array.from({ length: 3 }, moduleCost);
   const wOn = median(wall.on), wOff = median(wall.off), cOn = median(cpu.on), cOff = median(cpu.off);
   const fixed = page.length ? median(page) : NaN, fixedCpu = pageCpu.length ? median(pageCpu) : NaN;
@@ -171,6 +251,16 @@ try {
         ci95: [-1, 1].map((sgn) => +(median(pairs) + (sgn * 1.58 * (quantile(pairs, 0.75) - quantile(pairs, 0.25))) / Math.sqrt(pairs.length)).toFixed(2)),
       },
     },
+    // the per-event part again, as the sum of its parts timed directly (less noisy than the
+    // difference of two conversions, but blind to what the report costs the rest of the work)
+    ...(parts ? {
+      per_event_parts: {
+        kernel_sums_us: r3(parts.kernelUs), kernel_us_without: r3(parts.kernelOffUs), class_lookup_us: r3(parts.regionUs),
+        batch_loops_us: r3((1000 * tapMs.batch) / tapEvents), task_end_us: r3((1000 * tapMs.task_end) / tapEvents),
+        total_us: r3(parts.kernelUs + parts.regionUs + (1000 * (tapMs.batch + tapMs.task_end)) / tapEvents),
+        percent_of_event: +((100 * (parts.kernelUs + parts.regionUs + (1000 * (tapMs.batch + tapMs.task_end)) / tapEvents)) / ((1e6 * median(taskCpu.off)) / taskEvents)).toFixed(2),
+      },
+    } : {}),
     // a job whose conversion takes T seconds pays fixed + perEvent·T: at most 5% of T from here on
     five_percent_from: perEvent < 0.05 ? { seconds_of_conversion: r3(fixed / (0.05 - perEvent)), input_gb_at_this_rate: r3((rate * fixed) / (0.05 - perEvent) / 1e9) } : null,
     runs_wall_s: { on: wall.on.map(r3), off: wall.off.map(r3) },
