@@ -16,8 +16,8 @@
 // Then the per-event part alone (`per_event_in_thread`): the same tasks in this thread, report
 // on and off alternated task by task, without the page or the pool. And for SCONE
 // (`per_event_parts`), the same work as the sum of its parts timed directly: the kernel's class
-// sums (the kernel with and without them, alternated over a window of generated events), the
-// class lookup, and the tap's batch loops and task end timed inside those report-on tasks. The
+// sums with the tap's class lookup (the kernel with and without them, alternated over a window of
+// generated events), and the tap's batch loops and task end timed inside those report-on tasks. The
 // parts are far less noisy than a difference of two conversions on a shared machine, but do not
 // see what the report may cost the rest of the work (cache, garbage collection).
 //   node dist/bench/report.js [--kind scone|clusters] [--files 10] [--events 2000] [--runs 5] [--threads N]
@@ -72,15 +72,14 @@ function moduleCost(): { seconds: number; cpu_seconds: number } {
 /**
  * The report's work in the SCONE kernel, timed on its own: the kernel (float32 tensors, metrics on)
  * over a window's worth of generated events (85, ~8 MiB, two classes), with and without the class
- * sums (as the tap drives them: pairs of a class's events), in alternated blocks; the median of
- * the blocks' differences. And the tap's per-event class lookup (`region`) in a loop.
+ * sums, in alternated blocks; the median of the blocks' differences. With them, each event's class
+ * is looked up in a tap (`region`), which pairs the class's events as in a conversion.
  */
-function sconeParts(k: Kernels): { kernelUs: number; kernelOffUs: number; regionUs: number } {
+function sconeParts(k: Kernels): { kernelUs: number; kernelOffUs: number } {
   const mark = k.mark();
   const n = NW * NT, W = 85, SL = k.metricSlots, rows = 256;
   const win = k.alloc(W * n * 16 + 16) + 3, out = k.alloc(2 * rows * n * 4), metrics = k.alloc(rows * SL * 8);
-  const scratch = k.alloc(k.sconeScratchBytes(NW, NT)), params = k.alloc(64), sums = k.alloc(2 * 3 * n * 8);
-  k.bytes().fill(0, sums, sums + 2 * 3 * n * 8);
+  const scratch = k.alloc(k.sconeScratchBytes(NW, NT)), params = k.alloc(64);
   const p = FILE_DEFAULTS.scone;
   const par = sconeParams(p);
   k.bytes().set(new Uint8Array(par.buffer, par.byteOffset, par.byteLength), params);
@@ -92,18 +91,19 @@ function sconeParts(k: Kernels): { kernelUs: number; kernelOffUs: number; region
     k.bytes().set(new Uint8Array(img.buffer), win + e * n * 16);
   }
   const block = (on: boolean) => {
-    const pending = [false, false];
+    const m = k.mark();
+    const tap = on ? new SconeTap(k, p, [], "parts") : undefined;
     const t0 = performance.now();
     for (let rep = 0, row = 0; rep < 6; rep++) {
       for (let e = 0; e < W; e++, row = (row + 1) % rows) {
-        const c = labels[e], sum = sums + c * 3 * n * 8, kept = sum + 2 * n * 8;
-        const prev = on && pending[c] ? kept : 0, keep = on && !pending[c] ? kept : 0;
-        if (on) pending[c] = !pending[c];
+        const sum = tap ? tap.region(labels[e]) : 0;
         k.sconeEvent(win + e * n * 16, NW, NT, out + row * n * 4, out + (rows + row) * n * 4, false, metrics + row * SL * 8, scratch, params,
-          0, 0, 0, 0, on ? sum : 0, on ? sum + n * 8 : 0, prev, keep);
+          0, 0, 0, 0, sum, sum && sum + n * 8, sum && tap!.prevMap, sum && tap!.keepMap);
       }
     }
-    return ((performance.now() - t0) * 1000) / (6 * W);
+    const us = ((performance.now() - t0) * 1000) / (6 * W);
+    k.release(m);
+    return us;
   };
   const diffs: number[] = [], offs: number[] = [];
   for (let i = 0; i < 41; i++) {
@@ -112,19 +112,7 @@ function sconeParts(k: Kernels): { kernelUs: number; kernelOffUs: number; region
     if (i > 0) { diffs.push(t.true - t.false); offs.push(t.false); }
   }
   k.release(mark);
-  // the class lookup: a fresh tap per task, so per event a label compare or a map lookup
-  const lookups = 200_000;
-  const seq = Int32Array.from({ length: 4096 }, () => (rng.random() < 0.5 ? 1 : 0));
-  const times: number[] = [];
-  for (let r = 0; r < 5; r++) {
-    const m = k.mark();
-    const tap = new SconeTap(k, p, [], "parts");
-    const t0 = performance.now();
-    for (let i = 0; i < lookups; i++) tap.region(seq[i & 4095]);
-    times.push(((performance.now() - t0) * 1000) / lookups);
-    k.release(m);
-  }
-  return { kernelUs: median(diffs), kernelOffUs: median(offs), regionUs: median(times) };
+  return { kernelUs: median(diffs), kernelOffUs: median(offs) };
 }
 
 try {
@@ -255,10 +243,10 @@ try {
     // difference of two conversions, but blind to what the report costs the rest of the work)
     ...(parts ? {
       per_event_parts: {
-        kernel_sums_us: r3(parts.kernelUs), kernel_us_without: r3(parts.kernelOffUs), class_lookup_us: r3(parts.regionUs),
+        kernel_sums_us: r3(parts.kernelUs), kernel_us_without: r3(parts.kernelOffUs),
         batch_loops_us: r3((1000 * tapMs.batch) / tapEvents), task_end_us: r3((1000 * tapMs.task_end) / tapEvents),
-        total_us: r3(parts.kernelUs + parts.regionUs + (1000 * (tapMs.batch + tapMs.task_end)) / tapEvents),
-        percent_of_event: +((100 * (parts.kernelUs + parts.regionUs + (1000 * (tapMs.batch + tapMs.task_end)) / tapEvents)) / ((1e6 * median(taskCpu.off)) / taskEvents)).toFixed(2),
+        total_us: r3(parts.kernelUs + (1000 * (tapMs.batch + tapMs.task_end)) / tapEvents),
+        percent_of_event: +((100 * (parts.kernelUs + (1000 * (tapMs.batch + tapMs.task_end)) / tapEvents)) / ((1e6 * median(taskCpu.off)) / taskEvents)).toFixed(2),
       },
     } : {}),
     // a job whose conversion takes T seconds pays fixed + perEvent·T: at most 5% of T from here on

@@ -254,8 +254,9 @@ export class SconeTap implements FluxSums {
               below?: Record<string, number>) {
     this.stats = new SconeStats(opts, metricNames);
     this.n = opts.bins[0] * opts.bins[1];
-    // zeroed as each class first comes (a class's region is 2 × n × 8 bytes): touching all of them
-    // up front faulted in pages for classes a file may not have
+    // a class's region is its sums, sums of squares and kept map (3 × n × 8 bytes), the sums zeroed
+    // as the class first comes: touching all of them up front faulted in pages for classes a file
+    // may not have
     this.base = k.alloc(WASM_CLASSES * 3 * this.n * 8);
     // the kept events are pruned back to those listed (at most LOWEST_K a list) when all are taken
     this.keptSlots = this.stats.lowest.size ? 2 * LOWEST_K * this.stats.lowest.size + 1 : 0;
